@@ -1,0 +1,61 @@
+/// The config.json that `caisson-runtime spec` writes: the same starting point
+/// `runc spec` gives, so bundles made for runc look familiar.
+public enum DefaultSpec {
+    public static func make(rootless: Bool, uid: UInt32 = 0, gid: UInt32 = 0) -> Spec {
+        let defaultCaps = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+        var process = Process(
+            terminal: true,
+            user: User(uid: 0, gid: 0),
+            args: ["sh"],
+            env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
+            cwd: "/",
+            capabilities: Capabilities(bounding: defaultCaps, effective: defaultCaps, permitted: defaultCaps,
+                                       ambient: defaultCaps),
+            rlimits: [Rlimit(type: "RLIMIT_NOFILE", hard: 1024, soft: 1024)],
+            noNewPrivileges: true
+        )
+        process.capabilities?.inheritable = nil
+
+        var mounts = [
+            Mount(destination: "/proc", type: "proc", source: "proc"),
+            Mount(destination: "/dev", type: "tmpfs", source: "tmpfs",
+                  options: ["nosuid", "strictatime", "mode=755", "size=65536k"]),
+            Mount(destination: "/dev/pts", type: "devpts", source: "devpts",
+                  options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]),
+            Mount(destination: "/dev/shm", type: "tmpfs", source: "shm",
+                  options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
+            Mount(destination: "/dev/mqueue", type: "mqueue", source: "mqueue",
+                  options: ["nosuid", "noexec", "nodev"]),
+            Mount(destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"]),
+            Mount(destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup",
+                  options: ["nosuid", "noexec", "nodev", "relatime", "ro"]),
+        ]
+
+        var linux = Linux()
+        linux.maskedPaths = [
+            "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+            "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
+        ]
+        linux.readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+        linux.namespaces = ["pid", "network", "ipc", "uts", "mount", "cgroup"].map { Namespace(type: $0) }
+        if rootless {
+            // An unprivileged user maps itself to root; sysfs and device cgroups are the host's.
+            linux.namespaces = ["pid", "ipc", "uts", "mount", "user"].map { Namespace(type: $0) }
+            linux.uidMappings = [IDMapping(containerID: 0, hostID: uid, size: 1)]
+            linux.gidMappings = [IDMapping(containerID: 0, hostID: gid, size: 1)]
+            mounts.removeAll { $0.destination == "/sys" || $0.destination == "/sys/fs/cgroup" }
+            mounts.append(Mount(destination: "/sys", type: "none", source: "/sys",
+                                options: ["rbind", "nosuid", "noexec", "nodev", "ro"]))
+            if let index = mounts.firstIndex(where: { $0.destination == "/dev/pts" }) {
+                mounts[index].options?.removeAll { $0 == "gid=5" }
+            }
+        } else {
+            var resources = Resources()
+            resources.devices = [DeviceCgroupRule(allow: false, access: "rwm")]
+            linux.resources = resources
+        }
+
+        return Spec(process: process, root: Root(path: "rootfs", readonly: true), hostname: "caisson",
+                    mounts: mounts, linux: linux)
+    }
+}

@@ -1,0 +1,23 @@
+/// Options of `create` and `run`, as runc names them.
+public struct CreateOptions {
+    public var bundle: String
+    public var pidFile: String?
+    public var consoleSocket: String?
+    public var noPivot = false
+    public var noNewKeyring = false
+    public var preserveFDs = 0
+
+    public init(bundle: String) {
+        self.bundle = bundle
+    }
+}
+
+/// Options of `exec`.
+public struct ExecOptions {
+    public var pidFile: String?
+    public var consoleSocket: String?
+    public var detach = false
+    public var preserveFDs = 0
+
+    public init() {}
+}

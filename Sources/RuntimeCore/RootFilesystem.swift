@@ -1,0 +1,349 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CaissonShim
+import CaissonSys
+import Cgroups
+import OCISpec
+
+/// Builds the container's filesystem view inside its new mount namespace: the rootfs
+/// bind, the config's mounts, /dev, then pivot_root, and afterwards masked and
+/// read-only paths. Runs in the container's init process, before the user's program.
+struct RootFilesystem {
+    let spec: Spec
+    let rootfs: String
+    let bundle: String
+    let cgroup: Cgroup?
+    let inUserNamespace: Bool
+    let newCgroupNamespace: Bool
+
+    private func mount(_ source: String?, _ target: String, _ type: String?, _ flags: UInt, _ data: String?,
+                       describe: @autoclosure () -> String) throws(SysError) {
+        let result: Int32
+        if let data, !data.isEmpty {
+            result = Glibc.mount(source ?? "", target, type ?? "", flags, data)
+        } else {
+            result = Glibc.mount(source ?? "", target, type ?? "", flags, nil)
+        }
+        if result != 0 { throw SysError("mount \(describe())") }
+    }
+
+    /// Makes the host's mounts invisible to propagation and binds the rootfs onto itself,
+    /// so it is a mount point that pivot_root accepts.
+    func prepare() throws(SysError) {
+        var rootFlags = MountFlag.slave | MountFlag.recursive
+        if let name = spec.linux?.rootfsPropagation, let flags = MountOptions.propagation(named: name),
+           flags & MountFlag.shared == 0 {
+            rootFlags = flags
+        }
+        try mount(nil, "/", nil, rootFlags, nil, describe: "propagation of /")
+        try mount(rootfs, rootfs, nil, MountFlag.bind | MountFlag.recursive, nil, describe: "rootfs \(rootfs) onto itself")
+    }
+
+    /// Mounts every entry of config.json's `mounts`, in order.
+    func mountAll(root: RootedPath) throws(RuntimeError) {
+        for (index, entry) in (spec.mounts ?? []).enumerated() {
+            do {
+                try mountEntry(entry, root: root)
+            } catch let error as MountOptions.ParseError {
+                throw .config(ConfigError(file: "config.json", "mounts[\(index)]: \(error)"))
+            } catch let error as SysError {
+                throw .system(error)
+            } catch {
+                throw .wrap(error)
+            }
+        }
+    }
+
+    private func mountEntry(_ entry: Mount, root: RootedPath) throws {
+        let options = try MountOptions(entry.options ?? [])
+        let type = entry.type ?? ""
+        let destination = Paths.clean(entry.destination)
+        if options.isBind || type == "bind" {
+            try bindMount(entry, options: options, destination: destination, root: root)
+            return
+        }
+        if type == "cgroup" || type == "cgroup2" {
+            try mountCgroups(destination: destination, options: options, root: root)
+            return
+        }
+        let target = try root.openOrCreate(destination, as: .directory)
+        defer { close(target) }
+        let targetPath = RootedPath.procPath(target)
+        let data = options.data.joined(separator: ",")
+        do {
+            try mount(entry.source ?? type, targetPath, type, options.flags, data,
+                      describe: "\(type) on \(destination)")
+        } catch {
+            // sysfs needs a network namespace of our own; without one, bind the host's.
+            guard type == "sysfs", error.errno == EPERM || error.errno == EBUSY else { throw error }
+            try mount("/sys", targetPath, nil, MountFlag.bind | MountFlag.recursive, nil, describe: "/sys (bind) on \(destination)")
+            try remountResolved(destination, root: root, flags: options.remountFlags)
+        }
+        for propagation in options.propagation {
+            try mount(nil, targetPath, nil, propagation, nil, describe: "propagation of \(destination)")
+        }
+    }
+
+    private func bindMount(_ entry: Mount, options: MountOptions, destination: String, root: RootedPath) throws {
+        guard let rawSource = entry.source, !rawSource.isEmpty else {
+            throw ConfigError(file: "config.json", "mount \(destination): a bind mount needs a source")
+        }
+        let source = rawSource.hasPrefix("/") ? rawSource : Paths.join(bundle, rawSource)
+        var info = stat()
+        if stat(source, &info) != 0 { throw SysError("bind mount source", path: source) }
+        let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+        let target = try root.openOrCreate(destination, as: isDirectory ? .directory : .file)
+        defer { close(target) }
+        let targetPath = RootedPath.procPath(target)
+        var flags = MountFlag.bind
+        if options.isRecursiveBind { flags |= MountFlag.recursive }
+        try mount(source, targetPath, nil, flags, nil, describe: "\(source) (bind) on \(destination)")
+        if options.remountFlags != 0 {
+            try remountResolved(destination, root: root, flags: options.remountFlags)
+        }
+        for propagation in options.propagation {
+            try mount(nil, targetPath, nil, propagation, nil, describe: "propagation of \(destination)")
+        }
+    }
+
+    /// Remounts what is now mounted at `destination`. The descriptor used for the mount
+    /// itself still names the directory underneath, so the path is resolved again.
+    func remountResolved(_ destination: String, root: RootedPath, flags: UInt) throws(SysError) {
+        guard let mounted = try root.open(destination) else {
+            throw SysError("resolve in root", path: Paths.join(rootfs, destination), errno: ENOENT)
+        }
+        defer { close(mounted) }
+        try remountBind(RootedPath.procPath(mounted), flags: flags, describe: destination)
+    }
+
+    /// Applies per-mount flags to a bind mount, keeping flags the kernel locks when the
+    /// mount came from a more privileged namespace.
+    func remountBind(_ path: String, flags: UInt, describe: String) throws(SysError) {
+        do {
+            try mount(nil, path, nil, MountFlag.bind | MountFlag.remount | flags, nil, describe: "remount of \(describe)")
+        } catch {
+            guard error.errno == EPERM else { throw error }
+            var info = statvfs()
+            guard statvfs(path, &info) == 0 else { throw error }
+            let locked = UInt(info.f_flag) & (MountFlag.noSuid | MountFlag.noDev | MountFlag.noExec | MountFlag.readOnly
+                                              | MountFlag.noAtime | MountFlag.noDirAtime | MountFlag.relatime)
+            try mount(nil, path, nil, MountFlag.bind | MountFlag.remount | flags | locked, nil, describe: "remount of \(describe)")
+        }
+    }
+
+    /// The container's view of its cgroups: cgroup2 in its own cgroup namespace, or a
+    /// tmpfs holding a bind of the container's directory in each hierarchy.
+    private func mountCgroups(destination: String, options: MountOptions, root: RootedPath) throws {
+        guard let cgroup else { return }
+        let target = try root.openOrCreate(destination, as: .directory)
+        defer { close(target) }
+        let targetPath = RootedPath.procPath(target)
+        if cgroup.layout.mode == .unified {
+            if newCgroupNamespace {
+                try mount("cgroup2", targetPath, "cgroup2", options.flags, nil, describe: "cgroup2 on \(destination)")
+            } else {
+                try mount(cgroup.paths[0].directory, targetPath, nil, MountFlag.bind, nil, describe: "cgroup on \(destination)")
+                try remountResolved(destination, root: root, flags: options.remountFlags)
+            }
+            return
+        }
+        let baseFlags = options.flags & (MountFlag.noSuid | MountFlag.noDev | MountFlag.noExec)
+        try mount("tmpfs", targetPath, "tmpfs", baseFlags, "mode=755", describe: "tmpfs on \(destination)")
+        for (hierarchy, directory) in cgroup.paths {
+            let name = Paths.base(hierarchy.mountPoint)
+            let sub = try root.openOrCreate(destination + "/" + name, as: .directory)
+            defer { close(sub) }
+            let subPath = RootedPath.procPath(sub)
+            try mount(directory, subPath, nil, MountFlag.bind, nil, describe: "cgroup \(name) on \(destination)/\(name)")
+            try remountResolved(destination + "/" + name, root: root, flags: options.remountFlags | baseFlags)
+            // Co-mounted hierarchies (cpu,cpuacct) are also reachable by each name.
+            if name.contains(",") {
+                for alias in name.split(separator: ",") {
+                    let link = Paths.join(rootfs, destination + "/" + alias)
+                    _ = symlink(name, link)
+                }
+            }
+        }
+        if options.flags & MountFlag.readOnly != 0, let mounted = try root.open(destination) {
+            defer { close(mounted) }
+            try mount(nil, RootedPath.procPath(mounted), nil, MountFlag.remount | MountFlag.readOnly | baseFlags, "mode=755",
+                      describe: "read-only remount of \(destination)")
+        }
+    }
+
+    // MARK: /dev
+
+    struct DefaultDevice {
+        let path: String
+        let major: UInt32
+        let minor: UInt32
+    }
+
+    static let defaultDevices = [
+        DefaultDevice(path: "/dev/null", major: 1, minor: 3),
+        DefaultDevice(path: "/dev/zero", major: 1, minor: 5),
+        DefaultDevice(path: "/dev/full", major: 1, minor: 7),
+        DefaultDevice(path: "/dev/random", major: 1, minor: 8),
+        DefaultDevice(path: "/dev/urandom", major: 1, minor: 9),
+        DefaultDevice(path: "/dev/tty", major: 5, minor: 0),
+    ]
+
+    /// Whether the config gives the container its own /dev (then we populate it).
+    var ownsDev: Bool {
+        (spec.mounts ?? []).contains { Paths.clean($0.destination) == "/dev" && !((try? MountOptions($0.options ?? []))?.isBind ?? true) }
+    }
+
+    /// Creates the standard device nodes, the config's devices, and the /dev symlinks.
+    func populateDev(root: RootedPath) throws(RuntimeError) {
+        do {
+            if ownsDev {
+                for device in RootFilesystem.defaultDevices {
+                    try makeDevice(path: device.path, type: "c", major: device.major, minor: device.minor,
+                                   mode: 0o666, uid: 0, gid: 0, root: root)
+                }
+            }
+            for device in spec.linux?.devices ?? [] {
+                try makeDevice(path: device.path, type: device.type, major: UInt32(device.major ?? 0),
+                               minor: UInt32(device.minor ?? 0), mode: device.fileMode ?? 0o666,
+                               uid: device.uid ?? 0, gid: device.gid ?? 0, root: root)
+            }
+            if ownsDev {
+                let links = [("/proc/self/fd", "/dev/fd"), ("/proc/self/fd/0", "/dev/stdin"),
+                             ("/proc/self/fd/1", "/dev/stdout"), ("/proc/self/fd/2", "/dev/stderr")]
+                var allLinks = links
+                if Files.exists("/proc/kcore") { allLinks.append(("/proc/kcore", "/dev/core")) }
+                if (spec.mounts ?? []).contains(where: { Paths.clean($0.destination) == "/dev/pts" }) {
+                    allLinks.append(("pts/ptmx", "/dev/ptmx"))
+                }
+                guard let dev = try root.open("/dev") else { return }
+                defer { close(dev) }
+                for (target, link) in allLinks {
+                    let name = Paths.base(link)
+                    if symlinkat(target, dev, name) != 0 && errno != EEXIST {
+                        throw SysError("symlink", path: Paths.join(rootfs, link))
+                    }
+                }
+            }
+        } catch let error as SysError {
+            throw .system(error)
+        } catch {
+            throw .wrap(error)
+        }
+    }
+
+    private func makeDevice(path: String, type: String, major: UInt32, minor: UInt32, mode: UInt32,
+                            uid: UInt32, gid: UInt32, root: RootedPath) throws(SysError) {
+        let parentFD = try root.openOrCreate(Paths.parent(path), as: .directory)
+        defer { close(parentFD) }
+        let name = Paths.base(path)
+        if inUserNamespace {
+            // mknod is not allowed in a user namespace: bind the host's node instead.
+            let target = try root.openOrCreate(path, as: .file)
+            defer { close(target) }
+            try mount(path, RootedPath.procPath(target), nil, MountFlag.bind, nil, describe: "\(path) (bind)")
+            return
+        }
+        let kind: mode_t
+        switch type {
+        case "b": kind = S_IFBLK
+        case "p": kind = S_IFIFO
+        default: kind = S_IFCHR
+        }
+        let device = caisson_makedev(major, minor)
+        _ = unlinkat(parentFD, name, 0)
+        // Reach the resolved parent through /proc so no path component is looked up again.
+        let parentPath = RootedPath.procPath(parentFD)
+        if mknod(parentPath + "/" + name, kind | mode_t(mode & 0o7777), __dev_t(device)) != 0 {
+            throw SysError("mknod", path: Paths.join(rootfs, path))
+        }
+        if chmod(parentPath + "/" + name, mode_t(mode & 0o7777)) != 0 {
+            throw SysError("chmod", path: Paths.join(rootfs, path))
+        }
+        if lchown(parentPath + "/" + name, uid, gid) != 0 {
+            throw SysError("chown", path: Paths.join(rootfs, path))
+        }
+    }
+
+    // MARK: pivot_root
+
+    /// Makes the rootfs the process's root and detaches the host's tree.
+    func pivot(noPivot: Bool) throws(SysError) {
+        if noPivot {
+            if chdir(rootfs) != 0 { throw SysError("chdir", path: rootfs) }
+            try mount(rootfs, "/", nil, MountFlag.move, nil, describe: "move of rootfs to /")
+            if chroot(".") != 0 { throw SysError("chroot", path: rootfs) }
+            if chdir("/") != 0 { throw SysError("chdir /") }
+            return
+        }
+        let oldRoot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC)
+        if oldRoot < 0 { throw SysError("open /") }
+        defer { close(oldRoot) }
+        let newRoot = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC)
+        if newRoot < 0 { throw SysError("open rootfs", path: rootfs) }
+        defer { close(newRoot) }
+        if fchdir(newRoot) != 0 { throw SysError("chdir", path: rootfs) }
+        if caisson_pivot_root(".", ".") != 0 { throw SysError("pivot_root", path: rootfs) }
+        // The old root is now stacked under ".": make it private to us, then drop it.
+        if fchdir(oldRoot) != 0 { throw SysError("chdir to old root") }
+        try mount(nil, ".", nil, MountFlag.slave | MountFlag.recursive, nil, describe: "propagation of the old root")
+        if umount2(".", Int32(MNT_DETACH)) != 0 { throw SysError("unmount the old root") }
+        if chdir("/") != 0 { throw SysError("chdir /") }
+    }
+
+    // MARK: After pivot_root
+
+    func writeSysctls() throws(SysError) {
+        for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let path = "/proc/sys/" + key.replacingOccurrences(of: ".", with: "/")
+            guard !key.isEmpty, !key.contains("..") else {
+                throw SysError("sysctl \"\(key)\" is not a valid name", errno: EINVAL)
+            }
+            do {
+                try Files.writeKernelFile(path, value)
+            } catch {
+                throw SysError("set sysctl \(key)=\(value)", errno: error.errno)
+            }
+        }
+    }
+
+    func maskPaths() throws(SysError) {
+        for path in spec.linux?.maskedPaths ?? [] {
+            var info = stat()
+            if stat(path, &info) != 0 {
+                if errno == ENOENT { continue }
+                throw SysError("stat masked path", path: path)
+            }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                try mount("tmpfs", path, "tmpfs", MountFlag.readOnly, "size=0k,nr_inodes=1", describe: "tmpfs mask on \(path)")
+            } else {
+                try mount("/dev/null", path, nil, MountFlag.bind, nil, describe: "/dev/null mask on \(path)")
+            }
+        }
+    }
+
+    func makeReadonlyPaths() throws(SysError) {
+        for path in spec.linux?.readonlyPaths ?? [] {
+            if !Files.exists(path) { continue }
+            try mount(path, path, nil, MountFlag.bind | MountFlag.recursive, nil, describe: "\(path) (read-only bind)")
+            try remountBind(path, flags: MountFlag.readOnly | MountFlag.noSuid | MountFlag.noDev | MountFlag.noExec, describe: path)
+        }
+    }
+
+    func finish() throws(SysError) {
+        if spec.root?.readonly == true {
+            try remountBind("/", flags: MountFlag.readOnly, describe: "/ (read-only root)")
+        }
+        if let name = spec.linux?.rootfsPropagation, let flags = MountOptions.propagation(named: name),
+           flags & MountFlag.shared != 0 {
+            try mount(nil, "/", nil, flags, nil, describe: "propagation of the root")
+        }
+    }
+}
+
+extension String {
+    /// A Foundation-free replaceOccurrences for the few places that need it.
+    func replacingOccurrences(of target: Character, with replacement: Character) -> String {
+        String(map { $0 == target ? replacement : $0 })
+    }
+}
