@@ -1,4 +1,4 @@
-import FoundationEssentials
+import CaissonJSON
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,7 +23,7 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
 public enum SpecJSON {
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], file: String) throws(ConfigError) -> T {
         do {
-            return try JSONDecoder().decode(type, from: Data(bytes))
+            return try JSONDecoding.decode(type, from: bytes)
         } catch let error as DecodingError {
             throw ConfigError(file: file, describe(error))
         } catch {
@@ -41,12 +41,10 @@ public enum SpecJSON {
         return try decode(type, from: bytes, file: path)
     }
 
-    /// Compact JSON bytes (state files, hook stdin).
+    /// Compact JSON bytes (state files, hook stdin), or indented for people.
     public static func encode<T: Encodable>(_ value: T, pretty: Bool = false) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.withoutEscapingSlashes]
-        // Encoding our own well-formed values cannot fail.
-        return Array((try? encoder.encode(value)) ?? Data())
+        // Encoding our own well-formed values cannot fail (no non-finite floats).
+        (try? JSONEncoding.encode(value, pretty: pretty)) ?? Array("{}".utf8)
     }
 
     static func path(_ codingPath: [any CodingKey]) -> String {
@@ -70,7 +68,7 @@ public enum SpecJSON {
         case .keyNotFound(let key, let context):
             return "\(path(context.codingPath + [key])): required field is missing"
         case .dataCorrupted(let context):
-            if context.codingPath.isEmpty { return "not valid JSON" }
+            if context.codingPath.isEmpty { return context.debugDescription }
             return "\(path(context.codingPath)): \(context.debugDescription)"
         @unknown default:
             return "\(error)"

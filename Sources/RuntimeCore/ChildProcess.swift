@@ -83,14 +83,35 @@ struct ChildProcess {
             close(fd)
             if kind.specName == "user" { try becomeRoot() }
         }
-        if plan.unshareFlags != 0 && caisson_unshare(Int32(truncatingIfNeeded: plan.unshareFlags)) != 0 {
-            throw SysError("unshare namespaces (flags 0x\(String(plan.unshareFlags, radix: 16)))")
+        // The cgroup namespace must be made after the process is in its cgroup.
+        let firstFlags = plan.unshareFlags & ~ChildProcess.cgroupNamespaceFlag
+        if firstFlags != 0 && caisson_unshare(Int32(truncatingIfNeeded: firstFlags)) != 0 {
+            throw SysError("unshare namespaces (flags 0x\(String(firstFlags, radix: 16)))")
         }
         switch plan.role {
         case .initProcess: try setUpInit(hostPid: hostPid)
-        case .execProcess: try setUpExec()
+        case .execProcess:
+            try awaitCgroupMembership()
+            try setUpExec()
         }
     }
+
+    static let cgroupNamespaceFlag: UInt64 = 0x0200_0000
+
+    /// Waits until the runtime has moved us into the container's cgroup, then makes the
+    /// cgroup namespace if one is asked for. Idempotent.
+    private func awaitCgroupMembership() throws {
+        if ChildProcess.joinedCgroup { return }
+        guard let (message, _) = try plan.channel.receive(), message == .cgroupJoined else { _exit(1) }
+        ChildProcess.joinedCgroup = true
+        if plan.unshareFlags & ChildProcess.cgroupNamespaceFlag != 0,
+           caisson_unshare(Int32(ChildProcess.cgroupNamespaceFlag)) != 0 {
+            throw SysError("unshare the cgroup namespace")
+        }
+    }
+
+    /// Set once per child process (the child is single-threaded).
+    nonisolated(unsafe) static var joinedCgroup = false
 
     /// Closes every descriptor the runtime's caller left open except stdio, the
     /// --preserve-fds range and the ones this plan uses, so a container waiting for
@@ -134,6 +155,8 @@ struct ChildProcess {
         let filesystem = RootFilesystem(spec: spec, rootfs: plan.rootfs, bundle: plan.bundle, cgroup: plan.cgroup,
                                         inUserNamespace: plan.inUserNamespace,
                                         newCgroupNamespace: plan.newCgroupNamespace)
+        // A cgroup2 mount inside a new cgroup namespace must see the namespace's root.
+        if plan.newCgroupNamespace && plan.cgroup?.layout.mode == .unified { try awaitCgroupMembership() }
         try filesystem.prepare()
         let rootFD = open(plan.rootfs, CAISSON_O_PATH | O_DIRECTORY | O_CLOEXEC)
         if rootFD < 0 { throw SysError("open rootfs", path: plan.rootfs) }
@@ -153,6 +176,7 @@ struct ChildProcess {
         }
         close(rootFD)
 
+        try awaitCgroupMembership()
         let state = HookState(id: plan.id, status: .creating, pid: hostPid, bundle: plan.bundle,
                               annotations: spec.annotations)
         if !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty {

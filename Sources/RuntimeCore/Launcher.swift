@@ -53,9 +53,22 @@ struct Launcher {
         var outcome = Outcome(pid: pid, channel: parentEnd)
         do {
             if let idMappings { try writeIDMappings(pid: pid, uid: idMappings.uid, gid: idMappings.gid) }
-            if let cgroup = plan.cgroup, cgroup.exists { try wrap { () throws(CgroupError) in try cgroup.add(pid: pid) } }
-            if let oomScoreAdj { writeOOMScoreAdj(pid: pid, value: oomScoreAdj) }
             try wrap { () throws(SysError) in try parentEnd.send(.configured(hostPid: pid)) }
+            // Joining a v1 cgroup waits for an RCU grace period (milliseconds); the child
+            // builds its mounts meanwhile and waits for .cgroupJoined only where it must.
+            do {
+                if let cgroup = plan.cgroup, cgroup.exists { try cgroup.add(pid: pid) }
+                if let oomScoreAdj { writeOOMScoreAdj(pid: pid, value: oomScoreAdj) }
+            } catch {
+                // The child may have failed first (and so left its cgroup): its report wins.
+                kill(pid, SIGKILL)
+                if let (message, _) = try? parentEnd.receive(), case .failure(let text) = message {
+                    throw RuntimeError.initFailed(text)
+                }
+                throw RuntimeError.cgroup(error)
+            }
+            // If the child already failed, this send fails; its report follows below.
+            try? parentEnd.send(.cgroupJoined)
             loop: while true {
                 guard let (message, fd) = try wrap({ () throws(SysError) in try parentEnd.receive() }) else {
                     throw RuntimeError.initFailed("container process exited during setup without a report (see the container's stderr)")
@@ -73,7 +86,7 @@ struct Launcher {
                     break loop
                 case .failure(let text):
                     throw RuntimeError.initFailed(text)
-                case .proceed, .configured:
+                case .proceed, .configured, .cgroupJoined:
                     throw RuntimeError.initFailed("unexpected message from the container process")
                 }
             }

@@ -404,9 +404,13 @@ public struct Runtime {
         }
     }
 
+    /// The invoking user's name from /etc/passwd (a static binary has no NSS), else the uid.
     func ownerName() -> String {
         let uid = getuid()
-        if let entry = getpwuid(uid), let name = entry.pointee.pw_name { return String(cString: name) }
+        for line in Text.lines((try? Files.readString("/etc/passwd")) ?? "") {
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            if fields.count > 2, UInt32(fields[2]) == uid { return String(fields[0]) }
+        }
         return String(uid)
     }
 }

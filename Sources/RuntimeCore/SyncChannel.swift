@@ -7,8 +7,11 @@ import CaissonSys
 /// Messages between the runtime and the container process it is setting up, over a
 /// SOCK_SEQPACKET socket pair (one message per send, descriptors with SCM_RIGHTS).
 public enum SyncMessage: Equatable {
-    /// Parent to child: id maps and cgroups are in place; here is your pid on the host.
+    /// Parent to child: id maps are written; here is your pid on the host.
     case configured(hostPid: Int32)
+    /// Parent to child: you are in the container's cgroup (sent after `configured`; the
+    /// child overlaps its own setup with the slow cgroup v1 migration).
+    case cgroupJoined
     /// Parent to child: go on to the next stage.
     case proceed
     /// Child to parent: mounts are ready; run prestart and createRuntime hooks now.
@@ -48,6 +51,7 @@ public struct SyncChannel {
         case .terminalMaster: bytes = [5]
         case .seccompListener: bytes = [6]
         case .configured(let pid): bytes = [7] + Array(String(pid).utf8)
+        case .cgroupJoined: bytes = [8]
         }
         if descriptor >= 0 {
             if caisson_send_fd(fd, descriptor, &bytes, bytes.count) != 0 { throw SysError("send on the sync channel") }
@@ -72,6 +76,7 @@ public struct SyncChannel {
         case 5: message = .terminalMaster
         case 6: message = .seccompListener
         case 7: message = .configured(hostPid: Int32(String(decoding: buffer[1..<count], as: UTF8.self)) ?? 0)
+        case 8: message = .cgroupJoined
         default: message = .failure(String(decoding: buffer[1..<count], as: UTF8.self))
         }
         return (message, descriptor)
