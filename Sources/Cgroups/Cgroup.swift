@@ -52,10 +52,19 @@ public struct Cgroup: Sendable {
     public func create() throws(CgroupError) {
         for (hierarchy, directory) in paths {
             do {
-                if hierarchy.version == .v1 && hierarchy.has("cpuset") {
-                    try createCpuset(directory, root: hierarchy.mountPoint)
-                } else {
-                    try Files.makeDirectories(directory)
+                // Another container's delete may remove an empty shared parent (/caisson)
+                // between our mkdirs: try again a few times.
+                for attempt in 1...5 {
+                    do {
+                        if hierarchy.version == .v1 && hierarchy.has("cpuset") {
+                            try createCpuset(directory, root: hierarchy.mountPoint)
+                        } else {
+                            try Files.makeDirectories(directory)
+                        }
+                        break
+                    } catch where error.errno == ENOENT && attempt < 5 {
+                        continue
+                    }
                 }
                 if hierarchy.version == .v2 && layout.mode == .unified {
                     try delegateControllers(to: directory, root: hierarchy.mountPoint)

@@ -84,6 +84,6 @@ public enum Vocabulary {
         "noiversion", "nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow",
         "private", "rbind", "relatime", "remount", "ro", "rprivate", "rshared", "rslave",
         "runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid", "symfollow", "sync",
-        "unbindable",
+        "tmpcopyup", "unbindable",
     ]
 }

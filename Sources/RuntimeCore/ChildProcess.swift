@@ -62,10 +62,19 @@ struct ChildProcess {
         do {
             try setUp()
         } catch {
-            try? plan.channel.send(.failure("\(RuntimeError.wrap(error))"))
+            let message = "\(RuntimeError.wrap(error))"
+            if ChildProcess.reportedReady {
+                // The runtime has moved on; the container's stderr is the only witness left.
+                FileDescriptors.writeError("caisson-runtime: \(message)\n")
+            } else {
+                try? plan.channel.send(.failure(message))
+            }
         }
         _exit(1)
     }
+
+    /// Set once `ready` is sent: later failures go to stderr, not to the runtime.
+    nonisolated(unsafe) static var reportedReady = false
 
     private func setUp() throws {
         // Nothing in the container may open our /proc entries (and our host binary)
@@ -259,6 +268,7 @@ struct ChildProcess {
         credentials.applyUmask()
 
         try plan.channel.send(.ready)
+        ChildProcess.reportedReady = true
         switch plan.startSignal {
         case .fifo(let directoryFD):
             let fifo = openat(directoryFD, "exec.fifo", O_WRONLY | O_CLOEXEC)

@@ -34,6 +34,9 @@ public struct MountOptions: Equatable {
     public var flags: UInt = 0
     public var propagation: [UInt] = []
     public var data: [String] = []
+    /// tmpcopyup (runc and crun's extension): copy what the image had at the
+    /// destination into the new tmpfs.
+    public var copyUp = false
 
     public var isBind: Bool { flags & MountFlag.bind != 0 }
     public var isRecursiveBind: Bool { isBind && flags & MountFlag.recursive != 0 }
@@ -70,7 +73,7 @@ public struct MountOptions: Equatable {
     static let recursiveAttributes: Set<String> = [
         "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec", "rexec", "rnoatime", "ratime",
         "rnodiratime", "rdiratime", "rrelatime", "rnorelatime", "rstrictatime", "rnostrictatime",
-        "rnosymfollow", "rsymfollow", "idmap", "ridmap", "tmpcopyup",
+        "rnosymfollow", "rsymfollow", "idmap", "ridmap",
     ]
 
     public enum ParseError: Error, CustomStringConvertible {
@@ -90,6 +93,8 @@ public struct MountOptions: Equatable {
                 flags &= ~flag
             } else if let flag = MountOptions.propagations[option] {
                 propagation.append(flag)
+            } else if option == "tmpcopyup" {
+                copyUp = true
             } else if MountOptions.recursiveAttributes.contains(option) {
                 throw .unsupported(option)
             } else {

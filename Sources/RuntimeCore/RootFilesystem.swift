@@ -71,6 +71,16 @@ struct RootFilesystem {
         defer { close(target) }
         let targetPath = RootedPath.procPath(target)
         let data = options.data.joined(separator: ",")
+        // Keep a handle on what the image has there before the new mount hides it.
+        var lower: Int32 = -1
+        if options.copyUp {
+            guard type == "tmpfs" else {
+                throw ConfigError(file: "config.json", "mount \(destination): tmpcopyup needs a tmpfs mount")
+            }
+            lower = open(targetPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if lower < 0 { throw SysError("open", path: Paths.join(rootfs, destination)) }
+        }
+        defer { if lower >= 0 { close(lower) } }
         do {
             try mount(entry.source ?? type, targetPath, type, options.flags, data,
                       describe: "\(type) on \(destination)")
@@ -80,8 +90,23 @@ struct RootFilesystem {
             try mount("/sys", targetPath, nil, MountFlag.bind | MountFlag.recursive, nil, describe: "/sys (bind) on \(destination)")
             try remountResolved(destination, root: root, flags: options.remountFlags)
         }
-        for propagation in options.propagation {
-            try mount(nil, targetPath, nil, propagation, nil, describe: "propagation of \(destination)")
+        if lower >= 0, let mounted = try root.open(destination) {
+            defer { close(mounted) }
+            let upper = open(RootedPath.procPath(mounted), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if upper < 0 { throw SysError("open", path: Paths.join(rootfs, destination)) }
+            defer { close(upper) }
+            try TreeCopy.copyContents(of: lower, into: upper, describing: Paths.join(rootfs, destination))
+        }
+        try applyPropagation(options.propagation, destination: destination, root: root)
+    }
+
+    /// Propagation changes apply to the mount now at `destination` (resolved again: the
+    /// descriptor used to mount still names the directory underneath).
+    private func applyPropagation(_ changes: [UInt], destination: String, root: RootedPath) throws(SysError) {
+        guard !changes.isEmpty, let mounted = try root.open(destination) else { return }
+        defer { close(mounted) }
+        for propagation in changes {
+            try mount(nil, RootedPath.procPath(mounted), nil, propagation, nil, describe: "propagation of \(destination)")
         }
     }
 
@@ -102,9 +127,7 @@ struct RootFilesystem {
         if options.remountFlags != 0 {
             try remountResolved(destination, root: root, flags: options.remountFlags)
         }
-        for propagation in options.propagation {
-            try mount(nil, targetPath, nil, propagation, nil, describe: "propagation of \(destination)")
-        }
+        try applyPropagation(options.propagation, destination: destination, root: root)
     }
 
     /// Remounts what is now mounted at `destination`. The descriptor used for the mount

@@ -100,6 +100,8 @@ public struct Runtime {
             if startByFIFO {
                 let fifo = store.fifoPath(of: id)
                 if mkfifo(fifo, 0o622) != 0 { throw RuntimeError.system(SysError("mkfifo", path: fifo)) }
+                // Not subject to the umask: the container's user, whoever it is, writes to it.
+                if chmod(fifo, 0o622) != 0 { throw RuntimeError.system(SysError("chmod", path: fifo)) }
                 let directory = open(store.directory(of: id), CAISSON_O_PATH | O_DIRECTORY | O_CLOEXEC)
                 if directory < 0 { throw RuntimeError.system(SysError("open", path: store.directory(of: id))) }
                 startSignal = .fifo(directoryFD: keep(directory))

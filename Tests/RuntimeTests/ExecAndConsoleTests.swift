@@ -43,7 +43,13 @@ import OCISpec
         #expect(try driver.run(["exec", "-d", "--pid-file", pidFile, id, "sleep", "50"]).status == 0)
         let pid = Int(try String(contentsOfFile: pidFile, encoding: .utf8)) ?? 0
         #expect(pid > 0)
-        let comm = try String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)
+        // -d returns once the process is set up; its exec follows at once.
+        var comm = ""
+        for _ in 0..<200 {
+            comm = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? ""
+            if comm == "sleep\n" { break }
+            usleep(5000)
+        }
         #expect(comm == "sleep\n")
         let ps = try driver.run(["ps", "--format", "json", id])
         #expect(ps.stdout.contains(String(pid)))

@@ -119,7 +119,7 @@ import OCISpec
         bundle.spec.linux?.sysctl = ["net.ipv4.ip_forward": "1"]
         bundle.spec.linux?.readonlyPaths = []
         let result = try output(bundle, driver)
-        #expect(result.stdout == "1\n")
+        #expect(result.stdout == "1\n", "\(result.stderr)")
     }
 
     @Test func joiningAnotherContainersNetworkNamespace() throws {
