@@ -86,7 +86,14 @@ extension Cgroup {
             }
             if let reservation = memory.reservation { try write(dir, "memory.soft_limit_in_bytes", text(reservation)) }
             if let kernelTCP = memory.kernelTCP { try write(dir, "memory.kmem.tcp.limit_in_bytes", text(kernelTCP)) }
-            if memory.kernel != nil { warn("memory.kernel is ignored: kernel memory limits are deprecated by the kernel") }
+            if let kernel = memory.kernel {
+                // Deprecated by the kernel; newer kernels refuse it, which is only worth a warning.
+                do {
+                    try write(dir, "memory.kmem.limit_in_bytes", text(kernel))
+                } catch {
+                    warn("memory.kernel is not applied: \(error)")
+                }
+            }
             if let swappiness = memory.swappiness {
                 guard swappiness <= 100 else {
                     throw CgroupError.unsupported("linux.resources.memory.swappiness: \(swappiness) is above 100")

@@ -54,6 +54,20 @@ struct CapabilitySets {
     }
 
     func applySets() throws(SysError) {
+        // Nobody can grant a capability it does not hold (this host's root lacks
+        // CAP_SYS_RESOURCE, for one): keep what we have and say what was left out.
+        var heldEffective: UInt64 = 0, held: UInt64 = 0, heldInheritable: UInt64 = 0
+        var effective = effective, permitted = permitted, inheritable = inheritable
+        if caisson_capget(&heldEffective, &held, &heldInheritable) == 0 {
+            let missing = (effective | permitted | inheritable) & ~held
+            if missing != 0 {
+                let names = (0...lastCapability).filter { missing & (1 << UInt64($0)) != 0 }.map { Vocabulary.capabilities[$0] }
+                RuntimeLog.shared.warn("capabilities \(names.joined(separator: ", ")) are not held by the runtime and cannot be granted")
+                effective &= held
+                permitted &= held
+                inheritable &= held
+            }
+        }
         if caisson_capset(effective, permitted, inheritable) != 0 {
             throw SysError("set capabilities (capset)")
         }

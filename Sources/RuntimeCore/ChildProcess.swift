@@ -44,6 +44,8 @@ struct ChildPlan {
     var newUserNamespace: Bool
     var inUserNamespace: Bool
     var newCgroupNamespace: Bool
+    /// Whether the container has a mount namespace of its own (new or joined).
+    var ownMountNamespace: Bool
     var startSignal: StartSignal
     var terminal: TerminalDestination
     var trampolineFD: Int32
@@ -161,6 +163,16 @@ struct ChildProcess {
             throw SysError("setdomainname \(domain)")
         }
 
+        guard plan.ownMountNamespace else {
+            // No mount namespace of its own: the host's mounts must not be touched, so no
+            // mounts, devices or pivot_root; the process is confined to the rootfs by chroot.
+            try awaitCgroupMembership()
+            try runCreateHooks(hostPid: hostPid)
+            if chroot(plan.rootfs) != 0 { throw SysError("chroot", path: plan.rootfs) }
+            if chdir("/") != 0 { throw SysError("chdir /") }
+            try finishAndExec(terminalSlave: nil, hostPid: hostPid)
+            return
+        }
         let filesystem = RootFilesystem(spec: spec, rootfs: plan.rootfs, bundle: plan.bundle, cgroup: plan.cgroup,
                                         inUserNamespace: plan.inUserNamespace,
                                         newCgroupNamespace: plan.newCgroupNamespace)
@@ -186,13 +198,7 @@ struct ChildProcess {
         close(rootFD)
 
         try awaitCgroupMembership()
-        let state = HookState(id: plan.id, status: .creating, pid: hostPid, bundle: plan.bundle,
-                              annotations: spec.annotations)
-        if !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty {
-            try plan.channel.send(.runCreateRuntimeHooks)
-            guard let (reply, _) = try plan.channel.receive(), reply == .proceed else { _exit(1) }
-        }
-        try HookRunner.run(spec.hooks?.createContainer, kind: "createContainer", state: state)
+        try runCreateHooks(hostPid: hostPid)
 
         try filesystem.pivot(noPivot: plan.noPivot)
         try filesystem.writeSysctls()
@@ -211,9 +217,26 @@ struct ChildProcess {
         try finishAndExec(terminalSlave: terminal?.slave, hostPid: hostPid)
     }
 
+    /// prestart and createRuntime hooks (run by the runtime, in its namespaces), then
+    /// createContainer hooks (here, in the container's namespaces, before pivot_root).
+    private func runCreateHooks(hostPid: Int32) throws {
+        let spec = plan.spec
+        let state = HookState(id: plan.id, status: .creating, pid: hostPid, bundle: plan.bundle,
+                              annotations: spec.annotations)
+        if !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty {
+            try plan.channel.send(.runCreateRuntimeHooks)
+            guard let (reply, _) = try plan.channel.receive(), reply == .proceed else { _exit(1) }
+        }
+        try HookRunner.run(spec.hooks?.createContainer, kind: "createContainer", state: state)
+    }
+
     // MARK: exec
 
     private func setUpExec() throws {
+        if !plan.ownMountNamespace {
+            if chroot(plan.rootfs) != 0 { throw SysError("chroot", path: plan.rootfs) }
+            if chdir("/") != 0 { throw SysError("chdir /") }
+        }
         var terminalSlave: Int32?
         if plan.process.terminal == true {
             let root = RootedPath(rootFD: open("/", CAISSON_O_PATH | O_DIRECTORY | O_CLOEXEC), rootPath: "/")

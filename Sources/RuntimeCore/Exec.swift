@@ -58,7 +58,8 @@ extension Runtime {
             role: .execProcess, spec: record.config, process: process, id: id, bundle: record.bundle,
             rootfs: record.rootfs, cgroup: cgroup(of: record), channel: SyncChannel(fd: -1), joins: joins,
             unshareFlags: 0, newUserNamespace: false, inUserNamespace: namespaces.contains { $0.type == "user" },
-            newCgroupNamespace: false, startSignal: .channel, terminal: terminal, trampolineFD: trampoline,
+            newCgroupNamespace: false, ownMountNamespace: namespaces.contains { $0.type == "mount" },
+            startSignal: .channel, terminal: terminal, trampolineFD: trampoline,
             noPivot: false, noNewKeyring: true, preserveFDs: options.preserveFDs,
             lastCapability: CapabilitySets.readLastCapability())
         let outcome = try Launcher.launch(

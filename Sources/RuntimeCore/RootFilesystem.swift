@@ -31,9 +31,11 @@ struct RootFilesystem {
     /// Makes the host's mounts invisible to propagation and binds the rootfs onto itself,
     /// so it is a mount point that pivot_root accepts.
     func prepare() throws(SysError) {
+        // Private or slave propagation can be set on / now; shared and unbindable are set
+        // on the new root after pivot_root (an unbindable rootfs could not be bound).
         var rootFlags = MountFlag.slave | MountFlag.recursive
         if let name = spec.linux?.rootfsPropagation, let flags = MountOptions.propagation(named: name),
-           flags & MountFlag.shared == 0 {
+           flags & (MountFlag.shared | MountFlag.unbindable) == 0 {
             rootFlags = flags
         }
         try mount(nil, "/", nil, rootFlags, nil, describe: "propagation of /")
@@ -358,7 +360,7 @@ struct RootFilesystem {
             try remountBind("/", flags: MountFlag.readOnly, describe: "/ (read-only root)")
         }
         if let name = spec.linux?.rootfsPropagation, let flags = MountOptions.propagation(named: name),
-           flags & MountFlag.shared != 0 {
+           flags & (MountFlag.shared | MountFlag.unbindable) != 0 {
             try mount(nil, "/", nil, flags, nil, describe: "propagation of the root")
         }
     }

@@ -46,9 +46,6 @@ public struct Runtime {
         guard Files.isDirectory(rootfs) else {
             throw .config(ConfigError(file: configPath, "root.path: \(rootfs) is not a directory"))
         }
-        guard (spec.linux?.namespaces ?? []).contains(where: { $0.type == "mount" }) else {
-            throw .config(ConfigError(file: configPath, "linux.namespaces: a mount namespace is required"))
-        }
         return Prepared(spec: spec, bundle: bundle, rootfs: rootfs)
     }
 
@@ -143,6 +140,7 @@ public struct Runtime {
                 rootfs: prepared.rootfs, cgroup: cgroup, channel: SyncChannel(fd: -1), joins: joins,
                 unshareFlags: unshareFlags, newUserNamespace: newUser, inUserNamespace: inUser,
                 newCgroupNamespace: namespaces.contains { $0.type == "cgroup" && ($0.path ?? "").isEmpty },
+                ownMountNamespace: namespaces.contains { $0.type == "mount" },
                 startSignal: startSignal, terminal: terminal, trampolineFD: trampoline,
                 noPivot: options.noPivot, noNewKeyring: options.noNewKeyring, preserveFDs: options.preserveFDs,
                 lastCapability: CapabilitySets.readLastCapability())

@@ -140,4 +140,45 @@ import OCISpec
         let expected = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net")
         #expect(result.stdout == expected + "\n")
     }
+
+    @Test func withoutAMountNamespaceTheHostMountsAreUntouched() throws {
+        let driver = try RuntimeDriver()
+        // No mounts at all (not even /proc): the process only sees the rootfs by chroot.
+        var bundle = try BusyboxBundle(args: ["sh", "-c", "ls /marker /proc | tr '\\n' ' '"])
+        try bundle.writeFile("/marker", "inside")
+        bundle.spec.linux?.namespaces = [Namespace(type: "pid")]
+        bundle.spec.hostname = nil
+        let before = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        let result = try output(bundle, driver)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("/marker "))
+        #expect(result.stdout.hasSuffix("/proc: "), "an empty /proc: nothing was mounted")
+        let after = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        #expect(before.split(separator: "\n").count == after.split(separator: "\n").count)
+    }
+
+    @Test func tmpcopyupKeepsTheImageContent() throws {
+        let driver = try RuntimeDriver()
+        var bundle = try BusyboxBundle(args: ["sh", "-c", "cat /etc/motd; ls -l /etc/motd | cut -c1-10; echo x > /etc/new && echo writable; grep ' /etc ' /proc/mounts | cut -d' ' -f3"])
+        try bundle.writeFile("/etc/motd", "from the image\n", mode: 0o640)
+        bundle.spec.root?.readonly = true
+        bundle.spec.mounts?.append(Mount(destination: "/etc", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup", "mode=755"]))
+        let result = try output(bundle, driver)
+        #expect(result.stdout == "from the image\n-rw-r-----\nwritable\ntmpfs\n", "\(result.stderr)")
+        // The image itself is unchanged.
+        #expect(!FileManager.default.fileExists(atPath: bundle.rootfs + "/etc/new"))
+    }
+
+    @Test func rootfsPropagationIsAppliedToTheRoot() throws {
+        let driver = try RuntimeDriver()
+        // A slave of a private host root has no master, so rslave may show either.
+        let expected = ["private": ["-"], "rslave": ["master:", "-"], "shared": ["shared:"], "runbindable": ["unbindable"]]
+        for (propagation, markers) in expected {
+            var bundle = try BusyboxBundle(args: ["awk", "$5 == \"/\" { print $7 }", "/proc/self/mountinfo"])
+            bundle.spec.linux?.rootfsPropagation = propagation
+            let result = try output(bundle, driver)
+            #expect(result.status == 0, "\(propagation): \(result.stderr)")
+            #expect(markers.contains { result.stdout.hasPrefix($0) }, "\(propagation): \(result.stdout)")
+        }
+    }
 }
