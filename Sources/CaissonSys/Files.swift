@@ -133,14 +133,28 @@ public enum Files {
 
     /// Entry names in a directory, without "." and "..".
     public static func listDirectory(_ path: String) throws(SysError) -> [String] {
+        try listDirectory(path, directoriesOnly: false)
+    }
+
+    /// Names of the subdirectories of a directory, from the entries' d_type (no stat per
+    /// entry: cgroup directories hold dozens of files).
+    public static func listSubdirectories(_ path: String) throws(SysError) -> [String] {
+        try listDirectory(path, directoriesOnly: true)
+    }
+
+    private static func listDirectory(_ path: String, directoriesOnly: Bool) throws(SysError) -> [String] {
         guard let dir = opendir(path) else { throw SysError("opendir", path: path) }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
+            let type = entry.pointee.d_type
+            if directoriesOnly && type != UInt8(DT_DIR) && type != UInt8(DT_UNKNOWN) { continue }
             let name = withUnsafePointer(to: entry.pointee.d_name) {
                 $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
             }
-            if name != "." && name != ".." { names.append(name) }
+            if name == "." || name == ".." { continue }
+            if directoriesOnly && type == UInt8(DT_UNKNOWN) && !isDirectory(path + "/" + name) { continue }
+            names.append(name)
         }
         return names
     }

@@ -18,7 +18,8 @@ public struct Cgroup: Sendable {
     /// hierarchy's root, relative ones from the runtime's own cgroup.
     public init(layout: CgroupLayout, cgroupsPath: String?, containerID: String) throws(CgroupError) {
         self.layout = layout
-        let requested = cgroupsPath.flatMap { $0.isEmpty ? nil : $0 } ?? "/caisson/\(containerID)"
+        // Without a cgroupsPath, the container's own directory under each hierarchy's root.
+        let requested = cgroupsPath.flatMap { $0.isEmpty ? nil : $0 } ?? "/\(containerID)"
         if !requested.hasPrefix("/") && requested.contains(":") {
             throw .invalidPath("cgroupsPath \"\(requested)\" is in systemd form (slice:prefix:name), "
                 + "but the systemd cgroup driver is not supported; use a cgroupfs path")
@@ -122,7 +123,7 @@ public struct Cgroup: Sendable {
         func collect(_ directory: String) throws(SysError) {
             let text = try Files.readString(directory + "/cgroup.procs")
             result += Text.lines(text).compactMap { Int32($0) }
-            for name in try Files.listDirectory(directory) where Files.isDirectory(directory + "/" + name) {
+            for name in try Files.listSubdirectories(directory) {
                 try collect(directory + "/" + name)
             }
         }
@@ -190,23 +191,19 @@ public struct Cgroup: Sendable {
     // MARK: Removal
 
     /// Removes the directories (children first), retrying briefly while the kernel
-    /// still counts exiting tasks; then removes now-empty ancestors that we created.
+    /// still counts exiting tasks. Parents are left alone: they may be shared (an
+    /// engine's slice) and are not ours.
     public func destroy() throws(CgroupError) {
         var failure: SysError?
-        for (hierarchy, directory) in paths {
-            if let error = removeRecursively(directory) { failure = failure ?? error; continue }
-            var parent = Paths.parent(directory)
-            while parent.count > hierarchy.mountPoint.count && Paths.base(parent) == "caisson" {
-                if rmdir(parent) != 0 { break }
-                parent = Paths.parent(parent)
-            }
+        for (_, directory) in paths {
+            if let error = removeRecursively(directory) { failure = failure ?? error }
         }
         if let failure { throw .system(failure) }
     }
 
     private func removeRecursively(_ directory: String) -> SysError? {
-        guard let names = try? Files.listDirectory(directory) else { return nil }
-        for name in names where Files.isDirectory(directory + "/" + name) {
+        guard let names = try? Files.listSubdirectories(directory) else { return nil }
+        for name in names {
             if let error = removeRecursively(directory + "/" + name) { return error }
         }
         for attempt in 0..<200 {

@@ -50,6 +50,7 @@ struct Launcher {
             throw .system(SysError("clone the container process (flags 0x\(String(cloneFlags, radix: 16)))", errno: cloneErrno))
         }
 
+        RuntimeLog.shared.debug("cloned container process \(pid)")
         var outcome = Outcome(pid: pid, channel: parentEnd)
         do {
             if let idMappings { try writeIDMappings(pid: pid, uid: idMappings.uid, gid: idMappings.gid) }
@@ -69,6 +70,7 @@ struct Launcher {
             }
             // If the child already failed, this send fails; its report follows below.
             try? parentEnd.send(.cgroupJoined)
+            RuntimeLog.shared.debug("container process \(pid) joined its cgroup")
             loop: while true {
                 guard let (message, fd) = try wrap({ () throws(SysError) in try parentEnd.receive() }) else {
                     throw RuntimeError.initFailed("container process exited during setup without a report (see the container's stderr)")

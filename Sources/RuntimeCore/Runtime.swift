@@ -62,6 +62,7 @@ public struct Runtime {
     /// caller starts it through the returned channel (run).
     func create(id: String, options: CreateOptions, startByFIFO: Bool, terminalToRuntime: Bool) throws(RuntimeError) -> Created {
         let prepared = try prepare(id: id, bundle: options.bundle)
+        RuntimeLog.shared.debug("\(id): config loaded and validated")
         let spec = prepared.spec
         let process = spec.process!
         if process.terminal == true && options.consoleSocket == nil && !terminalToRuntime {
@@ -86,6 +87,7 @@ public struct Runtime {
                 try created.apply(spec.linux?.resources ?? Resources(), warn: { RuntimeLog.shared.warn($0) })
             }
 
+            RuntimeLog.shared.debug("\(id): cgroup created and limited")
             let minimumFD = Int32(3 + options.preserveFDs)
             func keep(_ fd: Int32) -> Int32 {
                 let moved = Launcher.moveAbove(fd, minimum: minimumFD)
@@ -162,6 +164,7 @@ public struct Runtime {
                     try SeccompListener.send(fd: fd, to: spec.linux?.seccomp?.listenerPath ?? "",
                                              metadata: spec.linux?.seccomp?.listenerMetadata, pid: pid, state: state)
                 })
+            RuntimeLog.shared.debug("\(id): container process \(outcome.pid) is ready")
             let record = ContainerRecord(
                 id: id, pid: outcome.pid, pidStartTime: Processes.startTime(of: outcome.pid) ?? 0,
                 bundle: prepared.bundle, rootfs: prepared.rootfs, created: Clock.rfc3339Now(),
@@ -201,6 +204,7 @@ public struct Runtime {
             throw error
         }
         created.channel.close()
+        RuntimeLog.shared.debug("\(id): started")
         runPoststart(record)
         if detach { return 0 }
         let status: Int32
@@ -212,7 +216,9 @@ public struct Runtime {
             try? forceDelete(record)
             throw error
         }
+        RuntimeLog.shared.debug("\(id): exited with status \(status)")
         if !keep { try? forceDelete(record) }
+        RuntimeLog.shared.debug("\(id): deleted")
         return status
     }
 

@@ -80,9 +80,9 @@ import OCISpec
         #expect(try driver.run(["run", "-d", "--bundle", bundle.directory, id]).status == 0)
         defer { _ = try? driver.run(["delete", "-f", id]) }
         #expect(try driver.run(["update", "--memory", "48m", "--pids-limit", "20", id]).status == 0)
-        let memory = try String(contentsOfFile: "/sys/fs/cgroup/memory/caisson/\(id)/memory.limit_in_bytes", encoding: .utf8)
+        let memory = try String(contentsOfFile: "/sys/fs/cgroup/memory/\(id)/memory.limit_in_bytes", encoding: .utf8)
         #expect(memory == "50331648\n")
-        let pids = try String(contentsOfFile: "/sys/fs/cgroup/pids/caisson/\(id)/pids.max", encoding: .utf8)
+        let pids = try String(contentsOfFile: "/sys/fs/cgroup/pids/\(id)/pids.max", encoding: .utf8)
         #expect(pids == "20\n")
         let stats = try driver.run(["events", "--stats", id])
         let event = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any] ?? [:]

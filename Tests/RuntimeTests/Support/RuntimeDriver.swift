@@ -45,7 +45,7 @@ struct RuntimeDriver {
         if FileManager.default.fileExists(atPath: root + "/" + id) { found.append("state directory \(root)/\(id)") }
         let hierarchies = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []
         for hierarchy in hierarchies {
-            let path = "/sys/fs/cgroup/\(hierarchy)/caisson/\(id)"
+            let path = "/sys/fs/cgroup/\(hierarchy)/\(id)"
             if FileManager.default.fileExists(atPath: path) { found.append("cgroup \(path)") }
         }
         if let bundle, let mounts = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8),
