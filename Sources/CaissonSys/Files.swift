@@ -204,11 +204,24 @@ public enum Paths {
 
 /// Tiny string helpers the stdlib lacks without Foundation.
 public enum Text {
+    /// Trims ASCII white space (kernel files and JSON never carry other kinds), without
+    /// touching the Unicode property tables.
     public static func trim(_ text: String) -> String {
-        var scalars = Substring(text)
-        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
-        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
-        return String(scalars)
+        let bytes = text.utf8
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }),
+              let last = bytes.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(decoding: bytes[first...last], as: UTF8.self)
+    }
+
+    /// ASCII upper-casing (signal and capability names).
+    public static func asciiUppercased(_ text: String) -> String {
+        String(decoding: text.utf8.map { (0x61...0x7A).contains($0) ? $0 - 0x20 : $0 }, as: UTF8.self)
+    }
+
+    /// ASCII lower-casing.
+    public static func asciiLowercased(_ text: String) -> String {
+        String(decoding: text.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
     }
 
     public static func lines(_ text: String) -> [Substring] {

@@ -31,7 +31,7 @@ public enum Signals {
             guard number > 0 && number <= maximum else { throw .unknown(text) }
             return number
         }
-        var name = text.uppercased()
+        var name = Text.asciiUppercased(text)
         if name.hasPrefix("SIG") { name.removeFirst(3) }
         if let signal = byName[name] { return signal }
         // RTMIN+N and RTMAX-N

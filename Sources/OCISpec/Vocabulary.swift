@@ -1,3 +1,5 @@
+import CaissonSys
+
 /// The spec's named constants and their Linux numbers: capabilities, rlimits,
 /// namespaces. Shared by validation (is the name known?) and the runtime (what number?).
 public enum Vocabulary {
@@ -15,7 +17,7 @@ public enum Vocabulary {
 
     /// Capability number for a name ("CAP_SYS_ADMIN" or "SYS_ADMIN", any case).
     public static func capabilityNumber(_ name: String) -> Int? {
-        var upper = name.uppercased()
+        var upper = Text.asciiUppercased(name)
         if !upper.hasPrefix("CAP_") { upper = "CAP_" + upper }
         return capabilities.firstIndex(of: upper)
     }

@@ -22,6 +22,8 @@ public struct Runtime {
 
     struct Prepared {
         var spec: Spec
+        /// config.json as read, kept in the state directory.
+        var configBytes: [UInt8]
         var bundle: String
         var rootfs: String
     }
@@ -35,8 +37,14 @@ public struct Runtime {
         }
         let configPath = bundle + "/config.json"
         let spec: Spec
+        let configBytes: [UInt8]
         do {
-            spec = try SpecJSON.load(Spec.self, path: configPath)
+            configBytes = try Files.readBytes(configPath)
+        } catch {
+            throw .config(ConfigError(file: configPath, error.errno == ENOENT ? "no such file" : error.description))
+        }
+        do {
+            spec = try SpecJSON.decode(Spec.self, from: configBytes, file: configPath)
             try SpecValidator.validate(spec, file: configPath)
         } catch {
             throw .config(error)
@@ -46,7 +54,7 @@ public struct Runtime {
         guard Files.isDirectory(rootfs) else {
             throw .config(ConfigError(file: configPath, "root.path: \(rootfs) is not a directory"))
         }
-        return Prepared(spec: spec, bundle: bundle, rootfs: rootfs)
+        return Prepared(spec: spec, configBytes: configBytes, bundle: bundle, rootfs: rootfs)
     }
 
     /// What `create` leaves behind for the following commands.
@@ -170,7 +178,7 @@ public struct Runtime {
                 bundle: prepared.bundle, rootfs: prepared.rootfs, created: Clock.rfc3339Now(),
                 owner: ownerName(), config: spec)
             do {
-                try store.save(record)
+                try store.save(record, configBytes: prepared.configBytes)
                 if let pidFile = options.pidFile { try writePidFile(pidFile, pid: outcome.pid) }
             } catch {
                 Glibc.kill(outcome.pid, SIGKILL)

@@ -63,7 +63,7 @@ struct SeccompFilter {
             if result != 0 { throw SysError("seccomp: set flag \(flag)", errno: -result) }
         }
         for architecture in profile.architectures ?? [] {
-            let name = architecture.dropFirst("SCMP_ARCH_".count).lowercased()
+            let name = Text.asciiLowercased(String(architecture.dropFirst("SCMP_ARCH_".count)))
             let token = seccomp_arch_resolve_name(name)
             if token == 0 { throw SysError("seccomp: unknown architecture \(architecture)", errno: EINVAL) }
             let result = seccomp_arch_add(context, token)

@@ -4,9 +4,10 @@ import Glibc
 import CaissonSys
 import OCISpec
 
-/// What the runtime remembers about a container between commands, kept in
-/// ROOT/ID/state.json. The config is stored so that delete can run poststop hooks and
-/// find the cgroup even if the bundle is gone.
+/// What the runtime remembers about a container between commands: ROOT/ID/state.json,
+/// and beside it ROOT/ID/config.json, a copy of the bundle's config as it was at create
+/// (so delete can run poststop hooks and find the cgroup even if the bundle is gone).
+/// The config is copied as bytes, not re-encoded, which keeps create fast.
 public struct ContainerRecord: Codable, Sendable {
     public var id: String
     public var pid: Int32
@@ -17,6 +18,34 @@ public struct ContainerRecord: Codable, Sendable {
     public var created: String
     public var owner: String
     public var config: Spec
+
+    enum CodingKeys: String, CodingKey {
+        case id, pid, pidStartTime, bundle, rootfs, created, owner
+    }
+
+    public init(id: String, pid: Int32, pidStartTime: UInt64, bundle: String, rootfs: String, created: String,
+                owner: String, config: Spec) {
+        self.id = id
+        self.pid = pid
+        self.pidStartTime = pidStartTime
+        self.bundle = bundle
+        self.rootfs = rootfs
+        self.created = created
+        self.owner = owner
+        self.config = config
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        pid = try container.decode(Int32.self, forKey: .pid)
+        pidStartTime = try container.decode(UInt64.self, forKey: .pidStartTime)
+        bundle = try container.decode(String.self, forKey: .bundle)
+        rootfs = try container.decode(String.self, forKey: .rootfs)
+        created = try container.decode(String.self, forKey: .created)
+        owner = try container.decode(String.self, forKey: .owner)
+        config = Spec()
+    }
 }
 
 /// The directory tree under `--root` (default /run/caisson): one directory per container
@@ -33,9 +62,12 @@ public struct StateStore {
 
     /// Container ids are directory names: refuse anything that could escape the root.
     public static func validate(id: String) throws(RuntimeError) {
-        guard !id.isEmpty, id.count <= 1024, id != ".", id != "..",
-              id.allSatisfy({ $0.isLetter || $0.isNumber || "_+-.".contains($0) }),
-              id.unicodeScalars.allSatisfy({ $0.isASCII }) else {
+        func allowed(_ byte: UInt8) -> Bool {
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")
+                || byte == UInt8(ascii: ".")
+        }
+        guard !id.isEmpty, id.utf8.count <= 1024, id != ".", id != "..", id.utf8.allSatisfy(allowed) else {
             throw .invalidID(id)
         }
     }
@@ -53,9 +85,13 @@ public struct StateStore {
         }
     }
 
-    public func save(_ record: ContainerRecord) throws(RuntimeError) {
+    /// Writes state.json and, with `configBytes` (the bundle's config.json as read) or
+    /// else by encoding `record.config`, the config copy.
+    public func save(_ record: ContainerRecord, configBytes: [UInt8]? = nil) throws(RuntimeError) {
         do {
-            try Files.writeAtomically(directory(of: record.id) + "/state.json", bytes: SpecJSON.encode(record))
+            let directory = directory(of: record.id)
+            try Files.writeAtomically(directory + "/config.json", bytes: configBytes ?? SpecJSON.encode(record.config))
+            try Files.writeAtomically(directory + "/state.json", bytes: SpecJSON.encode(record))
         } catch {
             throw .system(error)
         }
@@ -72,7 +108,9 @@ public struct StateStore {
             throw .system(error)
         }
         do {
-            return try SpecJSON.decode(ContainerRecord.self, from: bytes, file: path)
+            var record = try SpecJSON.decode(ContainerRecord.self, from: bytes, file: path)
+            record.config = try SpecJSON.load(Spec.self, path: directory(of: id) + "/config.json")
+            return record
         } catch {
             throw .config(error)
         }
