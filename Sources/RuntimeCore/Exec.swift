@@ -25,35 +25,18 @@ extension Runtime {
             throw .usage("--tty with --detach needs --console-socket")
         }
 
-        var opened: [Int32] = []
-        defer { for fd in opened { close(fd) } }
-        let minimumFD = Int32(3 + options.preserveFDs)
-        func keep(_ fd: Int32) -> Int32 {
-            let moved = Launcher.moveAbove(fd, minimum: minimumFD)
-            opened.append(moved)
-            return moved
-        }
-
+        let descriptors = LaunchDescriptors(preserveFDs: options.preserveFDs)
+        defer { descriptors.closeAll() }
         var joins: [(Vocabulary.NamespaceKind, Int32)] = []
         var joinPid: Int32?
         let namespaces = record.config.linux?.namespaces ?? []
         for kind in Vocabulary.namespaces where namespaces.contains(where: { $0.type == kind.specName }) {
-            let path = "/proc/\(record.pid)/ns/\(kind.procName)"
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            if fd < 0 { throw .system(SysError("open \(kind.specName) namespace", path: path)) }
-            let kept = keep(fd)
-            if kind.specName == "pid" { joinPid = kept } else { joins.append((kind, kept)) }
+            let fd = try descriptors.openNamespace(kind.specName, path: "/proc/\(record.pid)/ns/\(kind.procName)")
+            if kind.specName == "pid" { joinPid = fd } else { joins.append((kind, fd)) }
         }
-        var terminal = ChildPlan.TerminalDestination.none
-        if process.terminal == true {
-            if let socketPath = options.consoleSocket {
-                let fd = try wrap { () throws(SysError) in try ConsoleSocket.connect(path: socketPath) }
-                terminal = .consoleSocket(fd: keep(fd))
-            } else {
-                terminal = .runtime
-            }
-        }
-        let trampoline = keep(try wrap { () throws(SysError) in try ExecTrampoline.makeSealedFile() })
+        let terminal = try descriptors.terminalDestination(wanted: process.terminal == true,
+                                                           consoleSocket: options.consoleSocket)
+        let trampoline = try descriptors.trampoline()
         let plan = ChildPlan(
             role: .execProcess, spec: record.config, process: process, id: id, bundle: record.bundle,
             rootfs: record.rootfs, cgroup: cgroup(of: record), channel: SyncChannel(fd: -1), joins: joins,

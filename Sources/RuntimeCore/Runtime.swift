@@ -82,8 +82,8 @@ public struct Runtime {
         try store.reserve(id: id)
 
         var cgroup: Cgroup?
-        var opened: [Int32] = []
-        defer { for fd in opened { close(fd) } }
+        let descriptors = LaunchDescriptors(preserveFDs: options.preserveFDs)
+        defer { descriptors.closeAll() }
         do {
             let layout = try wrap { () throws(SysError) in try CgroupLayout.detect() }
             let created = try wrap { () throws(CgroupError) in
@@ -96,13 +96,6 @@ public struct Runtime {
             }
 
             RuntimeLog.shared.debug("\(id): cgroup created and limited")
-            let minimumFD = Int32(3 + options.preserveFDs)
-            func keep(_ fd: Int32) -> Int32 {
-                let moved = Launcher.moveAbove(fd, minimum: minimumFD)
-                opened.append(moved)
-                return moved
-            }
-
             var startSignal = ChildPlan.StartSignal.channel
             if startByFIFO {
                 let fifo = store.fifoPath(of: id)
@@ -111,17 +104,10 @@ public struct Runtime {
                 if chmod(fifo, 0o622) != 0 { throw RuntimeError.system(SysError("chmod", path: fifo)) }
                 let directory = open(store.directory(of: id), CAISSON_O_PATH | O_DIRECTORY | O_CLOEXEC)
                 if directory < 0 { throw RuntimeError.system(SysError("open", path: store.directory(of: id))) }
-                startSignal = .fifo(directoryFD: keep(directory))
+                startSignal = .fifo(directoryFD: descriptors.keep(directory))
             }
-            var terminal = ChildPlan.TerminalDestination.none
-            if process.terminal == true {
-                if let socketPath = options.consoleSocket {
-                    let fd = try wrap { () throws(SysError) in try ConsoleSocket.connect(path: socketPath) }
-                    terminal = .consoleSocket(fd: keep(fd))
-                } else {
-                    terminal = .runtime
-                }
-            }
+            let terminal = try descriptors.terminalDestination(wanted: process.terminal == true,
+                                                               consoleSocket: options.consoleSocket)
 
             var joins: [(Vocabulary.NamespaceKind, Int32)] = []
             var joinPid: Int32?
@@ -131,10 +117,8 @@ public struct Runtime {
             for kind in Vocabulary.namespaces {
                 guard let entry = namespaces.first(where: { $0.type == kind.specName }) else { continue }
                 if let path = entry.path, !path.isEmpty {
-                    let fd = open(path, O_RDONLY | O_CLOEXEC)
-                    if fd < 0 { throw RuntimeError.system(SysError("open \(kind.specName) namespace", path: path)) }
-                    let kept = keep(fd)
-                    if kind.specName == "pid" { joinPid = kept } else { joins.append((kind, kept)) }
+                    let fd = try descriptors.openNamespace(kind.specName, path: path)
+                    if kind.specName == "pid" { joinPid = fd } else { joins.append((kind, fd)) }
                 } else if kind.specName == "user" || kind.specName == "pid" {
                     cloneFlags |= kind.cloneFlag
                 } else {
@@ -143,7 +127,7 @@ public struct Runtime {
             }
             let newUser = cloneFlags & Vocabulary.namespace(named: "user")!.cloneFlag != 0
             let inUser = namespaces.contains { $0.type == "user" }
-            let trampoline = keep(try wrap { () throws(SysError) in try ExecTrampoline.makeSealedFile() })
+            let trampoline = try descriptors.trampoline()
 
             let plan = ChildPlan(
                 role: .initProcess, spec: spec, process: process, id: id, bundle: prepared.bundle,

@@ -128,9 +128,12 @@ import OCISpec
         first.spec.hostname = "first"
         try first.write()
         let firstID = Scratch.uniqueID("netns")
-        #expect(try driver.run(["run", "-d", "--bundle", first.directory, firstID]).status == 0)
+        let started = try driver.run(["run", "-d", "--bundle", first.directory, firstID])
+        #expect(started.status == 0, "\(started.stderr)")
         defer { _ = try? driver.run(["delete", "-f", firstID]) }
-        let pid = try driver.state(firstID)["pid"] as? Int ?? 0
+        let state = try driver.state(firstID)
+        let pid = state["pid"] as? Int ?? 0
+        try #require(pid > 0, "\(state)")
         var second = try BusyboxBundle(args: ["readlink", "/proc/self/ns/net"])
         let namespaces = (second.spec.linux?.namespaces ?? []).map {
             $0.type == "network" ? Namespace(type: "network", path: "/proc/\(pid)/ns/net") : $0

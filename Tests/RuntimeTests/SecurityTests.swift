@@ -139,7 +139,7 @@ import OCISpec
         let bundle = try BusyboxBundle(args: ["sh", "-c", "ls /proc/self/fd | sort -n | tr '\\n' ' '; readlink /proc/self/cwd"])
         let result = try run(bundle, driver)
         // 0 1 2, plus the descriptor ls itself holds on the directory it lists (3).
-        #expect(result.stdout.hasPrefix("0 1 2 3 /"))
+        #expect(result.stdout.hasPrefix("0 1 2 3 /"), "\(result.status) \(result.stderr)")
     }
 
     @Test func preservedDescriptorsArePassedThrough() throws {
