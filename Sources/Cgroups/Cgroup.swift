@@ -67,7 +67,8 @@ public struct Cgroup: Sendable {
                         continue
                     }
                 }
-                if hierarchy.version == .v2 && layout.mode == .unified {
+                // On hybrid hosts too: the v2 hierarchy carries what v1 lacks (hugetlb here).
+                if hierarchy.version == .v2 {
                     try delegateControllers(to: directory, root: hierarchy.mountPoint)
                 }
             } catch {

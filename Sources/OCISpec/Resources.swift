@@ -70,6 +70,11 @@ public struct Resources: Codable, Sendable, Equatable {
     public struct HugepageLimit: Codable, Sendable, Equatable {
         public var pageSize: String
         public var limit: UInt64
+
+        public init(pageSize: String, limit: UInt64) {
+            self.pageSize = pageSize
+            self.limit = limit
+        }
     }
 
     public struct Network: Codable, Sendable, Equatable {

@@ -246,11 +246,21 @@ public struct Device: Codable, Sendable, Equatable {
 public struct Personality: Codable, Sendable, Equatable {
     public var domain: String
     public var flags: [String]?
+
+    public init(domain: String, flags: [String]? = nil) {
+        self.domain = domain
+        self.flags = flags
+    }
 }
 
 public struct TimeOffset: Codable, Sendable, Equatable {
     public var secs: Int64?
     public var nanosecs: UInt32?
+
+    public init(secs: Int64?, nanosecs: UInt32?) {
+        self.secs = secs
+        self.nanosecs = nanosecs
+    }
 }
 
 public struct IntelRdt: Codable, Sendable, Equatable {

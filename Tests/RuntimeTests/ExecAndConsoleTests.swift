@@ -120,12 +120,17 @@ struct ConsoleListener {
     }
 
     func acceptMaster() throws -> Int32 {
+        try acceptDescriptor().0
+    }
+
+    /// Accepts one connection and returns the descriptor it carries and the message text.
+    func acceptDescriptor() throws -> (Int32, String) {
         let connection = accept(fd, nil, nil)
         defer { close(connection); close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 256)
-        var master: Int32 = -1
-        _ = caisson_recv_fd(connection, &buffer, buffer.count, &master)
-        guard master >= 0 else { throw POSIXError(.EBADF) }
-        return master
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var received: Int32 = -1
+        let count = caisson_recv_fd(connection, &buffer, buffer.count, &received)
+        guard received >= 0, count > 0 else { throw POSIXError(.EBADF) }
+        return (received, String(decoding: buffer[0..<count], as: UTF8.self))
     }
 }

@@ -184,4 +184,24 @@ import OCISpec
             #expect(markers.contains { result.stdout.hasPrefix($0) }, "\(propagation): \(result.stdout)")
         }
     }
+
+    @Test func timeNamespacePersonalityDomainnameAndHugetlb() throws {
+        let driver = try RuntimeDriver()
+        var bundle = try BusyboxBundle(args: ["sh", "-c", "uname -m; cut -d. -f1 /proc/uptime; cat /proc/sys/kernel/domainname; cat /sys/fs/cgroup/unified/hugetlb.2MB.max"])
+        bundle.spec.linux?.namespaces?.append(Namespace(type: "time"))
+        bundle.spec.linux?.timeOffsets = ["boottime": TimeOffset(secs: 864_000, nanosecs: 0)]
+        bundle.spec.linux?.personality = Personality(domain: "LINUX32", flags: nil)
+        bundle.spec.domainname = "example.test"
+        var resources = bundle.spec.linux?.resources ?? Resources()
+        resources.hugepageLimits = [Resources.HugepageLimit(pageSize: "2MB", limit: 4 * 1024 * 1024)]
+        bundle.spec.linux?.resources = resources
+        let result = try output(bundle, driver)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4, "\(result.stderr)")
+        guard lines.count == 4 else { return }
+        #expect(lines[0] == "i686")
+        #expect((Int(lines[1]) ?? 0) >= 864_000)
+        #expect(lines[2] == "example.test")
+        #expect(lines[3] == "4194304")
+    }
 }

@@ -106,14 +106,17 @@ import OCISpec
         hooks.createRuntime = [hook("createRuntime")]
         hooks.poststart = [hook("poststart")]
         hooks.poststop = [hook("poststop")]
-        // createContainer and startContainer run in the container: use its busybox.
+        // createContainer runs in the container's namespaces before pivot_root (host paths
+        // still resolve); startContainer runs inside the container, so it writes there.
         hooks.createContainer = [Hook(path: "/bin/sh", args: ["sh", "-c", "cat > \(log)/createContainer.json"])]
+        hooks.startContainer = [Hook(path: "/bin/sh", args: ["sh", "-c", "cat > /tmp/startContainer.json"])]
         bundle.spec.hooks = hooks
         try bundle.write()
         let id = Scratch.uniqueID("hooks")
         let result = try driver.run(["run", "--bundle", bundle.directory, id])
         #expect(result.status == 0, "\(result.stderr)")
-        for name in ["prestart", "createRuntime", "createContainer", "poststart", "poststop"] {
+        try FileManager.default.moveItem(atPath: bundle.rootfs + "/tmp/startContainer.json", toPath: log + "/startContainer.json")
+        for name in ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"] {
             let text = (try? String(contentsOfFile: "\(log)/\(name).json", encoding: .utf8)) ?? ""
             let state = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
             #expect(state["id"] as? String == id, "\(name) hook did not receive the state")

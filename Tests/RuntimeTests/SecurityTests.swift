@@ -154,6 +154,40 @@ import OCISpec
     }
 }
 
+
+/// SCMP_ACT_NOTIFY: the listener fd goes to linux.seccomp.listenerPath with the
+/// container process state; when the agent closes it, the trapped call fails (ENOSYS).
+@Suite(.timeLimit(.minutes(2))) struct SeccompNotifyTests {
+    @Test func listenerReceivesTheNotificationDescriptorAndState() throws {
+        let driver = try RuntimeDriver()
+        var bundle = try BusyboxBundle(args: ["sh", "-c", "mkdir /tmp/watched; echo status=$?"])
+        let socketPath = try Scratch.directory("seccomp") + "/agent.sock"
+        let listener = try ConsoleListener(path: socketPath)
+        var profile = Seccomp(defaultAction: "SCMP_ACT_ALLOW")
+        profile.listenerPath = socketPath
+        profile.listenerMetadata = "test-metadata"
+        profile.syscalls = [SeccompSyscall(names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY")]
+        bundle.spec.linux?.seccomp = profile
+        try bundle.write()
+        let id = Scratch.uniqueID("notify")
+        let create = try driver.run(["create", "--bundle", bundle.directory, id])
+        #expect(create.status == 0, "\(create.stderr)")
+        let (fd, message) = try listener.acceptDescriptor()
+        let state = try JSONSerialization.jsonObject(with: Data(message.utf8)) as? [String: Any] ?? [:]
+        #expect(state["fds"] as? [String] == ["seccompFd"])
+        #expect(state["metadata"] as? String == "test-metadata")
+        #expect((state["state"] as? [String: Any])?["id"] as? String == id)
+        #expect(state["pid"] as? Int == (try driver.state(id)["pid"] as? Int))
+        // The agent gives up: the trapped mkdir now fails instead of hanging.
+        close(fd)
+        #expect(try driver.run(["start", id]).status == 0)
+        for _ in 0..<300 where try driver.status(id) != "stopped" { usleep(10_000) }
+        #expect(try driver.status(id) == "stopped")
+        #expect(try driver.run(["delete", id]).status == 0)
+        #expect(driver.leftovers(id: id, bundle: bundle).isEmpty)
+    }
+}
+
 /// The hard RLIMIT_NOFILE of this process, from /proc/self/limits.
 func hardOpenFilesLimit() -> UInt64 {
     let limits = (try? String(contentsOfFile: "/proc/self/limits", encoding: .utf8)) ?? ""

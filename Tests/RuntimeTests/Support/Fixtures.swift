@@ -1,4 +1,5 @@
 import Foundation
+import CaissonSys
 import OCISpec
 
 /// A bundle with a busybox-static root filesystem, made fresh for each test.
@@ -16,7 +17,10 @@ struct BusyboxBundle {
         for dir in ["bin", "etc", "proc", "sys", "dev", "tmp", "root"] {
             try fm.createDirectory(atPath: directory + "/rootfs/" + dir, withIntermediateDirectories: true)
         }
-        try fm.copyItem(atPath: BusyboxBundle.busybox, toPath: directory + "/rootfs/bin/busybox")
+        // Written through close-on-exec descriptors: a runtime spawned meanwhile by a
+        // parallel test must not inherit a write descriptor to this binary, or that
+        // container's exec of it fails with ETXTBSY.
+        try Files.write(directory + "/rootfs/bin/busybox", bytes: try Files.readBytes(BusyboxBundle.busybox), mode: 0o755)
         for applet in BusyboxBundle.applets where applet != "busybox" {
             try fm.createSymbolicLink(atPath: directory + "/rootfs/bin/" + applet, withDestinationPath: "busybox")
         }
@@ -44,7 +48,8 @@ struct BusyboxBundle {
         let full = rootfs + path
         try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
-        try contents.write(toFile: full, atomically: true, encoding: .utf8)
+        // Close-on-exec writes, for the same reason as the busybox copy (scripts are executed).
+        try Files.write(full, bytes: Array(contents.utf8), mode: mode_t(mode))
         try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: full)
     }
 }
