@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <linux/capability.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -261,4 +262,38 @@ int caisson_signalfd_read(int fd) {
     } while (n < 0 && errno == EINTR);
     if (n != (ssize_t)sizeof(info)) return -1;
     return (int)info.ssi_signo;
+}
+
+int caisson_bpf_load_device_program(const void *instructions, unsigned int count, char *log, unsigned int log_size) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    attr.insns = (uint64_t)(uintptr_t)instructions;
+    attr.insn_cnt = count;
+    attr.license = (uint64_t)(uintptr_t)"Apache-2.0";
+    if (log && log_size) {
+        log[0] = 0;
+        attr.log_buf = (uint64_t)(uintptr_t)log;
+        attr.log_size = log_size;
+        attr.log_level = 1;
+    }
+    int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+    if (fd < 0 && log && log_size && errno == ENOSPC) {
+        /* The log was too small: retry without it, the error is what matters. */
+        attr.log_buf = 0;
+        attr.log_size = 0;
+        attr.log_level = 0;
+        fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+    }
+    return fd;
+}
+
+int caisson_bpf_attach_device_program(int cgroup_fd, int program_fd) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.target_fd = (uint32_t)cgroup_fd;
+    attr.attach_bpf_fd = (uint32_t)program_fd;
+    attr.attach_type = BPF_CGROUP_DEVICE;
+    attr.attach_flags = BPF_F_ALLOW_MULTI;
+    return (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr));
 }

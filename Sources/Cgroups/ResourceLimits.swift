@@ -257,8 +257,9 @@ extension Cgroup {
             }
             return
         }
-        if !rules.isEmpty && layout.mode == .unified {
-            warn("device cgroup rules are not enforced on cgroup v2 by this version of caisson-runtime")
+        // cgroup v2: an eBPF program holds the rules (the default devices last, so they win).
+        if layout.mode == .unified, let directory = paths.first(where: { $0.hierarchy.version == .v2 })?.directory {
+            try DeviceFilterProgram(rules: rules + Cgroup.defaultAllowedDevices).attach(to: directory)
         }
     }
 }

@@ -93,6 +93,15 @@ int caisson_signalfd_read(int fd);
 /* O_PATH, which glibc hides behind _GNU_SOURCE. */
 extern const int CAISSON_O_PATH;
 
+/* cgroup v2 device control (eBPF). Loads `count` 8-byte BPF instructions as a
+ * BPF_PROG_TYPE_CGROUP_DEVICE program (license "Apache-2.0"); on failure the verifier's
+ * message is written to `log` (up to `log_size` bytes). Returns the program fd. */
+int caisson_bpf_load_device_program(const void *instructions, unsigned int count, char *log, unsigned int log_size);
+
+/* Attaches a device program to the cgroup2 directory open at `cgroup_fd`, with
+ * BPF_F_ALLOW_MULTI so programs of parent cgroups keep applying. */
+int caisson_bpf_attach_device_program(int cgroup_fd, int program_fd);
+
 /* The calling thread's errno (for use right after a call above). */
 int caisson_errno(void);
 
