@@ -18,6 +18,8 @@ public struct ExecOptions {
     public var consoleSocket: String?
     public var detach = false
     public var preserveFDs = 0
+    /// Exec even into a paused container (the process starts frozen until `resume`).
+    public var ignorePaused = false
 
     public init() {}
 }

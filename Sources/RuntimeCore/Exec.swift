@@ -13,7 +13,10 @@ extension Runtime {
     public func exec(id: String, process: Process, options: ExecOptions) throws(RuntimeError) -> Int32 {
         let record = try store.load(id: id)
         let status = status(of: record)
-        guard status == .running || status == .created else {
+        guard status == .running || status == .created || (status == .paused && options.ignorePaused) else {
+            if status == .paused {
+                throw .usage("cannot exec in container \"\(id)\": it is paused (resume it, or use --ignore-paused)")
+            }
             throw .wrongState(id: id, status: status, operation: "exec in")
         }
         do {
@@ -47,6 +50,7 @@ extension Runtime {
             lastCapability: CapabilitySets.readLastCapability())
         let outcome = try Launcher.launch(
             plan: plan, cloneFlags: 0, joinPidNamespace: joinPid, idMappings: nil, oomScoreAdj: process.oomScoreAdj,
+            joinCgroupWhenReady: status == .paused,
             hooksForCreateRuntime: { _ in },
             seccompListener: { (pid: Int32, fd: Int32) throws(RuntimeError) in
                 let state = HookState(id: id, status: .running, pid: record.pid, bundle: record.bundle,

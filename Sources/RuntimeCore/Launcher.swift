@@ -20,6 +20,7 @@ struct Launcher {
     /// channel still open (run and exec send .proceed on it). On error the child is dead.
     static func launch(plan basePlan: ChildPlan, cloneFlags: UInt64, joinPidNamespace: Int32?,
                        idMappings: (uid: [IDMapping], gid: [IDMapping])?, oomScoreAdj: Int?,
+                       joinCgroupWhenReady: Bool = false,
                        hooksForCreateRuntime: (Int32) throws(RuntimeError) -> Void,
                        seccompListener: (Int32, Int32) throws(RuntimeError) -> Void) throws(RuntimeError) -> Outcome {
         let (parentEnd, childEnd) = try wrap { () throws(SysError) in try SyncChannel.makePair() }
@@ -57,8 +58,10 @@ struct Launcher {
             try wrap { () throws(SysError) in try parentEnd.send(.configured(hostPid: pid)) }
             // Joining a v1 cgroup waits for an RCU grace period (milliseconds); the child
             // builds its mounts meanwhile and waits for .cgroupJoined only where it must.
+            // Into a frozen cgroup (exec --ignore-paused) the child would freeze before it
+            // could report; then it joins once ready, and stays frozen until resume.
             do {
-                if let cgroup = plan.cgroup, cgroup.exists { try cgroup.add(pid: pid) }
+                if !joinCgroupWhenReady, let cgroup = plan.cgroup, cgroup.exists { try cgroup.add(pid: pid) }
                 if let oomScoreAdj { writeOOMScoreAdj(pid: pid, value: oomScoreAdj) }
             } catch {
                 // The child may have failed first (and so left its cgroup): its report wins.
@@ -85,6 +88,9 @@ struct Launcher {
                     defer { close(fd) }
                     try seccompListener(pid, fd)
                 case .ready:
+                    if joinCgroupWhenReady, let cgroup = plan.cgroup, cgroup.exists {
+                        try wrap { () throws(CgroupError) in try cgroup.add(pid: pid) }
+                    }
                     break loop
                 case .failure(let text):
                     throw RuntimeError.initFailed(text)

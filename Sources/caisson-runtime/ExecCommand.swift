@@ -72,6 +72,7 @@ func execCommand(_ arguments: ArgumentScanner, _ runtime: Runtime) throws -> Int
     options.pidFile = arguments.value("pid-file")
     options.consoleSocket = arguments.value("console-socket")
     options.preserveFDs = try arguments.integer("preserve-fds") ?? 0
+    options.ignorePaused = arguments.isSet("ignore-paused")
     return try runtime.exec(id: id, process: process, options: options)
 }
 

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import RuntimeCore
 
 /// The options runc accepts before the command name.
@@ -39,8 +42,14 @@ struct GlobalOptions {
             throw .init(description: "--systemd-cgroup: the systemd cgroup driver is not supported by caisson-runtime; "
                 + "configure the engine to use cgroupfs (e.g. cgroup_manager = \"cgroupfs\" for podman)")
         }
-        if let rootless = scanner.value("rootless"), !["auto", "true", "false"].contains(rootless) {
-            throw .init(description: "--rootless: \"\(rootless)\" is not auto, true or false")
+        if let rootless = scanner.value("rootless") {
+            guard ["auto", "true", "false"].contains(rootless) else {
+                throw .init(description: "--rootless: \"\(rootless)\" is not auto, true or false")
+            }
+            // auto means rootless only when not root; this runtime does not have a rootless mode yet.
+            if rootless == "true" || (rootless == "auto" && getuid() != 0) {
+                throw .init(description: "--rootless: rootless mode is not supported by caisson-runtime yet; run it as root")
+            }
         }
         showVersion = scanner.isSet("version")
         showHelp = scanner.isSet("help")

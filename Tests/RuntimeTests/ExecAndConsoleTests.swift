@@ -55,6 +55,31 @@ import OCISpec
         #expect(ps.stdout.contains(String(pid)))
     }
 
+    @Test func execIntoAPausedContainerNeedsIgnorePaused() throws {
+        let driver = try RuntimeDriver()
+        let bundle = try BusyboxBundle(args: ["sleep", "100"])
+        try bundle.write()
+        let id = Scratch.uniqueID("paused")
+        #expect(try driver.run(["run", "-d", "--bundle", bundle.directory, id]).status == 0)
+        defer { _ = try? driver.run(["delete", "-f", id]) }
+        #expect(try driver.run(["pause", id]).status == 0)
+        let refused = try driver.run(["exec", id, "true"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("--ignore-paused"))
+        // Accepted with the flag: the process starts frozen and runs once resumed.
+        let marker = "/tmp/ran-after-resume"
+        #expect(try driver.run(["exec", "-d", "--ignore-paused", id, "touch", marker]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: bundle.rootfs + marker))
+        #expect(try driver.run(["resume", id]).status == 0)
+        var ran = false
+        for _ in 0..<200 {
+            ran = FileManager.default.fileExists(atPath: bundle.rootfs + marker)
+            if ran { break }
+            usleep(10_000)
+        }
+        #expect(ran)
+    }
+
     @Test func terminalMasterArrivesOnTheConsoleSocket() throws {
         let driver = try RuntimeDriver()
         var bundle = try BusyboxBundle(args: ["sh", "-c", "tty; stty size; echo on-the-tty"], terminal: true)
