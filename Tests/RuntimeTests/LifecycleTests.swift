@@ -175,6 +175,24 @@ import OCISpec
         #expect(driver.leftovers(id: id).isEmpty)
     }
 
+    @Test func noPivotAndKeep() throws {
+        let driver = try RuntimeDriver()
+        let bundle = try BusyboxBundle(args: ["sh", "-c", "ls /bin/busybox"])
+        try bundle.write()
+        let moved = Scratch.uniqueID("nopivot")
+        let result = try driver.run(["run", "--no-pivot", "--bundle", bundle.directory, moved])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "/bin/busybox\n")
+        #expect(driver.leftovers(id: moved, bundle: bundle).isEmpty)
+
+        // --keep: the stopped container stays until delete.
+        let kept = Scratch.uniqueID("keep")
+        #expect(try driver.run(["run", "--keep", "--bundle", bundle.directory, kept]).status == 0)
+        #expect(try driver.status(kept) == "stopped")
+        #expect(try driver.run(["delete", kept]).status == 0)
+        #expect(driver.leftovers(id: kept, bundle: bundle).isEmpty)
+    }
+
     @Test func specWritesARuncStyleDefault() throws {
         let directory = try Scratch.directory("spec")
         let driver = try RuntimeDriver()
