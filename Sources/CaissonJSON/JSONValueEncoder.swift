@@ -75,6 +75,31 @@ private func floating<T: BinaryFloatingPoint & LosslessStringConvertible>(_ valu
     return .number(String(value))
 }
 
+/// The primitive encode overloads that UnkeyedEncodingContainer and
+/// SingleValueEncodingContainer both require, written once.
+private protocol PrimitiveSink {
+    func put(_ value: JSONValue)
+    var path: [any CodingKey] { get }
+}
+
+extension PrimitiveSink {
+    mutating func encodeNil() throws { put(.null) }
+    mutating func encode(_ value: Bool) throws { put(.bool(value)) }
+    mutating func encode(_ value: String) throws { put(.string(value)) }
+    mutating func encode(_ value: Double) throws { put(try floating(value, path)) }
+    mutating func encode(_ value: Float) throws { put(try floating(value, path)) }
+    mutating func encode(_ value: Int) throws { put(number(value)) }
+    mutating func encode(_ value: Int8) throws { put(number(value)) }
+    mutating func encode(_ value: Int16) throws { put(number(value)) }
+    mutating func encode(_ value: Int32) throws { put(number(value)) }
+    mutating func encode(_ value: Int64) throws { put(number(value)) }
+    mutating func encode(_ value: UInt) throws { put(number(value)) }
+    mutating func encode(_ value: UInt8) throws { put(number(value)) }
+    mutating func encode(_ value: UInt16) throws { put(number(value)) }
+    mutating func encode(_ value: UInt32) throws { put(number(value)) }
+    mutating func encode(_ value: UInt64) throws { put(number(value)) }
+}
+
 struct ValueEncoder: Encoder {
     let node: EncodingNode
     let codingPath: [any CodingKey]
@@ -139,7 +164,7 @@ private struct KeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 }
 
-private struct UnkeyedEncoder: UnkeyedEncodingContainer {
+private struct UnkeyedEncoder: UnkeyedEncodingContainer, PrimitiveSink {
     let node: EncodingNode
     let codingPath: [any CodingKey]
     var count: Int {
@@ -147,24 +172,8 @@ private struct UnkeyedEncoder: UnkeyedEncodingContainer {
         return 0
     }
 
-    private func put(_ value: JSONValue) { node.append(.leaf(value)) }
-    private var path: [any CodingKey] { codingPath + [AnyKey(intValue: count)] }
-
-    mutating func encodeNil() throws { put(.null) }
-    mutating func encode(_ value: Bool) throws { put(.bool(value)) }
-    mutating func encode(_ value: String) throws { put(.string(value)) }
-    mutating func encode(_ value: Double) throws { put(try floating(value, path)) }
-    mutating func encode(_ value: Float) throws { put(try floating(value, path)) }
-    mutating func encode(_ value: Int) throws { put(number(value)) }
-    mutating func encode(_ value: Int8) throws { put(number(value)) }
-    mutating func encode(_ value: Int16) throws { put(number(value)) }
-    mutating func encode(_ value: Int32) throws { put(number(value)) }
-    mutating func encode(_ value: Int64) throws { put(number(value)) }
-    mutating func encode(_ value: UInt) throws { put(number(value)) }
-    mutating func encode(_ value: UInt8) throws { put(number(value)) }
-    mutating func encode(_ value: UInt16) throws { put(number(value)) }
-    mutating func encode(_ value: UInt32) throws { put(number(value)) }
-    mutating func encode(_ value: UInt64) throws { put(number(value)) }
+    func put(_ value: JSONValue) { node.append(.leaf(value)) }
+    var path: [any CodingKey] { codingPath + [AnyKey(intValue: count)] }
     mutating func encode<T: Encodable>(_ value: T) throws {
         let child = EncodingNode()
         try value.encode(to: ValueEncoder(node: child, codingPath: path))
@@ -190,27 +199,12 @@ private struct UnkeyedEncoder: UnkeyedEncodingContainer {
     }
 }
 
-private struct SingleEncoder: SingleValueEncodingContainer {
+private struct SingleEncoder: SingleValueEncodingContainer, PrimitiveSink {
     let node: EncodingNode
     let codingPath: [any CodingKey]
 
-    private func put(_ value: JSONValue) { node.kind = .value(value) }
-
-    mutating func encodeNil() throws { put(.null) }
-    mutating func encode(_ value: Bool) throws { put(.bool(value)) }
-    mutating func encode(_ value: String) throws { put(.string(value)) }
-    mutating func encode(_ value: Double) throws { put(try floating(value, codingPath)) }
-    mutating func encode(_ value: Float) throws { put(try floating(value, codingPath)) }
-    mutating func encode(_ value: Int) throws { put(number(value)) }
-    mutating func encode(_ value: Int8) throws { put(number(value)) }
-    mutating func encode(_ value: Int16) throws { put(number(value)) }
-    mutating func encode(_ value: Int32) throws { put(number(value)) }
-    mutating func encode(_ value: Int64) throws { put(number(value)) }
-    mutating func encode(_ value: UInt) throws { put(number(value)) }
-    mutating func encode(_ value: UInt8) throws { put(number(value)) }
-    mutating func encode(_ value: UInt16) throws { put(number(value)) }
-    mutating func encode(_ value: UInt32) throws { put(number(value)) }
-    mutating func encode(_ value: UInt64) throws { put(number(value)) }
+    func put(_ value: JSONValue) { node.kind = .value(value) }
+    var path: [any CodingKey] { codingPath }
     mutating func encode<T: Encodable>(_ value: T) throws {
         try value.encode(to: ValueEncoder(node: node, codingPath: codingPath))
     }

@@ -82,10 +82,8 @@ import OCISpec
     @Test func unknownSignalAndUnknownContainer() throws {
         let driver = try RuntimeDriver()
         let bundle = try BusyboxBundle(args: ["sleep", "100"])
-        try bundle.write()
-        let id = Scratch.uniqueID("sig")
-        #expect(try driver.run(["run", "-d", "--bundle", bundle.directory, id]).status == 0)
-        defer { _ = try? driver.run(["delete", "-f", id]) }
+        let id = try driver.runDetached(bundle, prefix: "sig")
+        defer { driver.forceDelete(id) }
         let bad = try driver.run(["kill", id, "SIGNOPE"])
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("unknown signal \"SIGNOPE\""))

@@ -9,10 +9,8 @@ import OCISpec
         let driver = try RuntimeDriver()
         var bundle = try BusyboxBundle(args: ["sleep", "100"])
         bundle.spec.hostname = "exec-target"
-        try bundle.write()
-        let id = Scratch.uniqueID("exec")
-        #expect(try driver.run(["run", "-d", "--bundle", bundle.directory, id]).status == 0)
-        defer { _ = try? driver.run(["delete", "-f", id]) }
+        let id = try driver.runDetached(bundle, prefix: "exec")
+        defer { driver.forceDelete(id) }
         let result = try driver.run(["exec", "--env", "GREETING=hi", id, "sh", "-c", "hostname; echo $GREETING; ps -o pid,comm | grep -c sleep; exit 5"])
         #expect(result.status == 5)
         #expect(result.stdout == "exec-target\nhi\n1\n")
@@ -35,10 +33,8 @@ import OCISpec
     @Test func detachedExecWritesItsPid() throws {
         let driver = try RuntimeDriver()
         let bundle = try BusyboxBundle(args: ["sleep", "100"])
-        try bundle.write()
-        let id = Scratch.uniqueID("execd")
-        #expect(try driver.run(["run", "-d", "--bundle", bundle.directory, id]).status == 0)
-        defer { _ = try? driver.run(["delete", "-f", id]) }
+        let id = try driver.runDetached(bundle, prefix: "execd")
+        defer { driver.forceDelete(id) }
         let pidFile = bundle.directory + "/exec.pid"
         #expect(try driver.run(["exec", "-d", "--pid-file", pidFile, id, "sleep", "50"]).status == 0)
         let pid = Int(try String(contentsOfFile: pidFile, encoding: .utf8)) ?? 0
@@ -58,10 +54,8 @@ import OCISpec
     @Test func execIntoAPausedContainerNeedsIgnorePaused() throws {
         let driver = try RuntimeDriver()
         let bundle = try BusyboxBundle(args: ["sleep", "100"])
-        try bundle.write()
-        let id = Scratch.uniqueID("paused")
-        #expect(try driver.run(["run", "-d", "--bundle", bundle.directory, id]).status == 0)
-        defer { _ = try? driver.run(["delete", "-f", id]) }
+        let id = try driver.runDetached(bundle, prefix: "paused")
+        defer { driver.forceDelete(id) }
         #expect(try driver.run(["pause", id]).status == 0)
         let refused = try driver.run(["exec", id, "true"])
         #expect(refused.status != 0)

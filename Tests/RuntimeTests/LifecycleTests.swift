@@ -133,10 +133,8 @@ import OCISpec
     @Test func listAndPsShowTheContainer() throws {
         let driver = try RuntimeDriver()
         let bundle = try BusyboxBundle(args: ["sh", "-c", "sleep 100 & sleep 100"])
-        try bundle.write()
-        let id = Scratch.uniqueID("list")
-        #expect(try driver.run(["run", "-d", "--bundle", bundle.directory, id]).status == 0)
-        defer { _ = try? driver.run(["delete", "-f", id]) }
+        let id = try driver.runDetached(bundle, prefix: "list")
+        defer { driver.forceDelete(id) }
         let table = try driver.run(["list"])
         #expect(table.stdout.hasPrefix("ID"))
         #expect(table.stdout.contains(id))

@@ -75,10 +75,8 @@ import OCISpec
     @Test func updateChangesLimitsOfARunningContainer() throws {
         let driver = try RuntimeDriver()
         let bundle = try BusyboxBundle(args: ["sleep", "100"])
-        try bundle.write()
-        let id = Scratch.uniqueID("update")
-        #expect(try driver.run(["run", "-d", "--bundle", bundle.directory, id]).status == 0)
-        defer { _ = try? driver.run(["delete", "-f", id]) }
+        let id = try driver.runDetached(bundle, prefix: "update")
+        defer { driver.forceDelete(id) }
         #expect(try driver.run(["update", "--memory", "48m", "--pids-limit", "20", id]).status == 0)
         let memory = try String(contentsOfFile: "/sys/fs/cgroup/memory/\(id)/memory.limit_in_bytes", encoding: .utf8)
         #expect(memory == "50331648\n")

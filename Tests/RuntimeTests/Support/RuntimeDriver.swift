@@ -28,6 +28,26 @@ struct RuntimeDriver {
         try Shell.run(RuntimeDriver.binary, ["--root", root] + arguments, stdin: stdin, timeout: timeout)
     }
 
+    /// Writes the bundle's config and starts it detached (`run -d`); returns the id.
+    func runDetached(_ bundle: BusyboxBundle, prefix: String) throws -> String {
+        try bundle.write()
+        let id = Scratch.uniqueID(prefix)
+        let result = try run(["run", "-d", "--bundle", bundle.directory, id])
+        guard result.status == 0 else {
+            throw DriverError(description: "run -d \(id) failed: \(result.stderr)")
+        }
+        return id
+    }
+
+    /// `delete --force`, for cleanup.
+    func forceDelete(_ id: String) {
+        _ = try? run(["delete", "-f", id])
+    }
+
+    struct DriverError: Error, CustomStringConvertible {
+        let description: String
+    }
+
     func state(_ id: String) throws -> [String: Any] {
         let result = try run(["state", id])
         guard result.status == 0 else { return ["error": result.stderr] }
