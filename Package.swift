@@ -30,7 +30,7 @@ let package = Package(
         // cgroup v1, v2 and hybrid managers.
         .target(name: "Cgroups", dependencies: ["CaissonSys", "OCISpec", "CaissonShim"]),
         // Container lifecycle: state store, process creation, rootfs, security, hooks.
-        .target(name: "RuntimeCore", dependencies: ["CaissonSys", "OCISpec", "Cgroups", "CSeccomp", "CaissonShim"]),
+        .target(name: "RuntimeCore", dependencies: ["CaissonSys", "CaissonJSON", "OCISpec", "Cgroups", "CSeccomp", "CaissonShim"]),
         .executableTarget(
             name: "caisson-runtime",
             dependencies: ["RuntimeCore", "OCISpec", "CaissonSys", "Cgroups"],

@@ -10,6 +10,13 @@ public enum JSONEncoding {
         JSONWriter(pretty: pretty).write(node.finish(), into: &output, indent: 0)
         return output
     }
+
+    /// Serialises an already built JSON value.
+    public static func serialize(_ value: JSONValue, pretty: Bool = false) -> [UInt8] {
+        var output: [UInt8] = []
+        JSONWriter(pretty: pretty).write(value, into: &output, indent: 0)
+        return output
+    }
 }
 
 /// A value under construction; containers write into it in place.

@@ -44,7 +44,7 @@ public struct Runtime {
             throw .config(ConfigError(file: configPath, error.errno == ENOENT ? "no such file" : error.description))
         }
         do {
-            spec = try SpecJSON.decode(Spec.self, from: configBytes, file: configPath)
+            spec = try SpecJSON.decodeSpec(configBytes, file: configPath)
             try SpecValidator.validate(spec, file: configPath)
         } catch {
             throw .config(error)

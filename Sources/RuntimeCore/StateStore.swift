@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CaissonJSON
 import CaissonSys
 import OCISpec
 
@@ -8,7 +9,7 @@ import OCISpec
 /// and beside it ROOT/ID/config.json, a copy of the bundle's config as it was at create
 /// (so delete can run poststop hooks and find the cgroup even if the bundle is gone).
 /// The config is copied as bytes, not re-encoded, which keeps create fast.
-public struct ContainerRecord: Codable, Sendable {
+public struct ContainerRecord: Sendable {
     public var id: String
     public var pid: Int32
     /// Start time of the init process in clock ticks: detects pid reuse.
@@ -18,10 +19,6 @@ public struct ContainerRecord: Codable, Sendable {
     public var created: String
     public var owner: String
     public var config: Spec
-
-    enum CodingKeys: String, CodingKey {
-        case id, pid, pidStartTime, bundle, rootfs, created, owner
-    }
 
     public init(id: String, pid: Int32, pidStartTime: UInt64, bundle: String, rootfs: String, created: String,
                 owner: String, config: Spec) {
@@ -35,16 +32,36 @@ public struct ContainerRecord: Codable, Sendable {
         self.config = config
     }
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        id = try container.decode(String.self, forKey: .id)
-        pid = try container.decode(Int32.self, forKey: .pid)
-        pidStartTime = try container.decode(UInt64.self, forKey: .pidStartTime)
-        bundle = try container.decode(String.self, forKey: .bundle)
-        rootfs = try container.decode(String.self, forKey: .rootfs)
-        created = try container.decode(String.self, forKey: .created)
-        owner = try container.decode(String.self, forKey: .owner)
-        config = Spec()
+    /// state.json, written and read directly (this is on every command's path, and
+    /// Codable's generic machinery would cost about a megabyte of resident code).
+    var stateJSON: [UInt8] {
+        var object = JSONObject()
+        object.set("id", .string(id))
+        object.set("pid", .number(String(pid)))
+        object.set("pidStartTime", .number(String(pidStartTime)))
+        object.set("bundle", .string(bundle))
+        object.set("rootfs", .string(rootfs))
+        object.set("created", .string(created))
+        object.set("owner", .string(owner))
+        return JSONEncoding.serialize(.object(object))
+    }
+
+    init(stateJSON bytes: [UInt8], file: String) throws(ConfigError) {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            throw ConfigError(file: file, error.description)
+        }
+        do {
+            let fields = try JSONFields(value, path: "")
+            self.init(id: try fields.string("id"), pid: try fields.integer("pid"),
+                      pidStartTime: try fields.integer("pidStartTime"), bundle: try fields.string("bundle"),
+                      rootfs: try fields.string("rootfs"), created: try fields.string("created"),
+                      owner: try fields.string("owner"), config: Spec())
+        } catch {
+            throw ConfigError(file: file, error.message)
+        }
     }
 }
 
@@ -91,7 +108,7 @@ public struct StateStore {
         do {
             let directory = directory(of: record.id)
             try Files.writeAtomically(directory + "/config.json", bytes: configBytes ?? SpecJSON.encode(record.config))
-            try Files.writeAtomically(directory + "/state.json", bytes: SpecJSON.encode(record))
+            try Files.writeAtomically(directory + "/state.json", bytes: record.stateJSON)
         } catch {
             throw .system(error)
         }
@@ -107,13 +124,21 @@ public struct StateStore {
             if error.errno == ENOENT { throw .containerNotFound(id) }
             throw .system(error)
         }
+        var record: ContainerRecord
         do {
-            var record = try SpecJSON.decode(ContainerRecord.self, from: bytes, file: path)
-            record.config = try SpecJSON.load(Spec.self, path: directory(of: id) + "/config.json")
-            return record
+            record = try ContainerRecord(stateJSON: bytes, file: path)
         } catch {
             throw .config(error)
         }
+        let configPath = directory(of: id) + "/config.json"
+        do {
+            record.config = try SpecJSON.decodeSpec(try Files.readBytes(configPath), file: configPath)
+        } catch let error as ConfigError {
+            throw .config(error)
+        } catch {
+            throw .config(ConfigError(file: configPath, "\(error)"))
+        }
+        return record
     }
 
     public func remove(id: String) {

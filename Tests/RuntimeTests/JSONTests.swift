@@ -40,4 +40,68 @@ import OCISpec
         let value = try JSONParser.parse(Array(#"["a\"b\\c\/d\n", "\u00e9\ud83d\ude00"]"#.utf8))
         #expect(value == .array([.string("a\"b\\c/d\n"), .string("é😀")]))
     }
+
+    @Test func theFastSpecReaderAgreesWithCodable() throws {
+        var spec = DefaultSpec.make(rootless: false)
+        spec.process?.consoleSize = ConsoleSize(height: 24, width: 80)
+        spec.process?.user = User(uid: 1, gid: 2, umask: 0o22, additionalGids: [3, 4])
+        spec.process?.oomScoreAdj = -500
+        spec.annotations = ["a": "b"]
+        spec.domainname = "example"
+        var hooks = Hooks()
+        hooks.prestart = [Hook(path: "/bin/true", args: ["true"], env: ["A=B"], timeout: 5)]
+        hooks.poststop = [Hook(path: "/bin/false")]
+        spec.hooks = hooks
+        spec.linux?.uidMappings = [IDMapping(containerID: 0, hostID: 1000, size: 10)]
+        spec.linux?.gidMappings = [IDMapping(containerID: 0, hostID: 1000, size: 10)]
+        spec.linux?.sysctl = ["net.ipv4.ip_forward": "1"]
+        spec.linux?.cgroupsPath = "/x/y"
+        spec.linux?.personality = Personality(domain: "LINUX32", flags: [])
+        spec.linux?.timeOffsets = ["boottime": TimeOffset(secs: 5, nanosecs: 6)]
+        spec.linux?.rootfsPropagation = "rslave"
+        var seccomp = Seccomp(defaultAction: "SCMP_ACT_ERRNO", syscalls: [
+            SeccompSyscall(names: ["read"], action: "SCMP_ACT_ALLOW", errnoRet: 1,
+                           args: [SeccompArg(index: 0, value: 1, valueTwo: 2, op: "SCMP_CMP_MASKED_EQ")])])
+        seccomp.architectures = ["SCMP_ARCH_X86_64"]
+        seccomp.defaultErrnoRet = 38
+        spec.linux?.seccomp = seccomp
+        var resources = Resources()
+        var memory = Resources.Memory()
+        memory.limit = 1 << 30
+        memory.swap = -1
+        memory.disableOOMKiller = true
+        resources.memory = memory
+        var cpu = Resources.CPU()
+        cpu.shares = 512
+        cpu.quota = -1
+        cpu.cpus = "0-1"
+        resources.cpu = cpu
+        resources.pids = Resources.Pids(limit: 10)
+        resources.hugepageLimits = [Resources.HugepageLimit(pageSize: "2MB", limit: 1 << 21)]
+        resources.devices = [DeviceCgroupRule(allow: false, access: "rwm"), DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 3, access: "rw")]
+        resources.unified = ["memory.high": "max"]
+        spec.linux?.resources = resources
+        let bytes = try JSONEncoding.encode(spec)
+        #expect(try SpecJSON.decodeSpec(bytes, file: "config.json") == JSONDecoding.decode(Spec.self, from: bytes))
+        #expect(try SpecJSON.decodeSpec(bytes, file: "config.json") == spec)
+    }
+
+    @Test func theFastSpecReaderNamesTheFieldAtFault() {
+        let cases: [(String, String)] = [
+            (#"{"ociVersion":"1.0.2","process":{"cwd":"/","user":{"uid":"zero","gid":0}}}"#, "process.user.uid: expected a number"),
+            (#"{"ociVersion":"1.0.2","process":{"cwd":"/","user":{"uid":0,"gid":0},"args":"sh"}}"#, "process.args: expected an array"),
+            (#"{"ociVersion":"1.0.2","linux":{"namespaces":[{"type":"pid"},{"path":"/x"}]}}"#, "linux.namespaces[1].type: required field is missing"),
+            (#"{"process":{}}"#, "ociVersion: required field is missing"),
+            (#"{"ociVersion":"1.0.2","process":{"cwd":"/","user":{"uid":-1,"gid":0}}}"#, "process.user.uid: -1 does not fit in UInt32"),
+            ("[1]", "(top level): expected an object"),
+        ]
+        for (json, expected) in cases {
+            do {
+                _ = try SpecJSON.decodeSpec(Array(json.utf8), file: "config.json")
+                Issue.record("accepted \(json)")
+            } catch {
+                #expect(error.description.contains(expected), "\(error.description)")
+            }
+        }
+    }
 }
