@@ -9,6 +9,20 @@ public enum JSONValue: Sendable, Equatable {
     case object(JSONObject)
 }
 
+extension JSONValue {
+    /// What kind of value this is, for error messages ("a string", "null", ...).
+    public var kindDescription: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .number: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+}
+
 /// A JSON object: members in document order, with a lookup table.
 public struct JSONObject: Sendable, Equatable {
     public private(set) var keys: [String] = []

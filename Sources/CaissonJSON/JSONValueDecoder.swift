@@ -20,16 +20,7 @@ struct AnyKey: CodingKey {
 }
 
 private func typeMismatch<T>(_ type: T.Type, _ path: [any CodingKey], _ value: JSONValue) -> DecodingError {
-    let found: String
-    switch value {
-    case .null: found = "null"
-    case .bool: found = "a boolean"
-    case .number: found = "a number"
-    case .string: found = "a string"
-    case .array: found = "an array"
-    case .object: found = "an object"
-    }
-    return .typeMismatch(type, .init(codingPath: path, debugDescription: "found \(found)"))
+    .typeMismatch(type, .init(codingPath: path, debugDescription: "found \(value.kindDescription)"))
 }
 
 /// Conversions from a JSON value to the primitive types Codable asks for.

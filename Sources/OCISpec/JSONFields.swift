@@ -17,16 +17,22 @@ public struct JSONFields {
     }
 
     static func mismatch(_ path: String, _ expected: String, _ value: JSONValue) -> ConfigError {
-        let found: String
-        switch value {
-        case .null: found = ", found null"
-        case .bool: found = ", found a boolean"
-        case .number: found = ", found a number"
-        case .string: found = ", found a string"
-        case .array: found = ", found an array"
-        case .object: found = ", found an object"
+        ConfigError(file: "", "\(path.isEmpty ? "(top level)" : path): expected \(expected), found \(value.kindDescription)")
+    }
+
+    /// Parses `bytes` and reads the top-level object with `make`; errors name `file`.
+    public static func read<T>(_ bytes: [UInt8], file: String, _ make: (JSONFields) throws(ConfigError) -> T) throws(ConfigError) -> T {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            throw ConfigError(file: file, error.description)
         }
-        return ConfigError(file: "", "\(path.isEmpty ? "(top level)" : path): expected \(expected)\(found)")
+        do {
+            return try make(try JSONFields(value, path: ""))
+        } catch {
+            throw ConfigError(file: file, error.message)
+        }
     }
 
     func child(_ key: String) -> String { path.isEmpty ? key : path + "." + key }

@@ -221,16 +221,6 @@ extension Resources {
 extension SpecJSON {
     /// Reads a config.json (the fast path: no Codable).
     public static func decodeSpec(_ bytes: [UInt8], file: String) throws(ConfigError) -> Spec {
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(bytes)
-        } catch {
-            throw ConfigError(file: file, error.description)
-        }
-        do {
-            return try Spec(fields: try JSONFields(value, path: ""))
-        } catch {
-            throw ConfigError(file: file, error.message)
-        }
+        try JSONFields.read(bytes, file: file) { (fields) throws(ConfigError) in try Spec(fields: fields) }
     }
 }

@@ -47,20 +47,11 @@ public struct ContainerRecord: Sendable {
     }
 
     init(stateJSON bytes: [UInt8], file: String) throws(ConfigError) {
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(bytes)
-        } catch {
-            throw ConfigError(file: file, error.description)
-        }
-        do {
-            let fields = try JSONFields(value, path: "")
-            self.init(id: try fields.string("id"), pid: try fields.integer("pid"),
-                      pidStartTime: try fields.integer("pidStartTime"), bundle: try fields.string("bundle"),
-                      rootfs: try fields.string("rootfs"), created: try fields.string("created"),
-                      owner: try fields.string("owner"), config: Spec())
-        } catch {
-            throw ConfigError(file: file, error.message)
+        self = try JSONFields.read(bytes, file: file) { (fields) throws(ConfigError) in
+            ContainerRecord(id: try fields.string("id"), pid: try fields.integer("pid"),
+                            pidStartTime: try fields.integer("pidStartTime"), bundle: try fields.string("bundle"),
+                            rootfs: try fields.string("rootfs"), created: try fields.string("created"),
+                            owner: try fields.string("owner"), config: Spec())
         }
     }
 }
