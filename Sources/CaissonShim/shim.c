@@ -30,12 +30,6 @@
 #ifndef SYS_openat2
 #define SYS_openat2 437
 #endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
@@ -45,8 +39,6 @@
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
 #endif
-
-const uint64_t CAISSON_RLIM_INFINITY = (uint64_t)RLIM_INFINITY;
 
 struct caisson_clone_args {
     uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
@@ -165,8 +157,6 @@ int caisson_unlockpt(int master) {
 
 int caisson_open_pty_peer(int master, int flags) { return ioctl(master, TIOCGPTPEER, flags); }
 
-int caisson_pty_number(int master, unsigned int *number) { return ioctl(master, TIOCGPTN, number); }
-
 int caisson_set_winsize(int fd, unsigned short rows, unsigned short cols) {
     struct winsize ws;
     memset(&ws, 0, sizeof(ws));
@@ -187,12 +177,6 @@ int caisson_set_controlling_tty(int fd) { return ioctl(fd, TIOCSCTTY, 0); }
 
 int caisson_close_range(unsigned int first, unsigned int last, unsigned int flags) {
     return (int)syscall(SYS_close_range, first, last, flags);
-}
-
-int caisson_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
-
-int caisson_pidfd_send_signal(int pidfd, int sig) {
-    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }
 
 int caisson_openat2(int dirfd, const char *path, uint64_t extra_flags, uint64_t resolve) {
@@ -226,9 +210,6 @@ long caisson_join_session_keyring(const char *name) {
     return syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name, 0, 0, 0);
 }
 
-int caisson_bytes_readable(int fd, int *count) { return ioctl(fd, FIONREAD, count); }
-
-int caisson_errno(void) { return errno; }
 
 int caisson_filesystem_type(const char *path, int64_t *type) {
     struct statfs info;

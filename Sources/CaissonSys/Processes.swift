@@ -51,12 +51,6 @@ public enum Processes {
         return 128 + signal
     }
 
-    /// Environment variable of the current process.
-    public static func environment(_ name: String) -> String? {
-        guard let value = getenv(name) else { return nil }
-        return String(cString: value)
-    }
-
     /// The current process's environment as "K=V" strings.
     public static func currentEnvironment() -> [String] {
         var result: [String] = []

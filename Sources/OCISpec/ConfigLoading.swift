@@ -31,16 +31,6 @@ public enum SpecJSON {
         }
     }
 
-    public static func load<T: Decodable>(_ type: T.Type, path: String) throws(ConfigError) -> T {
-        let bytes: [UInt8]
-        do {
-            bytes = try Files.readBytes(path)
-        } catch {
-            throw ConfigError(file: path, error.errno == ENOENT ? "no such file" : error.description)
-        }
-        return try decode(type, from: bytes, file: path)
-    }
-
     /// Compact JSON bytes (state files, hook stdin), or indented for people.
     public static func encode<T: Encodable>(_ value: T, pretty: Bool = false) -> [UInt8] {
         // Encoding our own well-formed values cannot fail (no non-finite floats).

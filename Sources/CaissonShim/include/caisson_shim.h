@@ -39,17 +39,12 @@ ssize_t caisson_recv_fd(int sock, void *buf, size_t cap, int *fd);
 /* Terminal ioctls. */
 int caisson_unlockpt(int master);                         /* TIOCSPTLCK 0 */
 int caisson_open_pty_peer(int master, int flags);         /* TIOCGPTPEER: open the slave */
-int caisson_pty_number(int master, unsigned int *number); /* TIOCGPTN */
 int caisson_set_winsize(int fd, unsigned short rows, unsigned short cols);
 int caisson_get_winsize(int fd, unsigned short *rows, unsigned short *cols);
 int caisson_set_controlling_tty(int fd);                  /* TIOCSCTTY 0 */
 
 /* close_range(2); flags may hold CLOSE_RANGE_CLOEXEC (4). */
 int caisson_close_range(unsigned int first, unsigned int last, unsigned int flags);
-
-/* pidfd_open(2) and pidfd_send_signal(2). */
-int caisson_pidfd_open(pid_t pid);
-int caisson_pidfd_send_signal(int pidfd, int sig);
 
 /* openat2(2) with O_PATH|O_CLOEXEC (plus `extra_flags`) and the given RESOLVE_* bits:
  * used to resolve paths inside a root without ever leaving it. */
@@ -67,9 +62,6 @@ int caisson_getrlimit(int resource, uint64_t *soft, uint64_t *hard);
 
 /* keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): give the container its own session keyring. */
 long caisson_join_session_keyring(const char *name);
-
-/* ioctl(FIONREAD) */
-int caisson_bytes_readable(int fd, int *count);
 
 /* statfs(2) reduced to the filesystem magic number (f_type) of `path`. */
 int caisson_filesystem_type(const char *path, int64_t *type);
@@ -101,11 +93,5 @@ int caisson_bpf_load_device_program(const void *instructions, unsigned int count
 /* Attaches a device program to the cgroup2 directory open at `cgroup_fd`, with
  * BPF_F_ALLOW_MULTI so programs of parent cgroups keep applying. */
 int caisson_bpf_attach_device_program(int cgroup_fd, int program_fd);
-
-/* The calling thread's errno (for use right after a call above). */
-int caisson_errno(void);
-
-/* Sizes and constants whose C names Swift sees only as macros. */
-extern const uint64_t CAISSON_RLIM_INFINITY;
 
 #endif
