@@ -15,6 +15,13 @@ let package = Package(
     name: "caisson",
     products: [
         .executable(name: "caisson-runtime", targets: ["caisson-runtime"]),
+        .executable(name: "caisson", targets: ["caisson"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C for the few calls Swift cannot make: clone3, prctl, ioctl, CMSG macros, ...
@@ -36,9 +43,42 @@ let package = Package(
             dependencies: ["RuntimeCore", "OCISpec", "CaissonSys", "Cgroups"],
             linkerSettings: staticRuntimeLinking
         ),
+        // zlib and zstd from Debian (zlib1g-dev, libzstd-dev): layer (de)compression.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // OCI image-spec types: digests, descriptors, manifests, indexes, image configs, references.
+        .target(name: "ImageSpec", dependencies: ["CaissonJSON", "CaissonSys", .product(name: "Crypto", package: "swift-crypto")]),
+        // Tar archives, gzip/zstd streams and applying a layer to a directory (contained, whiteouts).
+        .target(name: "LayerArchive", dependencies: ["CaissonSys", "CaissonShim", "CZlib", "CZstd", "ImageSpec"]),
+        // The content-addressed blob store: verified ingest, read-only blobs, garbage collection.
+        .target(name: "ContentStore", dependencies: ["CaissonSys", "ImageSpec"]),
+        // registries.conf, credentials and the OCI distribution client (pull and push).
+        .target(name: "Registry", dependencies: [
+            "CaissonSys", "CaissonJSON", "ImageSpec", "ContentStore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        // Images on this machine: the image index, snapshots on overlayfs, bundles, import/export.
+        .target(name: "Images", dependencies: [
+            "CaissonSys", "CaissonJSON", "ImageSpec", "ContentStore", "LayerArchive", "Registry", "OCISpec",
+        ]),
+        .executableTarget(
+            name: "caisson",
+            dependencies: [
+                "Images", "Registry", "ImageSpec", "ContentStore", "LayerArchive", "CaissonSys", "CaissonJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Helpers shared by the test targets: scratch directories, running programs.
+        .target(name: "CaissonTestSupport", path: "Tests/Support"),
+        .testTarget(
+            name: "ImageTests",
+            dependencies: ["Images", "Registry", "ImageSpec", "ContentStore", "LayerArchive", "CaissonSys", "CaissonJSON",
+                           "OCISpec", "CaissonTestSupport", "CZstd", "CaissonShim"]
+        ),
         .testTarget(
             name: "RuntimeTests",
-            dependencies: ["OCISpec", "CaissonSys", "Cgroups", "RuntimeCore", "CaissonShim", "CaissonJSON"]
+            dependencies: ["OCISpec", "CaissonSys", "Cgroups", "RuntimeCore", "CaissonShim", "CaissonJSON", "CaissonTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -81,9 +81,10 @@ public enum Files {
         }
     }
 
-    /// Atomically replaces `path` with `bytes`: write a temporary file, fsync-free rename.
+    /// Atomically replaces `path` with `bytes`: write a temporary file (named for this
+    /// process, so that concurrent writers do not share it), fsync-free rename.
     public static func writeAtomically(_ path: String, bytes: [UInt8], mode: mode_t = 0o600) throws(SysError) {
-        let temporary = path + ".tmp"
+        let temporary = path + ".tmp.\(getpid())"
         try write(temporary, bytes: bytes, mode: mode)
         if rename(temporary, path) != 0 {
             let error = SysError("rename", path: path)

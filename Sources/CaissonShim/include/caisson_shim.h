@@ -10,6 +10,10 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+/* Extended attributes (setxattr, fsetxattr, lgetxattr, ...): glibc declares them in a
+ * header Swift's Glibc module does not include; layers carry xattrs and overlayfs
+ * whiteouts are xattrs. */
+#include <sys/xattr.h>
 
 /* Fork-like clone with namespace flags: both processes return from the call, the child
  * with 0. Uses clone3 and falls back to clone on kernels without it. `flags` are CLONE_*

@@ -1,0 +1,199 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CaissonJSON
+
+/// Output in docker's conventions: sizes in decimal units with three significant digits,
+/// times as "2 hours ago", tables with aligned columns, and `--format` templates.
+enum Units {
+    /// go-units HumanSize: 4.26MB, 523kB, 12B.
+    static func humanSize(_ bytes: Int64) -> String {
+        let units = ["B", "kB", "MB", "GB", "TB", "PB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1000, unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        return significant(value) + units[unit]
+    }
+
+    static func significant(_ value: Double) -> String {
+        // Three significant digits, as docker prints sizes (go-units HumanSizeWithPrecision 3).
+        var buffer = [CChar](repeating: 0, count: 32)
+        _ = withVaList([value]) { vsnprintf(&buffer, 32, "%.3g", $0) }
+        return String(cString: buffer)
+    }
+
+    /// go-units HumanDuration.
+    static func humanDuration(seconds: Int64) -> String {
+        if seconds < 1 { return "Less than a second" }
+        if seconds == 1 { return "1 second" }
+        if seconds < 60 { return "\(seconds) seconds" }
+        let minutes = seconds / 60
+        if minutes == 1 { return "About a minute" }
+        if minutes < 60 { return "\(minutes) minutes" }
+        let hours = (seconds + 1800) / 3600
+        if hours == 1 { return "About an hour" }
+        if hours < 48 { return "\(hours) hours" }
+        if hours < 24 * 7 * 2 { return "\(hours / 24) days" }
+        if hours < 24 * 30 * 2 { return "\(hours / 24 / 7) weeks" }
+        if hours < 24 * 365 * 2 { return "\(hours / 24 / 30) months" }
+        return "\(hours / 24 / 365) years"
+    }
+
+    static func since(_ rfc3339: String?) -> String {
+        guard let text = rfc3339, let epoch = Time.parseRFC3339(text) else { return "N/A" }
+        return humanDuration(seconds: max(0, Int64(time(nil)) - epoch)) + " ago"
+    }
+}
+
+enum Time {
+    /// Seconds since the epoch of an RFC 3339 time (fractions ignored).
+    static func parseRFC3339(_ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 19 else { return nil }
+        func number(_ range: Range<Int>) -> Int64? { Int64(String(decoding: bytes[range], as: UTF8.self)) }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19) else { return nil }
+        var index = 19
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
+        }
+        var offset: Int64 = 0
+        if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-"), bytes.count >= index + 6,
+           let h = number((index + 1)..<(index + 3)), let m = number((index + 4)..<(index + 6)) {
+            offset = (h * 3600 + m * 60) * (bytes[index] == UInt8(ascii: "-") ? -1 : 1)
+        }
+        // Days from the civil date (Howard Hinnant's algorithm).
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146097 + doe - 719468
+        return days * 86400 + hour * 3600 + minute * 60 + second - offset
+    }
+}
+
+/// Columns padded as docker's tabwriter does (three spaces between columns).
+enum Table {
+    static func render(_ rows: [[String]]) -> String {
+        guard let first = rows.first else { return "" }
+        var widths = [Int](repeating: 0, count: first.count)
+        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        var out = ""
+        for row in rows {
+            var line = ""
+            for (i, cell) in row.enumerated() {
+                line += cell
+                if i < row.count - 1 { line += String(repeating: " ", count: widths[i] - cell.count + 3) }
+            }
+            out += line + "\n"
+        }
+        return out
+    }
+}
+
+/// The part of Go's text/template that `--format` is used with: `{{.Field}}`,
+/// `{{json .}}`, `{{json .Field}}`, and a leading `table` for a headed table.
+struct FormatTemplate {
+    enum Piece { case text(String), field(String), json(String?) }
+    let pieces: [Piece]
+    let isTable: Bool
+
+    init(_ raw: String) throws(CLIError) {
+        var format = raw.replacingEscapes()
+        isTable = format.hasPrefix("table")
+        if isTable { format = String(format.dropFirst(5)).drop(while: { $0 == " " }).description }
+        var pieces: [Piece] = []
+        var rest = Substring(format)
+        while let open = rest.range(of: "{{") {
+            if open.lowerBound > rest.startIndex { pieces.append(.text(String(rest[..<open.lowerBound]))) }
+            guard let close = rest[open.upperBound...].range(of: "}}") else {
+                throw CLIError.usage("template: unclosed action in \"\(raw)\"")
+            }
+            let action = String(rest[open.upperBound..<close.lowerBound]).trimmed()
+            if action == "json ." {
+                pieces.append(.json(nil))
+            } else if action.hasPrefix("json ."), action.count > 6 {
+                pieces.append(.json(String(action.dropFirst(6))))
+            } else if action.hasPrefix("."), !action.contains(" "), action.count > 1 {
+                pieces.append(.field(String(action.dropFirst())))
+            } else {
+                throw CLIError.usage("template: unsupported action {{\(action)}} (use {{.Field}} or {{json .}})")
+            }
+            rest = rest[close.upperBound...]
+        }
+        if !rest.isEmpty { pieces.append(.text(String(rest))) }
+        self.pieces = pieces
+    }
+
+    /// Renders one row; `fields` maps names to display values; `json` is the row as JSON.
+    func render(_ fields: [(String, String)], json: JSONObject) throws(CLIError) -> String {
+        var out = ""
+        for piece in pieces {
+            switch piece {
+            case .text(let text): out += text
+            case .field(let name):
+                guard let value = fields.first(where: { $0.0 == name })?.1 else {
+                    throw CLIError.usage("template: can't evaluate field \(name) (fields: \(fields.map(\.0).joined(separator: ", ")))")
+                }
+                out += value
+            case .json(let name):
+                if let name {
+                    guard let value = json[name] else { throw CLIError.usage("template: can't evaluate field \(name)") }
+                    out += String(decoding: JSONEncoding.serialize(value), as: UTF8.self)
+                } else {
+                    out += String(decoding: JSONEncoding.serialize(.object(json)), as: UTF8.self)
+                }
+            }
+        }
+        return out
+    }
+
+    /// The header row of a `table` template: the field names in upper case with docker's spacing.
+    func header(_ names: [String: String]) -> String {
+        var out = ""
+        for piece in pieces {
+            switch piece {
+            case .text(let text): out += text
+            case .field(let name): out += names[name] ?? name.uppercased()
+            case .json: out += ""
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    func trimmed() -> String {
+        String(self.drop(while: { $0 == " " || $0 == "\n" }).reversed().drop(while: { $0 == " " || $0 == "\n" }).reversed())
+    }
+    func replacingEscapes() -> String {
+        var out = ""
+        var iterator = makeIterator()
+        while let c = iterator.next() {
+            if c == "\\" {
+                switch iterator.next() {
+                case "t": out.append("\t")
+                case "n": out.append("\n")
+                case let other?: out.append("\\"); out.append(other)
+                case nil: out.append("\\")
+                }
+            } else {
+                out.append(c)
+            }
+        }
+        return out
+    }
+}
+
+/// Table rows from a `table` template line are tab separated; align them.
+enum TabAlign {
+    static func align(_ lines: [String]) -> String {
+        Table.render(lines.map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) })
+    }
+}
