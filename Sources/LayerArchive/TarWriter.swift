@@ -70,6 +70,10 @@ public struct TarWriter<Sink: ByteSink> {
         try sink.write(bytes)
     }
 
+    public mutating func writeContent(_ bytes: [UInt8]) throws(ArchiveError) {
+        try sink.write(bytes)
+    }
+
     /// A regular file from memory.
     public mutating func writeFile(_ path: String, _ bytes: [UInt8], mode: UInt32 = 0o644,
                                    modificationTime: Int64 = 0) throws(ArchiveError) {

@@ -98,7 +98,7 @@ struct LayerTests {
         let sink = CollectingSink()
         var writer = TarWriter(sink)
         try writer.writeHeader(TarEntry(path: "owned", kind: .file, size: 2, mode: 0o4750, uid: 1234, gid: 5678))
-        try writer.writeContent(UnsafeRawBufferPointer(start: Array("hi".utf8), count: 2))
+        try writer.writeContent(Array("hi".utf8))
         try writer.writeHeader(TarEntry(path: "null", kind: .characterDevice, mode: 0o666, deviceMajor: 1, deviceMinor: 3))
         try writer.writeHeader(TarEntry(path: "pipe", kind: .fifo, mode: 0o600))
         try writer.writeFile(longName, Array("long\n".utf8))
