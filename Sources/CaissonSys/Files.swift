@@ -70,9 +70,18 @@ public enum Files {
 
     /// Writes all bytes to a descriptor, retrying short writes.
     public static func writeAll(fd: Int32, bytes: [UInt8], path: String = "") throws(SysError) {
+        var copy = bytes
+        let count = copy.count
+        try copy.withUnsafeMutableBufferPointer { (pointer) throws(SysError) in
+            try writeAll(fd: fd, buffer: UnsafeRawBufferPointer(start: pointer.baseAddress, count: count), path: path)
+        }
+    }
+
+    /// Writes a whole buffer to a descriptor, retrying short and interrupted writes.
+    public static func writeAll(fd: Int32, buffer: UnsafeRawBufferPointer, path: String = "") throws(SysError) {
         var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        while offset < buffer.count {
+            let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw SysError("write", path: path)

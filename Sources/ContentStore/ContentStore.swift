@@ -230,15 +230,7 @@ public final class Ingest {
             throw .tooLarge(digest: digest, expected: expectedSize)
         }
         hasher.update(bytes)
-        var done = 0
-        while done < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .system(SysError("write", path: partialPath))
-            }
-            done += n
-        }
+        do { try Files.writeAll(fd: fd, buffer: bytes, path: partialPath) } catch { throw .system(error) }
         offset += Int64(bytes.count)
     }
 

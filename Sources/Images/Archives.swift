@@ -46,14 +46,8 @@ extension ImageService {
             case .ociArchive: try writeOCIArchive(records, &writer)
             }
             try writer.finish()
-        } catch let error as ImageError {
-            throw error
-        } catch let error as ArchiveError {
-            throw .archive(error)
-        } catch let error as ContentStoreError {
-            throw .content(error)
         } catch {
-            throw .invalid("\(error)")
+            throw ImageError.wrapping(error)
         }
     }
 
@@ -101,18 +95,12 @@ extension ImageService {
             if fd < 0 { throw SysError("open", path: path) }
             return (fd, try decompressing(FileSource(fd: fd, path: path), compression))
         }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
         var size: Int64 = 0
         do {
             let (fd, stream) = try open()
             defer { close(fd) }
             var counting = stream
-            while true {
-                let n = try counting.read(into: buffer)
-                if n == 0 { break }
-                size += Int64(n)
-            }
+            try counting.forEachChunk { size += Int64($0.count) }
         }
         try writer.writeHeader(TarEntry(path: name, kind: .file, size: size, mode: 0o644, uid: 0, gid: 0, modificationTime: 0,
                                         linkTarget: "", deviceMajor: 0, deviceMinor: 0))
@@ -120,11 +108,9 @@ extension ImageService {
         defer { close(fd) }
         var copying = DigestingSource(stream)
         var copied: Int64 = 0
-        while true {
-            let n = try copying.read(into: buffer)
-            if n == 0 { break }
-            try writer.writeContent(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            copied += Int64(n)
+        try copying.forEachChunk { chunk in
+            try writer.writeContent(chunk)
+            copied += Int64(chunk.count)
         }
         let digest = try copying.drainAndFinalize()
         guard copied == size, digest == diffID else {
@@ -166,13 +152,7 @@ extension ImageService {
         try writer.writeHeader(TarEntry(path: "blobs/sha256/" + digest.encoded, kind: .file, size: Int64(info.st_size), mode: 0o444,
                                         uid: 0, gid: 0, modificationTime: 0, linkTarget: "", deviceMajor: 0, deviceMinor: 0))
         var source = FileSource(fd: fd, path: path)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let n = try source.read(into: buffer)
-            if n == 0 { break }
-            try writer.writeContent(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-        }
+        try source.forEachChunk { try writer.writeContent($0) }
     }
 
     // MARK: load
@@ -190,12 +170,8 @@ extension ImageService {
             var reader = TarReader(stream)
             defer { reader.close() }
             _ = try LayerApplier(root: staging, mode: .apply).apply(&reader)
-        } catch let error as ArchiveError {
-            throw .archive(error)
-        } catch let error as SysError {
-            throw .system(error)
         } catch {
-            throw .invalid("\(error)")
+            throw ImageError.wrapping(error)
         }
         if Files.exists(staging + "/manifest.json") {
             return try loadDockerArchive(staging)
@@ -243,21 +219,11 @@ extension ImageService {
             let ingest = try content.beginIngest(digest: digest, size: size, resume: false)
             if !ingest.complete {
                 var source = FileSource(fd: fd, path: path)
-                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-                defer { buffer.deallocate() }
-                while true {
-                    let n = try source.read(into: buffer)
-                    if n == 0 { break }
-                    try ingest.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-                }
+                try source.forEachChunk { try ingest.write($0) }
                 try ingest.commit()
             }
-        } catch let error as ContentStoreError {
-            throw .content(error)
-        } catch let error as ArchiveError {
-            throw .archive(error)
         } catch {
-            throw .invalid("\(error)")
+            throw ImageError.wrapping(error)
         }
         return Descriptor(mediaType: mediaType, digest: digest, size: size)
     }
@@ -279,12 +245,8 @@ extension ImageService {
             do {
                 configBytes = try content.read(configDescriptor.digest)
                 config = try ImageConfig.parse(configBytes)
-            } catch let error as ContentStoreError {
-                throw .content(error)
-            } catch let error as ImageSpecError {
-                throw .document(error)
             } catch {
-                throw .invalid("\(error)")
+                throw ImageError.wrapping(error)
             }
             guard config.rootfs.diff_ids.count == entry.Layers.count else {
                 throw .invalid("docker archive: \(entry.Config) lists \(config.rootfs.diff_ids.count) diff ids for \(entry.Layers.count) layers")
@@ -414,13 +376,7 @@ extension ImageService {
             defer { close(out) }
             var source = FileSource(fd: fd, path: path)
             var sink = FileSink(fd: out, path: staging)
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-            defer { buffer.deallocate() }
-            while true {
-                let n = try source.read(into: buffer)
-                if n == 0 { break }
-                try sink.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            }
+            try source.forEachChunk { try sink.write($0) }
             compression = detectCompression(fd: out)
             lseek(out, 0, SEEK_SET)
             // Validate the tar while computing the diff id.
@@ -434,14 +390,8 @@ extension ImageService {
             var rest = reader.takeSource()
             diffID = try rest.drainAndFinalize()
             if entries == 0 { throw ImageError.invalid("\(path) holds no files (is it a tar archive?)") }
-        } catch let error as ImageError {
-            throw error
-        } catch let error as ArchiveError {
-            throw .archive(error)
-        } catch let error as SysError {
-            throw .system(error)
         } catch {
-            throw .invalid("\(error)")
+            throw ImageError.wrapping(error)
         }
         let mediaType: String
         switch compression {

@@ -33,3 +33,20 @@ public enum ImageError: Error, CustomStringConvertible, Sendable {
         }
     }
 }
+
+extension ImageError {
+    /// The ImageError for a failure of one of the layers below (content store, archive,
+    /// document parsing, system call, registry), so that callers can catch once.
+    static func wrapping(_ error: any Error) -> ImageError {
+        switch error {
+        case let error as ImageError: return error
+        case let error as ContentStoreError: return .content(error)
+        case let error as ArchiveError: return .archive(error)
+        case let error as ImageSpecError: return .document(error)
+        case let error as RegistryError: return .registry(error)
+        case let error as SysError: return .system(error)
+        case let error as DecodingError: return .invalid(describe(error))
+        default: return .invalid("\(error)")
+        }
+    }
+}

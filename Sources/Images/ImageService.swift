@@ -42,12 +42,8 @@ public final class ImageService: Sendable {
             try Files.makeDirectories(root, mode: 0o700)
             try Files.makeDirectories(root + "/leases", mode: 0o700)
             content = try ContentStore(root: root + "/content")
-        } catch let error as SysError {
-            throw .system(error)
-        } catch let error as ContentStoreError {
-            throw .content(error)
         } catch {
-            throw .invalid("\(error)")
+            throw ImageError.wrapping(error)
         }
         snapshots = try SnapshotStore(root: root + "/snapshots", driver: options.driver ?? SnapshotStore.detectDriver())
         index = ImageIndexFile(root: root)
@@ -103,27 +99,11 @@ public final class ImageService: Sendable {
     }
 
     public func manifest(of record: ImageRecord) throws(ImageError) -> Manifest {
-        do {
-            return try Manifest.parse(try content.read(record.manifest))
-        } catch let error as ContentStoreError {
-            throw .content(error)
-        } catch let error as ImageSpecError {
-            throw .document(error)
-        } catch {
-            throw .invalid("\(error)")
-        }
+        do { return try Manifest.parse(try content.read(record.manifest)) } catch { throw ImageError.wrapping(error) }
     }
 
     public func config(of record: ImageRecord) throws(ImageError) -> ImageConfig {
-        do {
-            return try ImageConfig.parse(try content.read(record.id))
-        } catch let error as ContentStoreError {
-            throw .content(error)
-        } catch let error as ImageSpecError {
-            throw .document(error)
-        } catch {
-            throw .invalid("\(error)")
-        }
+        do { return try ImageConfig.parse(try content.read(record.id)) } catch { throw ImageError.wrapping(error) }
     }
 
     public func configBytes(of record: ImageRecord) throws(ImageError) -> [UInt8] {

@@ -134,7 +134,7 @@ extension ImageService {
                 downloaded = downloaded || fresh
                 if next < layers.count { start(next); next += 1 }
             }
-        } catchAs: { error in error }
+        }
         do {
             try content.write(manifestBytes, expected: manifestDigest)
         } catch {
@@ -155,20 +155,13 @@ extension ImageService {
 
 /// Runs a throwing task group and converts whatever it throws into an ImageError.
 func withThrowingTaskGroup<Child: Sendable>(
-    of: Child.Type, _ body: (inout ThrowingTaskGroup<Child, any Error>) async throws -> Void,
-    catchAs: (any Error) -> any Error
+    of: Child.Type, _ body: (inout ThrowingTaskGroup<Child, any Error>) async throws -> Void
 ) async throws(ImageError) {
     do {
         try await Swift.withThrowingTaskGroup(of: Child.self) { group in
             try await body(&group)
         }
-    } catch let error as ImageError {
-        throw error
-    } catch let error as RegistryError {
-        throw .registry(error)
-    } catch let error as ContentStoreError {
-        throw .content(error)
     } catch {
-        throw .invalid("\(error)")
+        throw ImageError.wrapping(error)
     }
 }

@@ -62,7 +62,7 @@ extension ImageService {
             while try await group.next() != nil {
                 if next < blobs.count { start(next); next += 1 }
             }
-        } catchAs: { $0 }
+        }
         let digest: Digest
         do {
             digest = try await client.putManifest(endpoint, reference: target.manifestReference, bytes: manifestBytes,

@@ -59,15 +59,9 @@ public struct SnapshotStore: Sendable {
             try SnapshotStore.apply(blob: blob, mediaType: mediaType, diffID: diffID, into: staging + "/fs", mode: .overlay)
             let final = "\(root)/layers/\(diffID.encoded)"
             if rename(staging, final) != 0 { throw ImageError.system(SysError("rename", path: final)) }
-        } catch let error as ImageError {
-            try? Files.removeTree(staging)
-            throw error
-        } catch let error as SysError {
-            try? Files.removeTree(staging)
-            throw .system(error)
         } catch {
             try? Files.removeTree(staging)
-            throw .invalid("\(error)")
+            throw ImageError.wrapping(error)
         }
     }
 
@@ -91,14 +85,8 @@ public struct SnapshotStore: Sendable {
             if let diffID, actual != diffID {
                 throw ImageError.invalid("layer \(Paths.base(blob).prefix(12)) unpacks to \(actual), but the image config says \(diffID)")
             }
-        } catch let error as ImageError {
-            throw error
-        } catch let error as ArchiveError {
-            throw .archive(error)
-        } catch let error as ImageSpecError {
-            throw .document(error)
         } catch {
-            throw .invalid("\(error)")
+            throw ImageError.wrapping(error)
         }
     }
 

@@ -33,15 +33,7 @@ public struct FileSink: ByteSink {
     }
 
     public mutating func write(_ bytes: UnsafeRawBufferPointer) throws(ArchiveError) {
-        var done = 0
-        while done < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .system(SysError("write", path: path))
-            }
-            done += n
-        }
+        do { try Files.writeAll(fd: fd, buffer: bytes, path: path) } catch { throw .system(error) }
     }
 
     public mutating func finish() throws(ArchiveError) {}

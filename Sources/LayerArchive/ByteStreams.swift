@@ -13,6 +13,19 @@ public protocol ByteSource {
     mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(ArchiveError) -> Int
 }
 
+extension ByteSource {
+    /// Reads the stream to its end in 1 MiB chunks, handing each to `body`.
+    public mutating func forEachChunk(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = try read(into: buffer)
+            if n == 0 { return }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+    }
+}
+
 /// Reads a file descriptor.
 public struct FileSource: ByteSource {
     public let fd: Int32

@@ -168,14 +168,10 @@ public final class LayerApplier {
             while true {
                 let n = try reader.readContent(into: copyBuffer)
                 if n == 0 { break }
-                var done = 0
-                while done < n {
-                    let written = write(fd, copyBuffer.baseAddress! + done, n - done)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        throw .system(SysError("write", path: entry.path))
-                    }
-                    done += written
+                do {
+                    try Files.writeAll(fd: fd, buffer: UnsafeRawBufferPointer(rebasing: copyBuffer[0..<n]), path: entry.path)
+                } catch {
+                    throw .system(error)
                 }
             }
             try setOwnerModeAndXattrs(fd: fd, entry: entry, permissions: permissions)

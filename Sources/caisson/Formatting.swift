@@ -22,7 +22,7 @@ enum Units {
         // Three significant digits, as docker prints sizes (go-units HumanSizeWithPrecision 3).
         var buffer = [CChar](repeating: 0, count: 32)
         _ = withVaList([value]) { vsnprintf(&buffer, 32, "%.3g", $0) }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// go-units HumanDuration.

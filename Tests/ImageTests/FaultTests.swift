@@ -92,8 +92,8 @@ struct FaultTests {
         while Date() < deadline, partial < 512 << 10 {
             usleep(20_000)
             for name in (try? FileManager.default.contentsOfDirectory(atPath: ingest)) ?? [] {
-                let size = (try? FileManager.default.attributesOfItem(atPath: ingest + "/" + name)[.size] as? Int64) ?? 0
-                partial = max(partial, size ?? 0)
+                let attributes = try? FileManager.default.attributesOfItem(atPath: ingest + "/" + name)
+                partial = max(partial, (attributes?[.size] as? Int64) ?? 0)
             }
         }
         #expect(partial >= 512 << 10)

@@ -233,4 +233,52 @@ struct RegistryTests {
         let images = try cli.run(["images", "-q"])
         #expect(images.stdout.isEmpty)
     }
+
+    @Test("a layer with a `..` entry fails the pull cleanly; a layer's symlink escape stays inside the snapshot")
+    func hostileLayers() throws {
+        let registry = try TestRegistry()
+        defer { registry.stop() }
+        let outside = try Scratch.directory("outside")
+        var layout = try OCILayoutBuilder(directory: try Scratch.directory("layout"))
+        let base = try layout.layer(try BusyboxLayer.items())
+        let climbing = try layout.layer([.file("../../../../../../..\(outside)/pwned.txt", "pwned\n")])
+        try layout.image([base, climbing], tag: "climb")
+        try layout.push(tag: "climb", to: "\(registry.host)/tests/hostile:climb")
+        let linking = try layout.layer([.symlink("etc/evil", to: outside), .file("etc/evil/pwned.txt", "pwned\n")])
+        try layout.image([base, linking], cmd: ["/bin/cat", "\(outside)/pwned.txt"], tag: "link")
+        try layout.push(tag: "link", to: "\(registry.host)/tests/hostile:link")
+
+        let cli = try CaissonCLI()
+        defer { cli.cleanUp() }
+        let climbed = try cli.run(["pull", "\(registry.host)/tests/hostile:climb"])
+        #expect(climbed.status == 1)
+        #expect(climbed.stderr.contains("refusing tar entry") && climbed.stderr.contains("climbs out"), "\(climbed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: outside + "/pwned.txt"))
+        #expect(try cli.run(["images", "-q"]).stdout.isEmpty)
+        let staging = (try? FileManager.default.contentsOfDirectory(atPath: cli.root + "/store/snapshots/tmp")) ?? []
+        #expect(staging.allSatisfy { $0.hasSuffix(".lock") }, "\(staging)")
+
+        let linked = try cli.run(["pull", "\(registry.host)/tests/hostile:link"])
+        #expect(linked.status == 0, "\(linked.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: outside + "/pwned.txt"))
+        let ran = try ImageRunner(cli: cli).run("\(registry.host)/tests/hostile:link")
+        #expect(ran.stdout == "pwned\n", "inside the container the file is where the link points: \(ran.stderr)")
+    }
+
+    @Test("on a terminal a pull draws progress bars; otherwise it prints docker's status lines")
+    func progressDisplay() throws {
+        let registry = try TestRegistry()
+        defer { registry.stop() }
+        _ = try RegistryTests.pushLayeredImage(to: registry, repository: "tests/progress")
+        let cli = try CaissonCLI()
+        defer { cli.cleanUp() }
+        let command = [CaissonCLI.binary, "pull", "--root", cli.root + "/store", "--registries-conf", cli.registriesConf,
+                       "\(registry.host)/tests/progress:v1"].joined(separator: " ")
+        let terminal = try Shell.run("/usr/bin/script", ["-qec", command, "/dev/null"])
+        #expect(terminal.status == 0, "\(terminal.stderr)")
+        #expect(terminal.stdout.contains("\u{1b}[2K"), "redrawn lines")
+        #expect(terminal.stdout.contains("Pull complete"))
+        #expect(terminal.stdout.contains("Status: Downloaded newer image"))
+    }
 }
+
