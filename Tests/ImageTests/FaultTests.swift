@@ -35,6 +35,19 @@ struct FaultTests {
         #expect(ran.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == String(3 << 20), "\(ran.stderr)")
     }
 
+    @Test("blobs redirected to another location are followed")
+    func redirectedBlobs() throws {
+        var behaviour = ScriptedRegistry.Behaviour()
+        behaviour.redirectBlobs = true
+        let registry = try ScriptedRegistry(layout: try FaultTests.makeLayout(), behaviour: behaviour)
+        defer { registry.stop() }
+        let cli = try CaissonCLI()
+        defer { cli.cleanUp() }
+        let pulled = try cli.run(["pull", "-q", "\(registry.host)/tests/redirected:v1"])
+        #expect(pulled.status == 0, "\(pulled.stderr)")
+        #expect(registry.requests.filter { $0.path.hasPrefix("/storage/") }.count == 3)
+    }
+
     @Test("a manifest that does not parse is a clear error and stores nothing")
     func brokenManifest() throws {
         var behaviour = ScriptedRegistry.Behaviour()

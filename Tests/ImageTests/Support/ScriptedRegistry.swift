@@ -22,6 +22,9 @@ final class ScriptedRegistry: @unchecked Sendable {
         var bearer: (user: String, password: String)?
         /// Manifests served as they are, by tag.
         var rawManifests: [String: String] = [:]
+        /// Answer blob requests with a redirect to /storage/<digest>, as registries backed
+        /// by object storage do.
+        var redirectBlobs = false
     }
 
     let port: UInt16
@@ -140,6 +143,10 @@ final class ScriptedRegistry: @unchecked Sendable {
             ], body: Array(#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#.utf8))
             return
         }
+        if path.hasPrefix("/storage/") {
+            serveBlob(String(path.dropFirst("/storage/".count)), request, behaviour, fd)
+            return
+        }
         if path == "/v2/" || path == "/v2" {
             respond(fd, "200 OK", body: Array("{}".utf8))
             return
@@ -165,7 +172,20 @@ final class ScriptedRegistry: @unchecked Sendable {
             respond(fd, "200 OK", ["Content-Type": descriptor.mediaType, "Docker-Content-Digest": descriptor.digest.description], body: bytes)
             return
         }
-        if kind == "blobs", let digest = try? Digest(parsing: reference),
+        if kind == "blobs", behaviour.redirectBlobs {
+            respond(fd, "307 Temporary Redirect", ["Location": "http://\(host)/storage/\(reference)"])
+            return
+        }
+        if kind == "blobs" {
+            serveBlob(reference, request, behaviour, fd)
+            return
+        }
+        respond(fd, "404 Not Found", ["Content-Type": "application/json"],
+                body: Array(#"{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}"#.utf8))
+    }
+
+    private func serveBlob(_ reference: String, _ request: Request, _ behaviour: Behaviour, _ fd: Int32) {
+        if let digest = try? Digest(parsing: reference),
            let bytes = try? [UInt8](Data(contentsOf: URL(fileURLWithPath: layout + "/blobs/sha256/" + digest.encoded))) {
             var start = 0
             var status = "200 OK"
