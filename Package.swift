@@ -16,12 +16,14 @@ let package = Package(
     products: [
         .executable(name: "caisson-runtime", targets: ["caisson-runtime"]),
         .executable(name: "caisson", targets: ["caisson"]),
+        .executable(name: "caisson-monitor", targets: ["caisson-monitor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C for the few calls Swift cannot make: clone3, prctl, ioctl, CMSG macros, ...
@@ -62,10 +64,24 @@ let package = Package(
         .target(name: "Images", dependencies: [
             "CaissonSys", "CaissonJSON", "ImageSpec", "ContentStore", "LayerArchive", "Registry", "OCISpec",
         ]),
+        // The engine: containers, networks (CNI) and volumes, in one SQLite store.
+        .target(name: "Engine", dependencies: [
+            "CaissonSys", "CaissonJSON", "Images", "ImageSpec", "OCISpec", "AttachProtocol", "CaissonShim",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // The frames between a container's monitor and attached `caisson` commands.
+        .target(name: "AttachProtocol"),
+        // The per-container monitor (like conmon): single-threaded, Foundation-free, static.
+        .executableTarget(
+            name: "caisson-monitor",
+            dependencies: ["CaissonSys", "CaissonShim", "CaissonJSON", "AttachProtocol"],
+            linkerSettings: staticRuntimeLinking
+        ),
         .executableTarget(
             name: "caisson",
             dependencies: [
                 "Images", "Registry", "ImageSpec", "ContentStore", "LayerArchive", "CaissonSys", "CaissonJSON",
+                "Engine", "AttachProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -75,6 +91,10 @@ let package = Package(
             name: "ImageTests",
             dependencies: ["Images", "Registry", "ImageSpec", "ContentStore", "LayerArchive", "CaissonSys", "CaissonJSON",
                            "OCISpec", "CaissonTestSupport", "CZstd", "CaissonShim"]
+        ),
+        .testTarget(
+            name: "EngineTests",
+            dependencies: ["CaissonTestSupport"]
         ),
         .testTarget(
             name: "RuntimeTests",

@@ -19,9 +19,10 @@ public struct SysError: Error, CustomStringConvertible, Equatable, Sendable {
         self.errno = errno
     }
 
+    /// errno 0 marks a failure that has no errno (a message from another program).
     public var description: String {
         let target = path.map { " \($0)" } ?? ""
-        return "\(operation)\(target): \(Errno.describe(errno))"
+        return errno == 0 ? "\(operation)\(target)" : "\(operation)\(target): \(Errno.describe(errno))"
     }
 }
 

@@ -31,6 +31,23 @@ public struct UserResolver {
         return try? Files.readString("/proc/self/fd/\(fd)")
     }
 
+    public enum ExecutableStatus { case executable, notExecutable, missing }
+
+    /// Whether `path` (absolute inside the root) is an executable file, following
+    /// symlinks inside the root only.
+    public func executableStatus(_ path: String) -> ExecutableStatus {
+        let rootFD = open(rootfs, CAISSON_O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard rootFD >= 0 else { return .missing }
+        defer { close(rootFD) }
+        let fd = caisson_openat2(rootFD, String(path.drop(while: { $0 == "/" })), 0, 0x10 | 0x02)
+        guard fd >= 0 else { return .missing }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return .missing }
+        guard (info.st_mode & S_IFMT) == S_IFREG, info.st_mode & 0o111 != 0 else { return .notExecutable }
+        return .executable
+    }
+
     /// Lines of a colon-separated database.
     func entries(_ path: String) -> [[Substring]] {
         guard let text = readInRoot(path) else { return [] }

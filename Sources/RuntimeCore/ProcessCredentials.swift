@@ -95,6 +95,10 @@ struct ProcessCredentials {
             guard access(name, F_OK) == 0 else {
                 throw .system(SysError("exec: the container has no", path: name, errno: errno))
             }
+            var info = stat()
+            guard stat(name, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_mode & 0o111 != 0 else {
+                throw .initFailed("exec: \"\(name)\": permission denied")
+            }
             return name
         }
         let pathVariable = env.last(where: { $0.hasPrefix("PATH=") }).map { String($0.dropFirst(5)) }

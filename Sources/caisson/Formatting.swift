@@ -138,13 +138,22 @@ struct FormatTemplate {
             switch piece {
             case .text(let text): out += text
             case .field(let name):
-                guard let value = fields.first(where: { $0.0 == name })?.1 else {
+                if let value = fields.first(where: { $0.0 == name })?.1 {
+                    out += value
+                } else if let value = FormatTemplate.lookup(name, in: json) {
+                    switch value {
+                    case .string(let text): out += text
+                    case .number(let text): out += text
+                    case .bool(let flag): out += flag ? "true" : "false"
+                    case .null: out += "<no value>"
+                    default: out += String(decoding: JSONEncoding.serialize(value), as: UTF8.self)
+                    }
+                } else {
                     throw CLIError.usage("template: can't evaluate field \(name) (fields: \(fields.map(\.0).joined(separator: ", ")))")
                 }
-                out += value
             case .json(let name):
                 if let name {
-                    guard let value = json[name] else { throw CLIError.usage("template: can't evaluate field \(name)") }
+                    guard let value = FormatTemplate.lookup(name, in: json) else { throw CLIError.usage("template: can't evaluate field \(name)") }
                     out += String(decoding: JSONEncoding.serialize(value), as: UTF8.self)
                 } else {
                     out += String(decoding: JSONEncoding.serialize(.object(json)), as: UTF8.self)
@@ -152,6 +161,16 @@ struct FormatTemplate {
             }
         }
         return out
+    }
+
+    /// `A.B.C` inside a JSON object.
+    static func lookup(_ path: String, in object: JSONObject) -> JSONValue? {
+        var current: JSONValue = .object(object)
+        for key in path.split(separator: ".") {
+            guard case .object(let members) = current, let next = members[String(key)] else { return nil }
+            current = next
+        }
+        return current
     }
 
     /// The header row of a `table` template: the field names in upper case with docker's spacing.

@@ -5,6 +5,7 @@ import ArgumentParser
 import CaissonJSON
 import CaissonSys
 import ImageSpec
+import Engine
 import Images
 import Registry
 
@@ -216,39 +217,48 @@ struct Tag: ParsableCommand {
 }
 
 struct Inspect: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show details of images as JSON.")
+    static let configuration = CommandConfiguration(abstract: "Show details of containers or images as JSON.")
     @OptionGroup var global: GlobalOptions
-    @Option(name: .shortAndLong, help: "Format with a Go template ({{.Id}}, {{json .Config}}, ...).")
+    @Option(name: .shortAndLong, help: "Format with a Go template ({{.Id}}, {{.State.Status}}, {{json .Config}}, ...).")
     var format: String?
-    @Argument(help: "Images") var images: [String]
+    @Option(help: "container or image (default: whichever the name finds, containers first).")
+    var type: String?
+    @Argument(help: "Containers or images") var names: [String]
 
     func validate() throws {
-        if images.isEmpty { throw ValidationError("\"inspect\" requires at least 1 argument.") }
+        if names.isEmpty { throw ValidationError("\"inspect\" requires at least 1 argument.") }
+        if let type, type != "container", type != "image" { throw ValidationError("invalid --type \"\(type)\": container or image") }
     }
 
     func run() throws {
         let service = try global.imageService()
+        let engine = type == "image" ? nil : try? global.engine()
         var documents: [JSONValue] = []
         var failed = false
         let template = try format.map { (text) throws(CLIError) in try FormatTemplate(text) }
-        for name in images {
+        for name in names {
             do {
-                let record = try service.resolve(name)
-                let document = try ImageInspection.document(record, service: service)
-                if let template {
-                    let fields = document.keys.compactMap { key -> (String, String)? in
-                        switch document[key]! {
-                        case .string(let text): return (key, text)
-                        case .number(let text): return (key, text)
-                        case let other: return (key, String(decoding: JSONEncoding.serialize(other), as: UTF8.self))
-                        }
+                let document: JSONObject
+                if let engine, let container = try? engine.find(name) {
+                    document = ContainerInspection.document(container, engine: engine)
+                } else if type == "container" {
+                    throw EngineError.noSuchContainer(name)
+                } else {
+                    do {
+                        document = try ImageInspection.document(try service.resolve(name), service: service)
+                    } catch ImageError.notFound {
+                        throw CLIError.failed("No such object: \(name)")
                     }
-                    print(try template.render(fields, json: document))
+                }
+                if let template {
+                    print(try template.render([], json: document))
                 } else {
                     documents.append(.object(document))
                 }
             } catch let error as CLIError {
-                throw error
+                if case .usage = error { throw error }
+                writeError("Error: \(error)\n")
+                failed = true
             } catch {
                 writeError("Error: \(error)\n")
                 failed = true

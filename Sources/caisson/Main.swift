@@ -2,6 +2,8 @@
 import Glibc
 #endif
 import ArgumentParser
+import CaissonSys
+import Engine
 import Images
 import Registry
 
@@ -13,8 +15,11 @@ struct Caisson: AsyncParsableCommand {
         abstract: "Run and manage containers and images.",
         version: "caisson 0.1.0",
         subcommands: [
+            Run.self, Create.self, Start.self, Stop.self, Restart.self, Kill.self, Remove.self, PS.self, Logs.self,
+            Exec.self, Wait.self, Pause.self, Unpause.self, Rename.self, Port.self, Top.self,
             Pull.self, Push.self, Images.self, RemoveImages.self, Tag.self, Inspect.self, Save.self, Load.self,
-            Import.self, Login.self, Logout.self, ImageGroup.self,
+            Import.self, Login.self, Logout.self, ImageGroup.self, NetworkGroup.self, VolumeGroup.self, SystemGroup.self,
+            Version.self, Info.self,
         ]
     )
 
@@ -30,6 +35,8 @@ struct Caisson: AsyncParsableCommand {
             }
         } catch let error as CLIError {
             fail(error.description, code: { if case .usage = error { return 125 }; return 1 }())
+        } catch let error as EngineError {
+            fail(error.description, code: error.exitCode)
         } catch let error as ImageError {
             fail(error.description, code: 1)
         } catch let error as RegistryError {
@@ -66,7 +73,10 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("storage-driver"), help: "overlay or vfs (default: overlay when the kernel has it).")
     var storageDriver: String?
 
-    func imageService() throws -> ImageService {
+    @Option(name: .long, help: "Directory for runtime state and network namespaces.")
+    var runroot = "/run/caisson"
+
+    func imageOptions() throws -> ImageStoreOptions {
         var driver: SnapshotStore.Driver?
         if let storageDriver {
             guard let chosen = SnapshotStore.Driver(rawValue: storageDriver) else {
@@ -74,7 +84,43 @@ struct GlobalOptions: ParsableArguments {
             }
             driver = chosen
         }
-        return try ImageService(ImageStoreOptions(root: root, registriesConf: registriesConf, authFile: authfile, driver: driver))
+        return ImageStoreOptions(root: root, registriesConf: registriesConf, authFile: authfile, driver: driver)
+    }
+
+    func imageService() throws -> ImageService {
+        try ImageService(try imageOptions())
+    }
+
+    /// The arguments that make another `caisson` use the same state (for --rm clean-up).
+    var passthrough: [String] {
+        var arguments = ["--root", root, "--runroot", runroot]
+        if let registriesConf { arguments += ["--registries-conf", registriesConf] }
+        if let storageDriver { arguments += ["--storage-driver", storageDriver] }
+        return arguments
+    }
+
+    func engine() throws -> ContainerEngine {
+        let executable = Executables.selfPath
+        let directory = Paths.parent(executable)
+        var search = [directory]
+        for entry in (getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+            search.append(String(entry))
+        }
+        search += ["/usr/sbin", "/usr/local/sbin", "/sbin"]
+        let monitor = directory + "/caisson-monitor"
+        guard access(monitor, X_OK) == 0 else { throw CLIError.failed("caisson-monitor is missing beside \(executable)") }
+        return try ContainerEngine(EngineOptions(
+            root: root, runRoot: runroot, images: try imageOptions(), monitorPath: monitor, caissonPath: executable,
+            caissonGlobalArguments: passthrough, searchPath: search))
+    }
+}
+
+/// Where this executable is.
+enum Executables {
+    static var selfPath: String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, 4095)
+        return n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "/usr/local/bin/caisson"
     }
 }
 

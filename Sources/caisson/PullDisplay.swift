@@ -111,6 +111,15 @@ final class PullDisplay: Sendable {
         fflush(nil)
     }
 
+    /// Plain status lines on standard error (for `run`, whose stdout is the container's).
+    func observeToStderr(_ event: PullEvent) {
+        switch event {
+        case .layerComplete(let digest): writeError("\(digest.shortID): Pull complete\n")
+        case .layerExists(let digest): writeError("\(digest.shortID): Already exists\n")
+        default: break
+        }
+    }
+
     func finish() {
         guard terminal, !quiet else { return }
         state.withLock { redraw(&$0) }

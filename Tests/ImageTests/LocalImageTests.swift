@@ -49,7 +49,7 @@ struct LocalImageTests {
         #expect(try cli.run(["inspect", "--format", "{{.Os}}/{{.Architecture}}", id]).stdout.hasPrefix("linux/"))
         let missing = try cli.run(["inspect", "nothing"])
         #expect(missing.status == 1)
-        #expect(missing.stderr.contains("No such image: nothing"))
+        #expect(missing.stderr.contains("No such object: nothing"))
     }
 
     @Test("the image's user and groups are resolved through its own /etc/passwd and /etc/group")

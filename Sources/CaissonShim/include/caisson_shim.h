@@ -86,6 +86,11 @@ int caisson_personality(unsigned long persona);
 int caisson_signalfd_all(void);
 int caisson_signalfd_read(int fd);
 
+/* Brings up the loopback interface of the calling thread's network namespace
+ * (SIOCGIFFLAGS/SIOCSIFFLAGS with IFF_UP on "lo"): struct ifreq is a union Swift
+ * handles badly. */
+int caisson_loopback_up(void);
+
 /* O_PATH, which glibc hides behind _GNU_SOURCE. */
 extern const int CAISSON_O_PATH;
 

@@ -1,0 +1,279 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CaissonJSON
+import CaissonShim
+import CaissonSys
+import ImageSpec
+import Images
+
+/// Where the engine keeps things and which programs it runs.
+public struct EngineOptions: Sendable {
+    /// Images, containers, volumes, the state database (default /var/lib/caisson).
+    public var root: String
+    /// Runtime state and network namespaces (default /run/caisson).
+    public var runRoot: String
+    public var images: ImageStoreOptions
+    /// `caisson-monitor` and `caisson` (for --rm clean-up), found beside the CLI.
+    public var monitorPath: String
+    public var caissonPath: String
+    /// Extra arguments every `caisson` the monitor starts needs (--root, --runroot, ...).
+    public var caissonGlobalArguments: [String]
+    public var cniPluginDirectories: [String]
+    /// Where the named runtimes are looked for.
+    public var searchPath: [String]
+
+    public init(root: String, runRoot: String, images: ImageStoreOptions, monitorPath: String, caissonPath: String,
+                caissonGlobalArguments: [String], cniPluginDirectories: [String] = ["/usr/lib/cni", "/opt/cni/bin"],
+                searchPath: [String]) {
+        self.root = root
+        self.runRoot = runRoot
+        self.images = images
+        self.monitorPath = monitorPath
+        self.caissonPath = caissonPath
+        self.caissonGlobalArguments = caissonGlobalArguments
+        self.cniPluginDirectories = cniPluginDirectories
+        self.searchPath = searchPath
+    }
+}
+
+/// The container engine: containers (create, start, stop, kill, remove, pause, rename),
+/// networks and volumes, over the image service, the state store, CNI, the per-container
+/// monitor and the pluggable OCI runtime. Used in-process by the CLI (no daemon needed),
+/// and later by the daemon.
+public final class ContainerEngine: Sendable {
+    public let options: EngineOptions
+    public let images: ImageService
+    public let store: EngineStore
+    public let cni: CNI
+
+    public init(_ options: EngineOptions) throws(EngineError) {
+        self.options = options
+        do {
+            images = try ImageService(options.images)
+        } catch {
+            throw .image(error)
+        }
+        do {
+            try Files.makeDirectories(options.root + "/containers", mode: 0o700)
+            try Files.makeDirectories(options.root + "/volumes", mode: 0o700)
+            try Files.makeDirectories(options.runRoot + "/netns", mode: 0o755)
+        } catch {
+            throw .system(error)
+        }
+        store = try EngineStore(path: options.root + "/engine.db")
+        cni = CNI(pluginDirectories: options.cniPluginDirectories, stateDirectory: options.root + "/cni", helper: options.monitorPath,
+                  markerDirectory: options.runRoot + "/networks")
+    }
+
+    public func directory(of id: String) -> String { options.root + "/containers/" + id }
+    public func bundle(of id: String) -> String { directory(of: id) + "/bundle" }
+    public func logPath(of id: String) -> String { directory(of: id) + "/container.log" }
+    public func runtimeRoot(for runtimePath: String) -> String { options.runRoot + "/runtime-" + Paths.base(runtimePath) }
+    func netnsPath(of id: String) -> String { options.runRoot + "/netns/" + id }
+
+    /// The runtime command line for a container.
+    public func runtimeCommand(_ record: ContainerRecord, _ arguments: [String]) -> [String] {
+        [record.runtimePath, "--root", runtimeRoot(for: record.runtimePath)] + arguments
+    }
+
+    /// A runtime name (caisson-runtime, runc, crun) or path, as an absolute path.
+    public func resolveRuntime(_ name: String) throws(EngineError) -> String {
+        if name.contains("/") {
+            guard access(name, X_OK) == 0 else { throw .invalid("runtime \(name) is not an executable") }
+            return Paths.absolute(name)
+        }
+        guard ["caisson-runtime", "runc", "crun"].contains(name) || name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
+            throw .invalid("invalid runtime name \"\(name)\"")
+        }
+        for directory in options.searchPath where access(directory + "/" + name, X_OK) == 0 {
+            return directory + "/" + name
+        }
+        throw .invalid("unknown runtime \"\(name)\": not found beside caisson or in PATH")
+    }
+
+    // MARK: Look-up
+
+    /// By full id, unique id prefix or name.
+    public func find(_ text: String) throws(EngineError) -> ContainerRecord {
+        let records = try store.containers()
+        let key = text.hasPrefix("/") ? String(text.dropFirst()) : text
+        if let exact = records.first(where: { $0.id == key || $0.name == key }) { return exact }
+        let prefixed = records.filter { $0.id.hasPrefix(key) }
+        if prefixed.count == 1, !key.isEmpty { return prefixed[0] }
+        if prefixed.count > 1 { throw .invalid("multiple containers match \"\(text)\"; use a longer id") }
+        throw .noSuchContainer(text)
+    }
+
+    public func state(of record: ContainerRecord) -> ContainerState {
+        let directory = directory(of: record.id)
+        var state = ContainerState(status: .created, restartCount: Int((try? Files.readTrimmed(directory + "/restarts")) ?? "") ?? 0)
+        if let started = try? Files.readTrimmed(directory + "/started") {
+            let parts = started.split(separator: " ")
+            state.pid = parts.first.flatMap { Int32($0) }
+            state.startedAt = parts.count > 1 ? String(parts[1]) : nil
+        }
+        var exited = false
+        if let exit = try? Files.readTrimmed(directory + "/exit") {
+            let parts = exit.split(separator: " ")
+            state.exitCode = parts.first.flatMap { Int32($0) }
+            state.finishedAt = parts.count > 1 ? String(parts[1]) : nil
+            exited = true
+        }
+        let monitor = (try? Files.readTrimmed(directory + "/monitor.pid")).flatMap { Int32($0) }
+        let monitorAlive = monitor.map { Glibc.kill($0, 0) == 0 && ContainerEngine.isMonitor($0) } ?? false
+        if monitorAlive {
+            state.monitorPID = monitor
+            if exited {
+                state.status = .restarting
+            } else if state.startedAt != nil {
+                state.status = ContainerEngine.isFrozen(runtimeStatePath: runtimeRoot(for: record.runtimePath) + "/" + record.id,
+                                                        pid: state.pid) ? .paused : .running
+            }
+        } else if exited {
+            state.status = .exited
+        } else if state.startedAt != nil {
+            // The monitor is gone without recording an exit (killed, or the machine restarted).
+            state.status = .exited
+            state.exitCode = state.exitCode ?? 255
+        }
+        if !state.isRunning { state.pid = nil }
+        return state
+    }
+
+    static func isMonitor(_ pid: Int32) -> Bool {
+        guard let command = try? Files.readBytes("/proc/\(pid)/cmdline") else { return false }
+        return String(decoding: command.prefix { $0 != 0 }, as: UTF8.self).hasSuffix("caisson-monitor")
+    }
+
+    /// A paused container's init is in a frozen cgroup: its /proc state is still 'S', so
+    /// read the freezer the way the runtimes do (v1 freezer.state, v2 cgroup.freeze).
+    static func isFrozen(runtimeStatePath: String, pid: Int32?) -> Bool {
+        guard let pid, let cgroups = try? Files.readString("/proc/\(pid)/cgroup") else { return false }
+        for line in cgroups.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 2).map(String.init)
+            guard parts.count == 3 else { continue }
+            if parts[1] == "freezer", let state = try? Files.readTrimmed("/sys/fs/cgroup/freezer" + parts[2] + "/freezer.state") {
+                return state == "FROZEN" || state == "FREEZING"
+            }
+            if parts[1].isEmpty, let frozen = try? Files.readTrimmed("/sys/fs/cgroup" + parts[2] + "/cgroup.freeze") {
+                return frozen == "1"
+            }
+        }
+        return false
+    }
+
+    public func list() throws(EngineError) -> [(ContainerRecord, ContainerState)] {
+        try store.containers().map { ($0, state(of: $0)) }
+    }
+
+    // MARK: Create
+
+    /// Creates a container from a local image: its root filesystem, bundle and record.
+    public func create(_ config: ContainerConfig, name requested: String?) throws(EngineError) -> ContainerRecord {
+        let image: ImageRecord
+        do { image = try images.resolve(config.image) } catch { throw .image(error) }
+        let runtimePath = try resolveRuntime(config.runtime)
+        let id = ContainerEngine.randomID()
+        let name: String
+        if let requested {
+            guard ContainerEngine.isValidName(requested) else {
+                throw EngineError.invalid("Invalid container name (\(requested)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+            }
+            name = requested
+        } else {
+            name = NameGenerator.name(avoiding: Set(try store.containers().map(\.name)))
+        }
+        var config = config
+        if config.network != "host", config.network != "none" { _ = try network(named: config.network) }
+        if config.hostname == nil { config.hostname = config.network == "host" ? ContainerEngine.hostName() : String(id.prefix(12)) }
+        var published = config.ports
+        if config.publishAll {
+            let exposed = (try? images.config(of: image).config?.ExposedPorts?.keys.sorted()) ?? []
+            for port in exposed {
+                let parts = port.split(separator: "/")
+                guard let number = Int(parts[0]), !published.contains(where: { $0.containerPort == number }) else { continue }
+                published.append(PortMapping(hostPort: ContainerEngine.freePort(), containerPort: number,
+                                             proto: parts.count > 1 ? String(parts[1]) : "tcp"))
+            }
+        }
+        var record = ContainerRecord(id: id, name: name, created: Clock.rfc3339Now(), config: config, imageID: image.id,
+                                     runtimePath: runtimePath, publishedPorts: published)
+        record.netnsPath = config.network == "host" ? nil : netnsPath(of: id)
+        let directory = directory(of: id)
+        do {
+            try Files.makeDirectories(bundle(of: id), mode: 0o700)
+        } catch {
+            throw .system(error)
+        }
+        do {
+            try store.insert(record)
+        } catch {
+            try? Files.removeTree(directory)
+            throw error
+        }
+        do {
+            try images.mountRootfs(image, id: id, target: bundle(of: id) + "/rootfs")
+            try SpecBuilder(engine: self).writeConfig(record, image: image)
+        } catch {
+            try? images.unmountRootfs(id: id, target: bundle(of: id) + "/rootfs")
+            try? Files.removeTree(directory)
+            try? store.deleteContainer(id)
+            if let error = error as? EngineError { throw error }
+            if let error = error as? ImageError { throw .image(error) }
+            throw .invalid("\(error)")
+        }
+        return record
+    }
+
+    static func randomID() -> String {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        let fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            _ = read(fd, &bytes, 32)
+            close(fd)
+        }
+        return Hex.encode(bytes)
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        func alnum(_ b: UInt8) -> Bool { (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) }
+        guard let first = bytes.first, alnum(first), bytes.count <= 128 else { return false }
+        return bytes.allSatisfy { alnum($0) || $0 == 0x5f || $0 == 0x2e || $0 == 0x2d }
+    }
+
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, 255)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// A free TCP port on the host (for -P).
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                _ = bind(fd, $0, length)
+                _ = getsockname(fd, $0, &length)
+            }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Whether a host port can be bound now.
+    static func portIsFree(_ port: PortMapping) -> Bool {
+        let fd = socket(AF_INET, port.proto == "udp" ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port.hostPort).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}

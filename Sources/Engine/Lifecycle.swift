@@ -1,0 +1,237 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CaissonShim
+import CaissonSys
+import Images
+
+/// A monitor that has created the container and waits for the word to start it.
+public struct PendingStart: Sendable {
+    public let record: ContainerRecord
+    public let initPID: Int32
+    /// Our end of the socket pair the monitor reports on (its fd 3).
+    let channel: Int32
+
+    /// The attach socket, to connect before `finishStart` so no output is missed.
+    public let attachSocket: String
+}
+
+extension ContainerEngine {
+    // MARK: Start
+
+    /// Sets up the network, starts the monitor and has it create the container; the
+    /// container does not run until `finishStart`.
+    public func beginStart(_ id: String) throws(EngineError) -> PendingStart {
+        var record = try find(id)
+        let current = state(of: record)
+        if current.isRunning { throw .invalid("container \(record.name) is already running") }
+        record = try setUpNetwork(record)
+        // Names first: the container may look its peers up as soon as it runs.
+        refreshHosts(network: record.config.network)
+        let directory = directory(of: record.id)
+        for name in ["exit", "started", "stop-requested", "restarts"] { unlink(directory + "/" + name) }
+        var pair: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else { throw .system(SysError("socketpair")) }
+        _ = caisson_fcntl_int(pair[0], F_SETFD, FD_CLOEXEC)
+        _ = caisson_fcntl_int(pair[1], F_SETFD, FD_CLOEXEC)
+        var arguments = [options.monitorPath, "--dir", directory, "--id", record.id, "--runtime", record.runtimePath,
+                         "--runtime-root", runtimeRoot(for: record.runtimePath), "--bundle", bundle(of: record.id),
+                         "--restart", record.config.restart]
+        if record.config.tty { arguments.append("--tty") }
+        if record.config.interactive { arguments.append("--stdin") }
+        if record.config.autoRemove {
+            // Options follow the command name (each command takes the global options).
+            for argument in [options.caissonPath, "rm", "-f"] + options.caissonGlobalArguments + [record.id] {
+                arguments += ["--on-exit", argument]
+            }
+        }
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { close(null) }
+        var spawn = Spawn.Options(stdin: null, stdout: null, stderr: null)
+        spawn.inherit = [(pair[1], 3)]
+        spawn.newSession = true
+        do {
+            _ = try Spawn.start(arguments, spawn)
+        } catch {
+            close(pair[0])
+            close(pair[1])
+            throw .system(error)
+        }
+        close(pair[1])
+        let reply = ContainerEngine.readLine(pair[0])
+        guard reply.hasPrefix("created ") else {
+            close(pair[0])
+            throw ContainerEngine.startFailure(reply)
+        }
+        let pid = Int32(reply.dropFirst("created ".count)) ?? 0
+        return PendingStart(record: record, initPID: pid, channel: pair[0], attachSocket: directory + "/attach.sock")
+    }
+
+    /// Tells the monitor to start the container and waits until it has.
+    public func finishStart(_ pending: PendingStart) throws(EngineError) {
+        defer { close(pending.channel) }
+        try? Files.writeAll(fd: pending.channel, bytes: Array("start\n".utf8))
+        let reply = ContainerEngine.readLine(pending.channel)
+        guard reply == "started" else { throw ContainerEngine.startFailure(reply) }
+    }
+
+    public func start(_ id: String) throws(EngineError) {
+        try finishStart(try beginStart(id))
+    }
+
+    /// docker's exit codes for a container that could not start: 127 when the command
+    /// does not exist, 126 when it cannot be executed.
+    static func startFailure(_ reply: String) -> EngineError {
+        var message = reply.hasPrefix("error: ") ? String(reply.dropFirst(7)) : reply
+        if message.isEmpty { message = "the container monitor ended without a report" }
+        let lower = Text.asciiLowercased(message)
+        if lower.contains("no such file") || lower.contains("not found") {
+            return .commandNotFound("failed to create the container: \(message)")
+        }
+        if lower.contains("permission denied") || lower.contains("is a directory") {
+            return .commandNotExecutable("failed to create the container: \(message)")
+        }
+        return .runtime("failed to start the container: \(message)")
+    }
+
+    static func readLine(_ fd: Int32) -> String {
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while true {
+            let n = read(fd, &byte, 1)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 || byte == 0x0a { break }
+            bytes.append(byte)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    // MARK: Stop, kill, wait
+
+    /// Waits until the container's monitor has ended (the container exited and was
+    /// cleaned up by it); false on timeout.
+    public func waitForMonitor(_ record: ContainerRecord, timeoutMilliseconds: Int64) -> Bool {
+        let deadline = Clock.monotonicMilliseconds() + timeoutMilliseconds
+        while Clock.monotonicMilliseconds() < deadline {
+            if state(of: record).monitorPID == nil { return true }
+            Clock.sleep(milliseconds: 10)
+        }
+        return false
+    }
+
+    /// Signal, then SIGKILL after `timeout` seconds; the restart policy does not apply.
+    public func stop(_ id: String, timeout: Int?, signal: String? = nil) throws(EngineError) {
+        let record = try find(id)
+        guard state(of: record).isRunning else { return }
+        try? Files.write(directory(of: record.id) + "/stop-requested", "")
+        let name = signal ?? record.config.stopSignal ?? stopSignalOfImage(record) ?? "SIGTERM"
+        if state(of: record).status == .paused { _ = try? runtime(record, ["resume", record.id]) }
+        _ = try? runtime(record, ["kill", record.id, name])
+        let seconds = Int64(timeout ?? record.config.stopTimeout ?? 10)
+        if waitForMonitor(record, timeoutMilliseconds: seconds * 1000) { return }
+        _ = try? runtime(record, ["kill", "--all", record.id, "KILL"])
+        _ = try? runtime(record, ["kill", record.id, "KILL"])
+        if !waitForMonitor(record, timeoutMilliseconds: 10_000) {
+            throw .runtime("container \(record.name) did not stop")
+        }
+    }
+
+    func stopSignalOfImage(_ record: ContainerRecord) -> String? {
+        guard let image = try? images.list().first(where: { $0.id == record.imageID }) else { return nil }
+        return try? images.config(of: image).config?.StopSignal
+    }
+
+    public func kill(_ id: String, signal: String) throws(EngineError) {
+        let record = try find(id)
+        guard state(of: record).isRunning else { throw .notRunning(record.name) }
+        do {
+            _ = try Signals.parse(signal)
+        } catch {
+            throw .invalid("invalid signal: \(signal)")
+        }
+        try? Files.write(directory(of: record.id) + "/stop-requested", "")
+        try runtime(record, ["kill", record.id, signal])
+    }
+
+    public func pause(_ id: String) throws(EngineError) {
+        let record = try find(id)
+        guard state(of: record).status == .running else { throw .notRunning(record.name) }
+        try runtime(record, ["pause", record.id])
+    }
+
+    public func unpause(_ id: String) throws(EngineError) {
+        let record = try find(id)
+        guard state(of: record).status == .paused else { throw .invalid("Container \(record.name) is not paused") }
+        try runtime(record, ["resume", record.id])
+    }
+
+    public func rename(_ id: String, to name: String) throws(EngineError) {
+        var record = try find(id)
+        guard ContainerEngine.isValidName(name) else {
+            throw .invalid("Invalid container name (\(name)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+        }
+        record.name = name
+        try store.update(record)
+        refreshHosts(network: record.config.network)
+    }
+
+    /// Runs the OCI runtime; throws its last error line.
+    @discardableResult
+    public func runtime(_ record: ContainerRecord, _ arguments: [String]) throws(EngineError) -> [UInt8] {
+        let result: (status: Int32, output: [UInt8], error: [UInt8])
+        do { result = try Spawn.capture(runtimeCommand(record, arguments)) } catch { throw .system(error) }
+        guard result.status == 0 else {
+            let message = String(decoding: result.error, as: UTF8.self).split(separator: "\n").last.map(String.init)
+                ?? "\(Paths.base(record.runtimePath)) \(arguments.first ?? "") failed"
+            throw .runtime(message)
+        }
+        return result.output
+    }
+
+    // MARK: Remove
+
+    /// Removes a container (killing it first with `force`): runtime state, network,
+    /// root filesystem, directory and record; with `volumes`, the named volumes only it used.
+    public func remove(_ id: String, force: Bool, volumes: Bool = false) throws(EngineError) {
+        let record = try find(id)
+        let current = state(of: record)
+        if current.isRunning {
+            guard force else { throw .isRunning(record.name) }
+            try? Files.write(directory(of: record.id) + "/stop-requested", "")
+            if current.status == .paused { _ = try? runtime(record, ["resume", record.id]) }
+            _ = try? runtime(record, ["kill", "--all", record.id, "KILL"])
+            _ = try? runtime(record, ["kill", record.id, "KILL"])
+            _ = waitForMonitor(record, timeoutMilliseconds: 10_000)
+        }
+        _ = try? runtime(record, ["delete", "--force", record.id])
+        tearDownNetwork(record)
+        do {
+            try images.unmountRootfs(id: record.id, target: bundle(of: record.id) + "/rootfs")
+        } catch {
+            throw .image(error)
+        }
+        try? Files.removeTree(directory(of: record.id))
+        try store.deleteContainer(record.id)
+        ContainerEngine.removeEmptyCgroupParents()
+        refreshHosts(network: record.config.network)
+        if volumes {
+            let others = try store.containers()
+            for request in record.config.mounts where request.kind == .volume {
+                if !others.contains(where: { $0.config.mounts.contains { $0.kind == .volume && $0.source == request.source } }) {
+                    try? removeVolume(request.source, force: true)
+                }
+            }
+        }
+    }
+}
+
+extension ContainerEngine {
+    /// The runtimes make `/caisson/<id>` in every cgroup hierarchy and remove only `<id>`;
+    /// the `caisson` parents go when the last container has (rmdir fails while not empty).
+    static func removeEmptyCgroupParents() {
+        for hierarchy in (try? Files.listDirectory("/sys/fs/cgroup")) ?? [] {
+            rmdir("/sys/fs/cgroup/\(hierarchy)/caisson")
+        }
+        rmdir("/sys/fs/cgroup/caisson")
+    }
+}

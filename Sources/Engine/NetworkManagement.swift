@@ -1,0 +1,186 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CaissonShim
+import CaissonSys
+import ImageSpec
+
+extension ContainerEngine {
+    public static let defaultNetwork = "bridge"
+
+    /// A network by name; the default `bridge` network is made on first use.
+    public func network(named name: String) throws(EngineError) -> NetworkRecord {
+        if let found = try store.networks().first(where: { $0.name == name || $0.id.hasPrefix(name) && name.count >= 6 }) {
+            return found
+        }
+        guard name == ContainerEngine.defaultNetwork else { throw .noSuchNetwork(name) }
+        do {
+            return try createNetwork(name: name, subnet: nil)
+        } catch .networkExists {
+            guard let found = try store.networks().first(where: { $0.name == name }) else { throw .noSuchNetwork(name) }
+            return found
+        }
+    }
+
+    /// `network create`: a bridge and a /24 (or the given subnet, whose .1 is the gateway).
+    public func createNetwork(name: String, subnet requested: String?, labels: [String: String] = [:]) throws(EngineError) -> NetworkRecord {
+        guard ContainerEngine.isValidName(name), name != "host", name != "none" || name == ContainerEngine.defaultNetwork else {
+            throw .invalid("invalid network name \"\(name)\"")
+        }
+        let id = ContainerEngine.randomID()
+        return try store.insertNetwork(named: name) { existing in
+            let used = Set(existing.map(\.subnet))
+            var subnet: String
+            var gateway: String
+            if let requested {
+                guard let parsed = ContainerEngine.parseSubnet(requested) else {
+                    throw EngineError.invalid("invalid subnet \"\(requested)\": expected A.B.C.D/N with N between 8 and 28")
+                }
+                subnet = parsed.subnet
+                gateway = parsed.gateway
+                if used.contains(subnet) { throw EngineError.invalid("subnet \(subnet) is used by another network") }
+            } else {
+                let index = name == ContainerEngine.defaultNetwork ? 0 : (1..<255).first { !used.contains("10.89.\($0).0/24") } ?? 254
+                subnet = "10.89.\(index).0/24"
+                gateway = "10.89.\(index).1"
+            }
+            let bridges = Set(existing.map(\.bridge))
+            let bridge = (0..<1000).map { "caisson\($0)" }.first { !bridges.contains($0) } ?? "caisson999"
+            return NetworkRecord(name: name, id: id, driver: "bridge", bridge: bridge, subnet: subnet, gateway: gateway,
+                                 created: Clock.rfc3339Now(), labels: labels)
+        }
+    }
+
+    static func parseSubnet(_ text: String) -> (subnet: String, gateway: String)? {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let bits = Int(parts[1]), bits >= 8, bits <= 28 else { return nil }
+        let octets = parts[0].split(separator: ".").compactMap { UInt32($0) }
+        guard octets.count == 4, octets.allSatisfy({ $0 < 256 }) else { return nil }
+        let address = octets.reduce(0) { $0 << 8 | $1 }
+        let network = address & ~((1 << (32 - UInt32(bits))) - 1)
+        func dotted(_ value: UInt32) -> String { "\(value >> 24).\((value >> 16) & 255).\((value >> 8) & 255).\(value & 255)" }
+        return ("\(dotted(network))/\(bits)", dotted(network + 1))
+    }
+
+    /// `network rm`: refused while containers use it; the bridge goes with it.
+    public func removeNetwork(_ name: String) throws(EngineError) {
+        let network = try network(named: name)
+        if try store.containers().contains(where: { $0.config.network == network.name }) { throw .networkInUse(network.name) }
+        try store.deleteNetwork(network.name)
+        cni.removeMasquerade(network)
+        _ = try? Spawn.capture(["/usr/sbin/ip", "link", "delete", network.bridge])
+        try? Files.removeTree(options.root + "/cni/ipam/" + network.name)
+    }
+
+    static func namespaceExists(_ path: String) -> Bool {
+        var type: Int64 = 0
+        return caisson_filesystem_type(path, &type) == 0 && type == 0x6e73_6673 /* NSFS_MAGIC */
+    }
+
+    /// Creates the container's network namespace and attaches it (loopback, and for a
+    /// bridge network the CNI list with its published ports).
+    func setUpNetwork(_ record: ContainerRecord) throws(EngineError) -> ContainerRecord {
+        guard let netns = record.netnsPath else { return record }
+        var record = record
+        if ContainerEngine.namespaceExists(netns) {
+            if record.ipAddress != nil || record.config.network == "none" { return record }
+        } else {
+            unlink(netns)
+            try cni.createNamespace(at: netns)
+        }
+        guard record.config.network != "none" else { return record }
+        let network = try network(named: record.config.network)
+        let others = try store.containers().filter { $0.id != record.id && state(of: $0).isRunning }
+        for port in record.publishedPorts {
+            let binding = "\(port.hostIP.isEmpty ? "0.0.0.0" : port.hostIP):\(port.hostPort)"
+            if others.contains(where: { $0.publishedPorts.contains { $0.hostPort == port.hostPort && $0.proto == port.proto } })
+                || !ContainerEngine.portIsFree(port) {
+                cni.removeNamespace(at: netns)
+                throw .portAllocated(binding)
+            }
+        }
+        let attachment: NetworkAttachment
+        do {
+            attachment = try cni.add(network, containerID: record.id, netns: netns, ports: record.publishedPorts,
+                                     cacheDirectory: directory(of: record.id))
+        } catch {
+            cni.removeNamespace(at: netns)
+            throw error
+        }
+        record.ipAddress = attachment.address
+        record.gateway = attachment.gateway
+        record.macAddress = attachment.mac
+        try store.update(record)
+        return record
+    }
+
+    /// Releases what `setUpNetwork` took: CNI DEL (veth, IPAM lease, iptables rules) and
+    /// the namespace. Safe to call when nothing is set up.
+    func tearDownNetwork(_ record: ContainerRecord) {
+        guard let netns = record.netnsPath else { return }
+        if record.config.network != "none", let network = try? network(named: record.config.network) {
+            cni.delete(network, containerID: record.id, netns: netns, ports: record.publishedPorts, cacheDirectory: directory(of: record.id))
+        }
+        cni.removeNamespace(at: netns)
+    }
+
+    /// Rewrites /etc/hosts of every container on `network`: each can reach the others
+    /// by name. Written in place, so the bind mounts see the change.
+    func refreshHosts(network: String) {
+        guard network != "host", network != "none", let records = try? store.containers() else { return }
+        let members = records.filter { $0.config.network == network && $0.ipAddress != nil }
+        var peers = ""
+        for member in members {
+            peers += "\(member.ipAddress!)\t\(member.name) \(member.config.hostname ?? String(member.id.prefix(12)))\n"
+        }
+        for member in members {
+            let path = directory(of: member.id) + "/hosts"
+            let text = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + peers
+            let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+            if fd >= 0 {
+                try? Files.writeAll(fd: fd, bytes: Array(text.utf8))
+                close(fd)
+            }
+        }
+    }
+}
+
+extension ContainerEngine {
+    /// `system reset`: every container, network (the default one too: its bridge and
+    /// masquerade rule), volume and image goes.
+    public func reset() throws(EngineError) {
+        for record in try store.containers() { try remove(record.id, force: true) }
+        for network in try store.networks() {
+            try store.deleteNetwork(network.name)
+            cni.removeMasquerade(network)
+            _ = try? Spawn.capture(["/usr/sbin/ip", "link", "delete", network.bridge])
+        }
+        try? Files.removeTree(options.root + "/cni")
+        for volume in try store.volumes() { try removeVolume(volume.name, force: true) }
+        do { _ = try images.prune(all: true) } catch { throw .image(error) }
+    }
+
+    /// `system prune`: stopped containers, networks no container uses, dangling images
+    /// (all unused ones with `allImages`), and with `volumes` unused volumes.
+    public func prune(allImages: Bool, volumes: Bool) throws(EngineError) -> (containers: [String], networks: [String], images: Int, bytes: Int64) {
+        var removedContainers: [String] = []
+        for (record, state) in try list() where !state.isRunning {
+            try remove(record.id, force: false)
+            removedContainers.append(record.id)
+        }
+        let remaining = try store.containers()
+        var removedNetworks: [String] = []
+        for network in try store.networks() where network.name != ContainerEngine.defaultNetwork {
+            if !remaining.contains(where: { $0.config.network == network.name }) {
+                try removeNetwork(network.name)
+                removedNetworks.append(network.name)
+            }
+        }
+        var bytes: Int64 = 0
+        if volumes { bytes += try pruneVolumes().bytes }
+        let inUse = Set(remaining.map(\.imageID))
+        let images: (deleted: [ImageSpec.Digest], reclaimed: Int64)
+        do { images = try self.images.prune(all: allImages, inUse: inUse) } catch { throw .image(error) }
+        return (removedContainers, removedNetworks, images.deleted.count, bytes + images.reclaimed)
+    }
+}

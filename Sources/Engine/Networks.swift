@@ -1,0 +1,267 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CaissonJSON
+import CaissonSys
+
+/// A bridge network: a Linux bridge, a /24 subnet, and the CNI configuration list
+/// (bridge + host-local IPAM, portmap, firewall) that attaches containers to it.
+public struct NetworkRecord: Codable, Sendable, Equatable {
+    public var name: String
+    public var id: String
+    public var driver: String
+    public var bridge: String
+    public var subnet: String
+    public var gateway: String
+    public var created: String
+    public var labels: [String: String] = [:]
+}
+
+/// A container's place on a network, as the CNI bridge plugin reported it.
+public struct NetworkAttachment: Sendable, Equatable {
+    public var address: String
+    public var gateway: String
+    public var mac: String?
+}
+
+/// Creates network namespaces and runs CNI plugins (containernetworking-plugins, in
+/// /usr/lib/cni) per the CNI spec: ADD through the list with each result as the next
+/// plugin's prevResult, DEL in reverse with the cached result. `lo` is brought up by the
+/// namespace helper itself.
+public struct CNI: Sendable {
+    public let pluginDirectories: [String]
+    public let stateDirectory: String
+    /// `caisson-monitor`, which creates namespaces (that needs a single-threaded process).
+    public let helper: String
+    /// Where per-boot markers live (under the run root, a tmpfs).
+    public let markerDirectory: String
+
+    public static let version = "1.0.0"
+
+    public init(pluginDirectories: [String], stateDirectory: String, helper: String, markerDirectory: String) {
+        self.pluginDirectories = pluginDirectories
+        self.stateDirectory = stateDirectory
+        self.helper = helper
+        self.markerDirectory = markerDirectory
+    }
+
+    /// The configuration list of a network. `portmap` is in it only when ports are
+    /// published; masquerading is one rule per network (`ensureMasquerade`) rather than
+    /// the bridge plugin's chain per container, which costs several iptables runs per
+    /// container start and stop.
+    func configuration(for network: NetworkRecord, publishing: Bool) -> JSONObject {
+        var ipam = JSONObject()
+        ipam.set("type", .string("host-local"))
+        ipam.set("dataDir", .string(stateDirectory + "/ipam"))
+        var range = JSONObject()
+        range.set("subnet", .string(network.subnet))
+        range.set("gateway", .string(network.gateway))
+        ipam.set("ranges", .array([.array([.object(range)])]))
+        var route = JSONObject()
+        route.set("dst", .string("0.0.0.0/0"))
+        ipam.set("routes", .array([.object(route)]))
+        var bridge = JSONObject()
+        bridge.set("type", .string("bridge"))
+        bridge.set("bridge", .string(network.bridge))
+        bridge.set("isGateway", .bool(true))
+        bridge.set("ipMasq", .bool(false))
+        bridge.set("hairpinMode", .bool(true))
+        bridge.set("ipam", .object(ipam))
+        var portmap = JSONObject()
+        portmap.set("type", .string("portmap"))
+        var capabilities = JSONObject()
+        capabilities.set("portMappings", .bool(true))
+        portmap.set("capabilities", .object(capabilities))
+        var firewall = JSONObject()
+        firewall.set("type", .string("firewall"))
+        firewall.set("backend", .string("iptables"))
+        var list = JSONObject()
+        list.set("cniVersion", .string(CNI.version))
+        list.set("name", .string(network.name))
+        list.set("plugins", .array(publishing ? [.object(bridge), .object(portmap), .object(firewall)] : [.object(bridge), .object(firewall)]))
+        return list
+    }
+
+    // MARK: Namespaces
+
+    public func createNamespace(at path: String) throws(EngineError) {
+        do {
+            try Files.makeDirectories(Paths.parent(path), mode: 0o755)
+            let result = try Spawn.capture([helper, "netns-create", path])
+            guard result.status == 0 else {
+                throw EngineError.network("cannot create network namespace \(path): \(String(decoding: result.error, as: UTF8.self))")
+            }
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            throw .network("cannot create network namespace \(path): \(error)")
+        }
+    }
+
+    public func removeNamespace(at path: String) {
+        umount2(path, Int32(MNT_DETACH))
+        unlink(path)
+    }
+
+    // MARK: Plugins
+
+    private func plugin(_ type: String) throws(EngineError) -> String {
+        guard type.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw .network("invalid CNI plugin type \"\(type)\"")
+        }
+        for directory in pluginDirectories where access(directory + "/" + type, X_OK) == 0 {
+            return directory + "/" + type
+        }
+        throw .network("CNI plugin \(type) not found in \(pluginDirectories.joined(separator: ":")) (install containernetworking-plugins)")
+    }
+
+    /// Runs one plugin; returns its result document (nil for DEL).
+    private func invoke(_ command: String, config: JSONObject, containerID: String, netns: String,
+                        interface: String) throws(EngineError) -> JSONValue? {
+        guard case .string(let type)? = config["type"] else { throw .network("CNI configuration without a type") }
+        let executable = try plugin(type)
+        let input = JSONEncoding.serialize(.object(config))
+        var pipeFDs: [Int32] = [-1, -1]
+        guard pipe(&pipeFDs) == 0 else { throw .system(SysError("pipe")) }
+        _ = fcntl(pipeFDs[1], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(pipeFDs[0], F_SETFD, FD_CLOEXEC)
+        try? Files.writeAll(fd: pipeFDs[1], bytes: input)
+        close(pipeFDs[1])
+        defer { close(pipeFDs[0]) }
+        var environment = ["CNI_COMMAND=\(command)", "CNI_CONTAINERID=\(containerID)", "CNI_NETNS=\(netns)",
+                           "CNI_IFNAME=\(interface)", "CNI_PATH=\(pluginDirectories.joined(separator: ":"))",
+                           "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+        if let xdg = getenv("XTABLES_LOCKFILE") { environment.append("XTABLES_LOCKFILE=\(String(cString: xdg))") }
+        let result: (status: Int32, output: [UInt8], error: [UInt8])
+        do {
+            result = try Spawn.captureWithEnvironment([executable], environment: environment, stdin: pipeFDs[0])
+        } catch {
+            throw .network("CNI plugin \(type): \(error)")
+        }
+        let parsed = try? JSONParser.parse(result.output)
+        guard result.status == 0 else {
+            var message = String(decoding: result.error, as: UTF8.self)
+            if case .object(let object)? = parsed {
+                if case .string(let text)? = object["msg"] { message = text }
+                if case .string(let details)? = object["details"], !details.isEmpty { message += ": " + details }
+            }
+            throw .network("CNI plugin \(type) \(command) failed: \(message)")
+        }
+        return command == "DEL" ? nil : parsed
+    }
+
+    /// Attaches a namespace to a network; the result is cached for DEL.
+    public func add(_ network: NetworkRecord, containerID: String, netns: String, ports: [PortMapping],
+                    cacheDirectory: String) throws(EngineError) -> NetworkAttachment {
+        try ensureMasquerade(network)
+        var list = configuration(for: network, publishing: !ports.isEmpty)
+        guard case .array(let plugins)? = list["plugins"] else { throw .network("bad CNI configuration") }
+        var previous: JSONValue?
+        var added: [JSONObject] = []
+        do {
+            for case .object(var plugin) in plugins {
+                plugin.set("cniVersion", .string(CNI.version))
+                plugin.set("name", .string(network.name))
+                if let previous { plugin.set("prevResult", previous) }
+                if case .string("portmap")? = plugin["type"] {
+                    var runtime = JSONObject()
+                    runtime.set("portMappings", .array(ports.map { port in
+                        var mapping = JSONObject()
+                        mapping.set("hostPort", .number(String(port.hostPort)))
+                        mapping.set("containerPort", .number(String(port.containerPort)))
+                        mapping.set("protocol", .string(port.proto))
+                        if !port.hostIP.isEmpty { mapping.set("hostIP", .string(port.hostIP)) }
+                        return .object(mapping)
+                    }))
+                    plugin.set("runtimeConfig", .object(runtime))
+                }
+                added.append(plugin)
+                previous = try invoke("ADD", config: plugin, containerID: containerID, netns: netns, interface: "eth0") ?? previous
+            }
+        } catch {
+            // Undo what was added, in reverse.
+            for plugin in added.reversed() {
+                _ = try? invoke("DEL", config: plugin, containerID: containerID, netns: netns, interface: "eth0")
+            }
+            throw error
+        }
+        list.set("cachedResult", previous ?? .null)
+        try? Files.write(cacheDirectory + "/cni-\(network.name).json", bytes: JSONEncoding.serialize(.object(list)))
+        return try CNI.attachment(from: previous)
+    }
+
+    /// Detaches (DEL through the list in reverse, with the cached result and ports): the
+    /// list that was used for ADD, as cached, so a change of defaults cannot skip a plugin.
+    public func delete(_ network: NetworkRecord, containerID: String, netns: String, ports: [PortMapping], cacheDirectory: String) {
+        let cache = cacheDirectory + "/cni-\(network.name).json"
+        var cached: JSONValue?
+        var list = configuration(for: network, publishing: !ports.isEmpty)
+        if let bytes = try? Files.readBytes(cache), case .object(let object)? = try? JSONParser.parse(bytes) {
+            cached = object["cachedResult"]
+            list = object
+        }
+        guard case .array(let plugins)? = list["plugins"] else { return }
+        for case .object(var plugin) in plugins.reversed() {
+            plugin.set("cniVersion", .string(CNI.version))
+            plugin.set("name", .string(network.name))
+            if let cached, cached != .null { plugin.set("prevResult", cached) }
+            if case .string("portmap")? = plugin["type"] {
+                var runtime = JSONObject()
+                runtime.set("portMappings", .array(ports.map { port in
+                    var mapping = JSONObject()
+                    mapping.set("hostPort", .number(String(port.hostPort)))
+                    mapping.set("containerPort", .number(String(port.containerPort)))
+                    mapping.set("protocol", .string(port.proto))
+                    return .object(mapping)
+                }))
+                plugin.set("runtimeConfig", .object(runtime))
+            }
+            _ = try? invoke("DEL", config: plugin, containerID: containerID, netns: netns, interface: "eth0")
+        }
+        unlink(cache)
+    }
+
+    // MARK: Masquerading, one rule per network
+
+    private func masqueradeRule(_ network: NetworkRecord) -> [String] {
+        ["POSTROUTING", "-s", network.subnet, "!", "-d", network.subnet, "-j", "MASQUERADE",
+         "-m", "comment", "--comment", "caisson:\(network.name)"]
+    }
+
+    /// Installs the network's MASQUERADE rule once per boot (a marker under the run root,
+    /// which is tmpfs like the rules themselves).
+    func ensureMasquerade(_ network: NetworkRecord) throws(EngineError) {
+        let marker = markerDirectory + "/masquerade-\(network.name)-\(network.id.prefix(12))"
+        if Files.exists(marker) { return }
+        let rule = masqueradeRule(network)
+        let check = try? Spawn.capture(["/usr/sbin/iptables", "-t", "nat", "-C"] + rule)
+        if check?.status != 0 {
+            guard let added = try? Spawn.capture(["/usr/sbin/iptables", "-t", "nat", "-A"] + rule), added.status == 0 else {
+                throw .network("cannot add the masquerade rule of network \(network.name) (is iptables installed?)")
+            }
+        }
+        try? Files.makeDirectories(markerDirectory, mode: 0o755)
+        try? Files.write(marker, "")
+    }
+
+    func removeMasquerade(_ network: NetworkRecord) {
+        _ = try? Spawn.capture(["/usr/sbin/iptables", "-t", "nat", "-D"] + masqueradeRule(network))
+        unlink(markerDirectory + "/masquerade-\(network.name)-\(network.id.prefix(12))")
+    }
+
+    static func attachment(from result: JSONValue?) throws(EngineError) -> NetworkAttachment {
+        guard case .object(let object)? = result, case .array(let ips)? = object["ips"],
+              case .object(let first)? = ips.first, case .string(let address)? = first["address"] else {
+            throw .network("the CNI result names no IP address")
+        }
+        var gateway = ""
+        if case .string(let value)? = first["gateway"] { gateway = value }
+        var mac: String?
+        if case .array(let interfaces)? = object["interfaces"] {
+            for case .object(let interface) in interfaces {
+                if case .string("eth0")? = interface["name"], case .string(let value)? = interface["mac"] { mac = value }
+            }
+        }
+        return NetworkAttachment(address: String(address.split(separator: "/")[0]), gateway: gateway, mac: mac)
+    }
+}

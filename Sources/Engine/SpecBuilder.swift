@@ -1,0 +1,150 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CaissonSys
+import ImageSpec
+import Images
+import OCISpec
+
+/// Turns a container's configuration into its bundle's config.json: the image's
+/// settings (through `ImageService.makeSpec`), then docker's: /etc/hosts, resolv.conf and
+/// hostname from the container's directory, volumes, binds and tmpfs, the network
+/// namespace, resources, capabilities, read-only root, privileged mode, `--init`.
+struct SpecBuilder {
+    let engine: ContainerEngine
+
+    static let allCapabilities = [
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
+        "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",
+        "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
+        "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
+        "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
+        "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+        "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+    ]
+
+    func writeConfig(_ record: ContainerRecord, image: ImageRecord) throws {
+        let config = record.config
+        let directory = engine.directory(of: record.id)
+        let rootfs = engine.bundle(of: record.id) + "/rootfs"
+        var overrides = RunOverrides()
+        overrides.entrypoint = config.entrypoint
+        overrides.command = config.command
+        overrides.env = config.env
+        overrides.user = config.user
+        overrides.workingDir = config.workingDir
+        overrides.hostname = config.hostname
+        overrides.terminal = config.tty
+        overrides.readOnly = config.readOnly
+        var spec = try engine.images.makeSpec(image, rootfs: rootfs, overrides: overrides)
+        var process = spec.process ?? Process()
+        var linux = spec.linux ?? Linux()
+        var mounts = spec.mounts ?? []
+
+        // Files the engine owns, bind-mounted over the image's.
+        try Files.write(directory + "/hostname", (config.hostname ?? "") + "\n")
+        try Files.write(directory + "/hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
+        let resolv = (try? Files.readString("/etc/resolv.conf")) ?? ""
+        try Files.write(directory + "/resolv.conf", resolv.isEmpty ? "nameserver 127.0.0.1\n" : resolv)
+        for (file, target) in [("hosts", "/etc/hosts"), ("resolv.conf", "/etc/resolv.conf"), ("hostname", "/etc/hostname")] {
+            mounts.append(Mount(destination: target, type: "bind", source: directory + "/" + file,
+                                options: ["rbind", "rprivate"] + (config.readOnly ? ["ro"] : [])))
+        }
+
+        for request in config.mounts {
+            switch request.kind {
+            case .bind:
+                if !Files.exists(request.source) { try Files.makeDirectories(request.source) }
+                mounts.append(Mount(destination: request.destination, type: "bind", source: request.source,
+                                    options: ["rbind"] + (request.readOnly ? ["ro"] : ["rw"]) + request.options))
+            case .volume:
+                let volume = try engine.ensureVolume(request.source)
+                mounts.append(Mount(destination: request.destination, type: "bind", source: volume.mountpoint,
+                                    options: ["rbind"] + (request.readOnly ? ["ro"] : ["rw"])))
+            case .tmpfs:
+                let options = request.options.isEmpty ? ["rw", "noexec", "nosuid", "nodev", "size=65536k"] : request.options
+                mounts.append(Mount(destination: request.destination, type: "tmpfs", source: "tmpfs",
+                                    options: ["nosuid", "nodev"] + options.filter { $0 != "nosuid" && $0 != "nodev" }))
+            }
+        }
+
+        if config.initProcess {
+            mounts.append(Mount(destination: "/sbin/caisson-init", type: "bind", source: engine.options.monitorPath,
+                                options: ["rbind", "ro"]))
+            process.args = ["/sbin/caisson-init", "init", "--"] + (process.args ?? [])
+        }
+
+        // Namespaces: the network one is the engine's (or the host's).
+        var namespaces = linux.namespaces ?? []
+        namespaces.removeAll { $0.type == "network" }
+        if let netns = record.netnsPath { namespaces.append(Namespace(type: "network", path: netns)) }
+        linux.namespaces = namespaces
+        linux.cgroupsPath = "/caisson/" + record.id
+
+        var resources = linux.resources ?? Resources()
+        if let memory = config.memory {
+            var limit = Resources.Memory()
+            limit.limit = memory
+            resources.memory = limit
+        }
+        if let cpus = config.cpus {
+            var cpu = Resources.CPU()
+            cpu.period = 100_000
+            cpu.quota = Int64(cpus * 100_000)
+            resources.cpu = cpu
+        }
+        if let pids = config.pidsLimit { resources.pids = Resources.Pids(limit: pids) }
+
+        var capabilities = process.capabilities?.bounding ?? []
+        if config.privileged {
+            capabilities = SpecBuilder.allCapabilities
+            linux.maskedPaths = []
+            linux.readonlyPaths = []
+            resources.devices = [DeviceCgroupRule(allow: true, access: "rwm")]
+            if let index = mounts.firstIndex(where: { $0.destination == "/sys" }) { mounts[index].options?.removeAll { $0 == "ro" } }
+        }
+        for cap in config.capAdd {
+            let name = SpecBuilder.capabilityName(cap)
+            if name == "ALL" { capabilities = SpecBuilder.allCapabilities } else if !capabilities.contains(name) { capabilities.append(name) }
+        }
+        for cap in config.capDrop {
+            let name = SpecBuilder.capabilityName(cap)
+            if name == "ALL" { capabilities = [] } else { capabilities.removeAll { $0 == name } }
+        }
+        process.capabilities = Capabilities(bounding: capabilities, effective: capabilities, permitted: capabilities)
+        process.noNewPrivileges = config.noNewPrivileges
+        process.rlimits = nil
+        linux.resources = resources
+        spec.process = process
+        spec.linux = linux
+        spec.mounts = mounts
+        spec.annotations = (spec.annotations ?? [:]).merging(config.labels) { $1 }
+        try Files.write(engine.bundle(of: record.id) + "/config.json", bytes: SpecJSON.encode(spec, pretty: true), mode: 0o600)
+    }
+
+    static func capabilityName(_ text: String) -> String {
+        let upper = Text.asciiUppercased(text)
+        if upper == "ALL" { return upper }
+        return upper.hasPrefix("CAP_") ? upper : "CAP_" + upper
+    }
+}
+
+/// docker-style random names: adjective_surname.
+enum NameGenerator {
+    static let adjectives = ["brave", "calm", "eager", "fond", "gentle", "happy", "jolly", "keen", "lucid", "merry",
+                             "nifty", "proud", "quiet", "sharp", "tender", "upbeat", "vivid", "witty", "zealous", "bold"]
+    static let names = ["archimedes", "babbage", "curie", "dijkstra", "euler", "fermat", "galileo", "hopper", "kepler",
+                        "lovelace", "noether", "pascal", "ritchie", "shannon", "thompson", "turing", "wozniak", "lamport"]
+
+    static func name(avoiding taken: Set<String>) -> String {
+        var bytes = [UInt8](repeating: 0, count: 4)
+        for attempt in 0..<64 {
+            let fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+            if fd >= 0 { _ = read(fd, &bytes, 4); close(fd) }
+            var name = adjectives[Int(bytes[0]) % adjectives.count] + "_" + names[Int(bytes[1]) % names.count]
+            if attempt > 8 { name += String(Int(bytes[2]) % 10) }
+            if !taken.contains(name) { return name }
+        }
+        return "container_" + String(Int(bytes[3]))
+    }
+}

@@ -1,0 +1,26 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CaissonSys
+
+// caisson-monitor: started by `caisson` for each container (see Monitor).
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "--version" {
+    print("caisson-monitor 0.1.0")
+    exit(0)
+}
+if arguments.first == "init", arguments.count >= 2, arguments[1] == "--" {
+    exit(MiniInit.run(Array(arguments.dropFirst(2))))
+}
+if arguments.first == "netns-create", arguments.count == 2 {
+    exit(NetworkNamespace.create(at: arguments[1]))
+}
+do {
+    let options = try MonitorOptions(arguments)
+    Monitor(options: options).run()
+} catch {
+    let message = "caisson-monitor: \(error)\n"
+    _ = try? Files.writeAll(fd: 2, bytes: Array(message.utf8))
+    _ = try? Files.writeAll(fd: 3, bytes: Array("error: \(error)\n".utf8))
+    exit(125)
+}

@@ -1,0 +1,443 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import Foundation
+import CaissonJSON
+import CaissonSys
+import Engine
+import ImageSpec
+import Images
+import Registry
+
+/// Makes sure the image is local (pulling it as docker run does) and creates the container.
+func createContainer(_ engine: ContainerEngine, _ options: ContainerOptions) async throws -> ContainerRecord {
+    let config = try options.config()
+    let present = (try? engine.images.resolve(options.image)) != nil
+    if options.pull == "always" || (!present && options.pull == "missing") {
+        if !present { writeError("Unable to find image '\(options.image)' locally\n") }
+        var platform = Platform.current
+        if let text = options.platform {
+            do { platform = try Platform(parsing: text) } catch { throw CLIError.usage(error.description) }
+        }
+        let display = PullDisplay(quiet: false, terminal: false)
+        _ = try await withRegistryClient(engine.images) { client in
+            try await engine.images.pull(options.image, platform: platform, client: client) { event in
+                if case .finished = event { return }
+                display.observeToStderr(event)
+            }
+        }
+    } else if !present {
+        throw EngineError.image(ImageError.notFound(options.image))
+    }
+    return try engine.create(config, name: options.name)
+}
+
+/// `run` and `create` report every failure with docker's 125 (or 126/127 for the command).
+func asEngineError<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as ImageError {
+        throw EngineError.image(error)
+    } catch let error as RegistryError {
+        throw EngineError.invalid(error.description)
+    } catch let error as CLIError {
+        if case .failed(let text) = error { throw EngineError.invalid(text) }
+        throw error
+    }
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create and run a container.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(name: .shortAndLong, help: "Run in the background and print the container id.") var detach = false
+    @OptionGroup var options: ContainerOptions
+
+    func run() async throws {
+        let engine = try global.engine()
+        let record = try await asEngineError { try await createContainer(engine, options) }
+        if detach {
+            do {
+                try engine.start(record.id)
+            } catch {
+                try? engine.remove(record.id, force: true)
+                throw error
+            }
+            print(record.id)
+            return
+        }
+        let code = try runAttached(engine, record.id, tty: options.tty, stdin: options.interactive)
+        if options.autoRemove {
+            // The monitor removes the container; wait for it, as docker does.
+            let deadline = Clock.monotonicMilliseconds() + 15_000
+            while Clock.monotonicMilliseconds() < deadline, (try? engine.find(record.id)) != nil {
+                Clock.sleep(milliseconds: 5)
+            }
+        }
+        throw ExitCode(code)
+    }
+}
+
+/// Starts a container with this process attached; returns its exit status. SIGINT and
+/// SIGTERM sent to us are passed to the container (docker's --sig-proxy).
+func runAttached(_ engine: ContainerEngine, _ id: String, tty: Bool, stdin: Bool) throws -> Int32 {
+    let pending: PendingStart
+    do {
+        pending = try engine.beginStart(id)
+    } catch {
+        if let record = try? engine.find(id), record.config.autoRemove { try? engine.remove(id, force: true) }
+        throw error
+    }
+    let client = try AttachClient(socketPath: pending.attachSocket, tty: tty, sendStdin: stdin)
+    do {
+        try engine.finishStart(pending)
+    } catch {
+        if pending.record.config.autoRemove { try? engine.remove(id, force: true) }
+        throw error
+    }
+    SignalProxy.install(engine: engine, record: pending.record, tty: tty)
+    return client.run() ?? engine.state(of: pending.record).exitCode ?? 125
+}
+
+/// Forwards SIGINT, SIGTERM and SIGHUP to the container through the runtime.
+enum SignalProxy {
+    nonisolated(unsafe) static var pipeFDs: [Int32] = [-1, -1]
+
+    static func install(engine: ContainerEngine, record: ContainerRecord, tty: Bool) {
+        guard !tty, pipe(&pipeFDs) == 0 else { return }
+        let handler: @convention(c) (Int32) -> Void = { signal in
+            var byte = UInt8(truncatingIfNeeded: signal)
+            _ = write(SignalProxy.pipeFDs[1], &byte, 1)
+        }
+        for signal in [SIGINT, SIGTERM, SIGHUP] { Glibc.signal(signal, handler) }
+        let readFD = pipeFDs[0]
+        Thread.detachNewThread {
+            var byte: UInt8 = 0
+            while read(readFD, &byte, 1) == 1 {
+                _ = try? engine.runtime(record, ["kill", record.id, String(byte)])
+            }
+        }
+    }
+}
+
+struct Create: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create a container without starting it.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var options: ContainerOptions
+
+    func run() async throws {
+        let engine = try global.engine()
+        print(try await asEngineError { try await createContainer(engine, options) }.id)
+    }
+}
+
+struct Start: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Start containers.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(name: .shortAndLong, help: "Attach to the container's output and return its exit status.") var attach = false
+    @Flag(name: .shortAndLong, help: "Attach standard input.") var interactive = false
+    @Argument var containers: [String]
+
+    func validate() throws { if containers.isEmpty { throw ValidationError("\"start\" requires at least 1 argument.") } }
+
+    func run() throws {
+        let engine = try global.engine()
+        if attach {
+            guard containers.count == 1 else { throw CLIError.usage("you cannot start and attach multiple containers at once") }
+            let record = try engine.find(containers[0])
+            throw ExitCode(try runAttached(engine, record.id, tty: record.config.tty, stdin: interactive))
+        }
+        try forEach(containers) { name in
+            try engine.start(name)
+            print(name)
+        }
+    }
+}
+
+/// Runs `body` for each name, reporting failures as docker does and exiting 1 if any.
+func forEach(_ names: [String], _ body: (String) throws -> Void) throws {
+    var failed = false
+    for name in names {
+        do { try body(name) } catch {
+            writeError("Error response from daemon: \(error)\n")
+            failed = true
+        }
+    }
+    if failed { throw ExitCode(1) }
+}
+
+struct Stop: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Stop running containers (signal, then SIGKILL).")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: [.customShort("t"), .customLong("time")], help: "Seconds to wait before killing.") var time: Int?
+    @Option(name: .shortAndLong, help: "Signal to send first.") var signal: String?
+    @Argument var containers: [String]
+    func validate() throws { if containers.isEmpty { throw ValidationError("\"stop\" requires at least 1 argument.") } }
+    func run() throws {
+        let engine = try global.engine()
+        try forEach(containers) { name in
+            try engine.stop(name, timeout: time, signal: signal)
+            print(name)
+        }
+    }
+}
+
+struct Restart: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Restart containers.")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: [.customShort("t"), .customLong("time")]) var time: Int?
+    @Argument var containers: [String]
+    func validate() throws { if containers.isEmpty { throw ValidationError("\"restart\" requires at least 1 argument.") } }
+    func run() throws {
+        let engine = try global.engine()
+        try forEach(containers) { name in
+            try engine.stop(name, timeout: time)
+            try engine.start(name)
+            print(name)
+        }
+    }
+}
+
+struct Kill: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Send a signal to containers (SIGKILL by default).")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .shortAndLong) var signal = "KILL"
+    @Argument var containers: [String]
+    func validate() throws { if containers.isEmpty { throw ValidationError("\"kill\" requires at least 1 argument.") } }
+    func run() throws {
+        let engine = try global.engine()
+        try forEach(containers) { name in
+            try engine.kill(name, signal: signal)
+            print(name)
+        }
+    }
+}
+
+struct Remove: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove containers.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(name: .shortAndLong, help: "Kill and remove running containers.") var force = false
+    @Flag(name: .shortAndLong, help: "Remove the named volumes only they used.") var volumes = false
+    @Argument var containers: [String]
+    func validate() throws { if containers.isEmpty { throw ValidationError("\"rm\" requires at least 1 argument.") } }
+    func run() throws {
+        let engine = try global.engine()
+        try forEach(containers) { name in
+            try engine.remove(name, force: force, volumes: volumes)
+            print(name)
+        }
+    }
+}
+
+struct Pause: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Freeze containers.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var containers: [String]
+    func run() throws {
+        let engine = try global.engine()
+        try forEach(containers) { name in try engine.pause(name); print(name) }
+    }
+}
+
+struct Unpause: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Thaw containers.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var containers: [String]
+    func run() throws {
+        let engine = try global.engine()
+        try forEach(containers) { name in try engine.unpause(name); print(name) }
+    }
+}
+
+struct Rename: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Rename a container.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var container: String
+    @Argument var name: String
+    func run() throws { try global.engine().rename(container, to: name) }
+}
+
+struct Wait: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Wait for containers to stop; print their exit codes.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var containers: [String]
+    func run() throws {
+        let engine = try global.engine()
+        try forEach(containers) { name in
+            let record = try engine.find(name)
+            while engine.state(of: record).isRunning { Clock.sleep(milliseconds: 20) }
+            print(engine.state(of: record).exitCode ?? 0)
+        }
+    }
+}
+
+struct Exec: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run a command in a running container.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(name: .shortAndLong) var interactive = false
+    @Flag(name: .shortAndLong) var tty = false
+    @Flag(name: .shortAndLong, help: "Run in the background.") var detach = false
+    @Option(name: [.customShort("e"), .long]) var env: [String] = []
+    @Option(name: [.customShort("u"), .long]) var user: String?
+    @Option(name: [.customShort("w"), .long]) var workdir: String?
+    @Flag var privileged = false
+    @Argument var container: String
+    @Argument(parsing: .captureForPassthrough) var command: [String] = []
+
+    func run() throws {
+        guard !command.isEmpty else { throw CLIError.usage("\"exec\" requires at least 2 arguments.") }
+        let engine = try global.engine()
+        let record = try engine.find(container)
+        let state = engine.state(of: record)
+        guard state.status == .running else {
+            if state.status == .paused { throw EngineError.invalid("Container \(record.name) is paused, unpause the container before exec") }
+            throw EngineError.notRunning(record.name)
+        }
+        var arguments = ["exec"]
+        if tty { arguments.append("--tty") }
+        if detach { arguments.append("--detach") }
+        for item in env { arguments += ["--env", try ContainerOptions.environmentEntry(item)] }
+        if let workdir { arguments += ["--cwd", workdir] }
+        if let user {
+            // The runtime takes numeric ids: resolve names through the container's files.
+            let resolved = try UserResolver(rootfs: engine.bundle(of: record.id) + "/rootfs").resolve(user)
+            arguments += ["--user", "\(resolved.uid):\(resolved.gid)"]
+        }
+        if privileged {
+            for cap in ["CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_SYS_PTRACE"] { arguments += ["--cap", cap] }
+        }
+        arguments += [record.id] + command
+        try ExecutableCheck.verify(command[0], rootfs: engine.bundle(of: record.id) + "/rootfs",
+                                   environment: record.config.env)
+        let status = try Spawn.run(engine.runtimeCommand(record, arguments),
+                                   Spawn.Options(stdin: interactive || tty ? nil : open("/dev/null", O_RDONLY)))
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+struct Logs: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a container's output.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(name: .shortAndLong, help: "Follow new output until the container stops.") var follow = false
+    @Option(name: [.customShort("n"), .long], help: "Lines from the end (or all).") var tail = "all"
+    @Flag(name: .shortAndLong, help: "Show timestamps.") var timestamps = false
+    @Option(help: "Only output since this time (RFC 3339) or duration (10m, 1h30m).") var since: String?
+    @Argument var container: String
+
+    func run() throws {
+        let engine = try global.engine()
+        let record = try engine.find(container)
+        let limit: Int? = tail == "all" ? nil : Int(tail)
+        if tail != "all", limit == nil || limit! < 0 { throw CLIError.usage("invalid --tail \"\(tail)\"") }
+        var sinceEpoch: Int64?
+        if let since {
+            guard let parsed = LogReader.parseSince(since) else { throw CLIError.usage("invalid --since \"\(since)\"") }
+            sinceEpoch = parsed
+        }
+        var reader = LogReader(path: engine.logPath(of: record.id), timestamps: timestamps, since: sinceEpoch)
+        reader.printExisting(tail: limit)
+        guard follow else { return }
+        while true {
+            let running = engine.state(of: record).isRunning
+            if !reader.printNew() && !running { return }
+            if !running { _ = reader.printNew(); return }
+            Clock.sleep(milliseconds: 50)
+        }
+    }
+}
+
+/// Reads docker json-file logs.
+struct LogReader {
+    let path: String
+    let timestamps: Bool
+    let since: Int64?
+    private var offset: Int = 0
+    private var partial: [UInt8] = []
+
+    init(path: String, timestamps: Bool, since: Int64?) {
+        self.path = path
+        self.timestamps = timestamps
+        self.since = since
+    }
+
+    static func parseSince(_ text: String) -> Int64? {
+        if let epoch = Time.parseRFC3339(text) { return epoch }
+        if let seconds = Int64(text) { return seconds }
+        var total: Int64 = 0
+        var number = ""
+        for c in text {
+            if c.isNumber { number.append(c); continue }
+            guard let value = Int64(number) else { return nil }
+            switch c {
+            case "s": total += value
+            case "m": total += value * 60
+            case "h": total += value * 3600
+            default: return nil
+            }
+            number = ""
+        }
+        guard number.isEmpty, total > 0 else { return nil }
+        return Int64(time(nil)) - total
+    }
+
+    private func emit(_ line: [UInt8]) {
+        guard case .object(let object)? = try? JSONParser.parse(line), case .string(let text)? = object["log"] else { return }
+        var stamp = ""
+        if case .string(let time)? = object["time"] {
+            if let since, let epoch = Time.parseRFC3339(time), epoch < since { return }
+            stamp = time
+        }
+        let stream: Int32 = object["stream"] == .string("stderr") ? 2 : 1
+        AttachClient.write(stream, Array(((timestamps ? stamp + " " : "") + text).utf8))
+    }
+
+    mutating func printExisting(tail: Int?) {
+        guard let bytes = try? Files.readBytes(path) else { return }
+        offset = bytes.count
+        var lines = bytes.split(separator: 0x0a, omittingEmptySubsequences: true)
+        if let tail { lines = Array(lines.suffix(tail)) }
+        fflush(nil)
+        for line in lines { emit(Array(line)) }
+    }
+
+    /// Prints what was appended; false when nothing was.
+    mutating func printNew() -> Bool {
+        guard let bytes = try? Files.readBytes(path), bytes.count > offset else { return false }
+        partial += bytes[offset...]
+        offset = bytes.count
+        while let newline = partial.firstIndex(of: 0x0a) {
+            emit(Array(partial[..<newline]))
+            partial.removeSubrange(...newline)
+        }
+        return true
+    }
+}
+
+/// docker's exit codes for `exec` of a command that is missing (127) or not executable
+/// (126), decided before the runtime is asked, by looking the command up in the
+/// container's root filesystem with the container's PATH.
+enum ExecutableCheck {
+    static func verify(_ command: String, rootfs: String, environment: [String]) throws {
+        var candidates: [String] = []
+        if command.contains("/") {
+            candidates = [command.hasPrefix("/") ? command : "/" + command]
+        } else {
+            let path = environment.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
+                ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+            candidates = path.split(separator: ":").map { "\($0)/\(command)" }
+        }
+        let root = UserResolver(rootfs: rootfs)
+        var sawNonExecutable = false
+        for candidate in candidates {
+            switch root.executableStatus(candidate) {
+            case .executable: return
+            case .notExecutable: sawNonExecutable = true
+            case .missing: continue
+            }
+        }
+        if sawNonExecutable {
+            throw EngineError.commandNotExecutable("exec: \"\(command)\": permission denied")
+        }
+        throw EngineError.commandNotFound("exec: \"\(command)\": executable file not found in $PATH")
+    }
+}

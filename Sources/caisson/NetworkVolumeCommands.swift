@@ -1,0 +1,342 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import CaissonJSON
+import CaissonSys
+import Engine
+
+struct NetworkGroup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "network", abstract: "Manage networks.",
+        subcommands: [NetworkCreate.self, NetworkList.self, NetworkInspect.self, NetworkRemove.self,
+                      NetworkConnect.self, NetworkDisconnect.self])
+}
+
+struct NetworkCreate: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a bridge network.")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .shortAndLong, help: "bridge (the only driver).") var driver = "bridge"
+    @Option(help: "Subnet in CIDR form (default: a free 10.89.N.0/24).") var subnet: String?
+    @Option(name: .long) var label: [String] = []
+    @Argument var name: String
+    func run() throws {
+        guard driver == "bridge" else { throw CLIError.usage("unsupported network driver \"\(driver)\": only bridge") }
+        var labels: [String: String] = [:]
+        for item in label {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            labels[parts[0]] = parts.count > 1 ? parts[1] : ""
+        }
+        print(try global.engine().createNetwork(name: name, subnet: subnet, labels: labels).id)
+    }
+}
+
+struct NetworkList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List networks.", aliases: ["list"])
+    @OptionGroup var global: GlobalOptions
+    @Flag(name: .shortAndLong) var quiet = false
+    @Option var format: String?
+    func run() throws {
+        let engine = try global.engine()
+        _ = try engine.network(named: ContainerEngine.defaultNetwork)
+        let networks = try engine.store.networks()
+        let rows: [[(String, String)]] = [[("ID", "-"), ("Name", "host"), ("Driver", "host"), ("Scope", "local")],
+                                           [("ID", "-"), ("Name", "none"), ("Driver", "null"), ("Scope", "local")]]
+            + networks.map { [("ID", String($0.id.prefix(12))), ("Name", $0.name), ("Driver", $0.driver), ("Scope", "local")] }
+        if quiet { for network in networks { print(String(network.id.prefix(12))) }; return }
+        if let format {
+            let template = try FormatTemplate(format)
+            for row in rows {
+                var json = JSONObject()
+                for (key, value) in row { json.set(key, .string(value)) }
+                print(try template.render(row, json: json))
+            }
+            return
+        }
+        printOut(Table.render([["NETWORK ID", "NAME", "DRIVER", "SCOPE"]] + rows.map { $0.map(\.1) }))
+    }
+}
+
+struct NetworkInspect: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show networks as JSON.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var networks: [String]
+    func run() throws {
+        let engine = try global.engine()
+        var documents: [JSONValue] = []
+        for name in networks {
+            let network = try engine.network(named: name)
+            var object = JSONObject()
+            object.set("Name", .string(network.name))
+            object.set("Id", .string(network.id))
+            object.set("Created", .string(network.created))
+            object.set("Driver", .string(network.driver))
+            var config = JSONObject()
+            config.set("Subnet", .string(network.subnet))
+            config.set("Gateway", .string(network.gateway))
+            var ipam = JSONObject()
+            ipam.set("Driver", .string("host-local"))
+            ipam.set("Config", .array([.object(config)]))
+            object.set("IPAM", .object(ipam))
+            var options = JSONObject()
+            options.set("com.docker.network.bridge.name", .string(network.bridge))
+            object.set("Options", .object(options))
+            var containers = JSONObject()
+            for record in try engine.store.containers() where record.config.network == network.name && record.ipAddress != nil {
+                var entry = JSONObject()
+                entry.set("Name", .string(record.name))
+                entry.set("IPv4Address", .string(record.ipAddress! + "/" + String(network.subnet.split(separator: "/").last ?? "24")))
+                containers.set(record.id, .object(entry))
+            }
+            object.set("Containers", .object(containers))
+            var labels = JSONObject()
+            for (key, value) in network.labels.sorted(by: { $0.key < $1.key }) { labels.set(key, .string(value)) }
+            object.set("Labels", .object(labels))
+            documents.append(.object(object))
+        }
+        printOut(String(decoding: JSONEncoding.serialize(.array(documents), pretty: true), as: UTF8.self) + "\n")
+    }
+}
+
+struct NetworkRemove: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove networks.", aliases: ["remove"])
+    @OptionGroup var global: GlobalOptions
+    @Argument var networks: [String]
+    func run() throws {
+        let engine = try global.engine()
+        try forEach(networks) { name in
+            try engine.removeNetwork(name)
+            print(name)
+        }
+    }
+}
+
+/// A container is on exactly one network, chosen when it is created; attaching a running
+/// container to a second one is refused rather than half done.
+struct NetworkConnect: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "connect", abstract: "Not supported: recreate the container with --network.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var network: String
+    @Argument var container: String
+    func run() throws {
+        throw CLIError.failed("network connect is not supported: a Caisson container is on the one network it was created with; recreate it with --network \(network)")
+    }
+}
+
+struct NetworkDisconnect: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "disconnect", abstract: "Not supported: recreate the container with --network.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var network: String
+    @Argument var container: String
+    func run() throws {
+        throw CLIError.failed("network disconnect is not supported: a Caisson container is on the one network it was created with; recreate it with --network none")
+    }
+}
+
+struct VolumeGroup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "volume", abstract: "Manage volumes.",
+        subcommands: [VolumeCreate.self, VolumeList.self, VolumeInspect.self, VolumeRemove.self, VolumePrune.self])
+}
+
+struct VolumeCreate: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a volume.")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .long) var label: [String] = []
+    @Argument var name: String?
+    func run() throws {
+        let engine = try global.engine()
+        var labels: [String: String] = [:]
+        for item in label {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            labels[parts[0]] = parts.count > 1 ? parts[1] : ""
+        }
+        let chosen = name ?? VolumeCreate.randomName()
+        print(try engine.ensureVolume(chosen, labels: labels).name)
+    }
+
+    static func randomName() -> String {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        let fd = open("/dev/urandom", O_RDONLY)
+        if fd >= 0 { _ = read(fd, &bytes, 32); close(fd) }
+        return bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    }
+}
+
+struct VolumeList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List volumes.", aliases: ["list"])
+    @OptionGroup var global: GlobalOptions
+    @Flag(name: .shortAndLong) var quiet = false
+    func run() throws {
+        let volumes = try global.engine().store.volumes()
+        if quiet { for volume in volumes { print(volume.name) }; return }
+        printOut(Table.render([["DRIVER", "VOLUME NAME"]] + volumes.map { [$0.driver, $0.name] }))
+    }
+}
+
+struct VolumeInspect: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show volumes as JSON.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var volumes: [String]
+    func run() throws {
+        let engine = try global.engine()
+        var documents: [JSONValue] = []
+        for name in volumes {
+            let volume = try engine.volume(named: name)
+            var object = JSONObject()
+            object.set("CreatedAt", .string(volume.created))
+            object.set("Driver", .string(volume.driver))
+            var labels = JSONObject()
+            for (key, value) in volume.labels.sorted(by: { $0.key < $1.key }) { labels.set(key, .string(value)) }
+            object.set("Labels", .object(labels))
+            object.set("Mountpoint", .string(volume.mountpoint))
+            object.set("Name", .string(volume.name))
+            object.set("Scope", .string("local"))
+            documents.append(.object(object))
+        }
+        printOut(String(decoding: JSONEncoding.serialize(.array(documents), pretty: true), as: UTF8.self) + "\n")
+    }
+}
+
+struct VolumeRemove: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove volumes.", aliases: ["remove"])
+    @OptionGroup var global: GlobalOptions
+    @Flag(name: .shortAndLong) var force = false
+    @Argument var volumes: [String]
+    func run() throws {
+        let engine = try global.engine()
+        try forEach(volumes) { name in
+            try engine.removeVolume(name, force: force)
+            print(name)
+        }
+    }
+}
+
+struct VolumePrune: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove volumes no container uses.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(name: .shortAndLong) var force = false
+    func run() throws {
+        if !force {
+            print("WARNING! This will remove anonymous local volumes not used by at least one container.")
+            print("Are you sure you want to continue? [y/N] ", terminator: "")
+            fflush(nil)
+            guard let answer = readLine(), answer.lowercased().hasPrefix("y") else { return }
+        }
+        let result = try global.engine().pruneVolumes()
+        if !result.removed.isEmpty {
+            print("Deleted Volumes:")
+            for name in result.removed { print(name) }
+            print("")
+        }
+        print("Total reclaimed space: \(Units.humanSize(result.bytes))")
+    }
+}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show versions.")
+    @OptionGroup var global: GlobalOptions
+    func run() throws {
+        print("Client:\n Version:       0.1.0\n OS/Arch:       linux/\(Executables.architecture)")
+        let engine = try? global.engine()
+        let runtime = (try? engine?.resolveRuntime("caisson-runtime")) ?? nil
+        var runtimeVersion = "unknown"
+        if let runtime, let result = try? Spawn.capture([runtime, "--version"]) {
+            runtimeVersion = String(decoding: result.output, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? runtimeVersion
+        }
+        print("\nEngine (in-process):\n Version:       0.1.0\n Runtime:       \(runtimeVersion)")
+    }
+}
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show system-wide information.")
+    @OptionGroup var global: GlobalOptions
+    func run() throws {
+        let engine = try global.engine()
+        let rows = try engine.list()
+        let running = rows.filter { $0.1.status == .running }.count
+        let paused = rows.filter { $0.1.status == .paused }.count
+        print("Containers: \(rows.count)\n Running: \(running)\n Paused: \(paused)\n Stopped: \(rows.count - running - paused)")
+        print("Images: \(try engine.images.list().count)")
+        print("Storage Driver: \(engine.images.snapshots.driver.rawValue)")
+        print("Default Runtime: caisson-runtime")
+        print("Root Dir: \(global.root)")
+        print("Run Dir: \(global.runroot)")
+        print("Architecture: \(Executables.architecture)")
+    }
+}
+
+extension Executables {
+    static var architecture: String {
+        #if arch(x86_64)
+        return "amd64"
+        #elseif arch(arm64)
+        return "arm64"
+        #else
+        return "unknown"
+        #endif
+    }
+}
+
+struct SystemGroup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "system", abstract: "Manage the engine's state.",
+        subcommands: [SystemPrune.self, SystemReset.self, SystemDF.self, Info.self])
+}
+
+struct SystemPrune: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove stopped containers, unused networks and dangling images.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(name: .shortAndLong, help: "Remove all unused images, not just dangling ones.") var all = false
+    @Flag(help: "Remove unused volumes too.") var volumes = false
+    @Flag(name: .shortAndLong) var force = false
+    func run() throws {
+        if !force {
+            print("WARNING! This will remove all stopped containers, networks not used by a container, and dangling images.")
+            print("Are you sure you want to continue? [y/N] ", terminator: "")
+            fflush(nil)
+            guard let answer = readLine(), answer.lowercased().hasPrefix("y") else { return }
+        }
+        let result = try global.engine().prune(allImages: all, volumes: volumes)
+        if !result.containers.isEmpty { print("Deleted Containers:\n" + result.containers.joined(separator: "\n") + "\n") }
+        if !result.networks.isEmpty { print("Deleted Networks:\n" + result.networks.joined(separator: "\n") + "\n") }
+        print("Total reclaimed space: \(Units.humanSize(result.bytes))")
+    }
+}
+
+struct SystemReset: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "reset", abstract: "Remove every container, network, volume and image.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(name: .shortAndLong) var force = false
+    func run() throws {
+        if !force {
+            print("WARNING! This will remove all containers, networks, volumes and images.")
+            print("Are you sure you want to continue? [y/N] ", terminator: "")
+            fflush(nil)
+            guard let answer = readLine(), answer.lowercased().hasPrefix("y") else { return }
+        }
+        try global.engine().reset()
+    }
+}
+
+struct SystemDF: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "df", abstract: "Show disk usage.")
+    @OptionGroup var global: GlobalOptions
+    func run() throws {
+        let engine = try global.engine()
+        let images = try engine.images.list()
+        let containers = try engine.list()
+        let volumes = try engine.store.volumes()
+        let imageBytes = images.reduce(Int64(0)) { $0 + $1.size }
+        let used = Set(containers.map(\.0.imageID))
+        let activeImages = images.filter { used.contains($0.id) }.count
+        var volumeBytes: Int64 = 0
+        for volume in volumes { volumeBytes += ContainerEngine.diskUsageOf(volume.mountpoint) }
+        printOut(Table.render([
+            ["TYPE", "TOTAL", "ACTIVE", "SIZE"],
+            ["Images", String(images.count), String(activeImages), Units.humanSize(imageBytes)],
+            ["Containers", String(containers.count), String(containers.filter { $0.1.isRunning }.count), "-"],
+            ["Local Volumes", String(volumes.count), "-", Units.humanSize(volumeBytes)],
+        ]))
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+import Testing
+
+/// The everyday commands end to end, with caisson-runtime and with runc: the same tests.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct ContainerTests {
+    static let runtimes = ["caisson-runtime"] + (EngineFixture.runcAvailable ? ["runc"] : [])
+
+    @Test("run: output, exit status, environment, user, working directory; --rm leaves nothing", arguments: runtimes)
+    func runBasics(runtime: String) throws {
+        let engine = try EngineFixture(runtime: runtime)
+        var leftovers: [String] = []
+        defer { leftovers = (try? engine.tearDown()) ?? ["teardown failed"]; #expect(leftovers.isEmpty, "\(leftovers)") }
+        let ran = try engine.runContainer(["--rm", "-e", "GREETING=hi", "-u", "user", "-w", "/tmp", EngineFixture.image,
+                                           "sh", "-c", "echo $GREETING; id -u; pwd; echo oops >&2; exit 3"])
+        #expect(ran.status == 3)
+        #expect(ran.stdout == "hi\n1000\n/tmp\n")
+        #expect(ran.stderr == "oops\n")
+        #expect(try engine.run(["ps", "-a", "-q"]).stdout.isEmpty)
+        let netns = (try? FileManager.default.contentsOfDirectory(atPath: engine.runRoot + "/netns")) ?? []
+        #expect(netns.isEmpty)
+        let piped = try engine.runContainer(["--rm", "-i", EngineFixture.image, "cat"], stdin: "through stdin\n")
+        #expect(piped.stdout == "through stdin\n")
+    }
+
+    @Test("a busybox httpd published on a host port answers from the host; a peer reaches it by name", arguments: runtimes)
+    func publishedPortAndNames(runtime: String) throws {
+        let engine = try EngineFixture(runtime: runtime)
+        defer { let leftovers = (try? engine.tearDown()) ?? ["teardown failed"]; #expect(leftovers.isEmpty, "\(leftovers)") }
+        #expect(try engine.run(["network", "create", "appnet"]).status == 0)
+        let port = 20000 + Int.random(in: 0..<20000)
+        let started = try engine.runContainer(["-d", "--name", "web", "--network", "appnet", "-p", "\(port):80",
+                                               EngineFixture.image, "httpd", "-f", "-p", "80", "-h", "/"])
+        #expect(started.status == 0, "\(started.stderr)")
+        var body: String?
+        for _ in 0..<50 where body == nil {
+            body = try httpGet("http://127.0.0.1:\(port)/index.html")
+            if body == nil { usleep(100_000) }
+        }
+        #expect(body == "<h1>caisson</h1>\n")
+        let peer = try engine.runContainer(["--rm", "--network", "appnet", EngineFixture.image, "wget", "-q", "-O", "-", "http://web/index.html"])
+        #expect(peer.stdout == "<h1>caisson</h1>\n", "\(peer.stderr)")
+        let ps = try engine.run(["ps", "--format", "{{.Names}} {{.Ports}} {{.State}}"])
+        #expect(ps.stdout == "web 0.0.0.0:\(port)->80/tcp running\n")
+        let portOutput = try engine.run(["port", "web"])
+        #expect(portOutput.stdout == "80/tcp -> 0.0.0.0:\(port)\n")
+        // The port is taken now.
+        let clash = try engine.runContainer(["-d", "-p", "\(port):80", EngineFixture.image, "sleep", "5"])
+        #expect(clash.status == 125)
+        #expect(clash.stderr.contains("port is already allocated"), "\(clash.stderr)")
+        let inUse = try engine.run(["network", "rm", "appnet"])
+        #expect(inUse.status == 1)
+        #expect(inUse.stderr.contains("active endpoints"))
+    }
+
+    @Test("a named volume keeps data across containers; bind mounts and tmpfs work", arguments: runtimes)
+    func volumes(runtime: String) throws {
+        let engine = try EngineFixture(runtime: runtime)
+        defer { let leftovers = (try? engine.tearDown()) ?? ["teardown failed"]; #expect(leftovers.isEmpty, "\(leftovers)") }
+        #expect(try engine.runContainer(["--rm", "-v", "data:/data", EngineFixture.image, "sh", "-c", "echo kept > /data/file"]).status == 0)
+        let read = try engine.runContainer(["--rm", "-v", "data:/data:ro", EngineFixture.image, "sh", "-c", "cat /data/file; echo x > /data/y"])
+        #expect(read.stdout == "kept\n")
+        #expect(read.status != 0, "read-only volume")
+        let host = try Scratch.directory("bind")
+        try "from host\n".write(toFile: host + "/f", atomically: true, encoding: .utf8)
+        let bound = try engine.runContainer(["--rm", "-v", "\(host):/host", "--tmpfs", "/scratch", EngineFixture.image,
+                                             "sh", "-c", "cat /host/f; echo back > /host/g; echo t > /scratch/t && cat /scratch/t"])
+        #expect(bound.stdout == "from host\nt\n", "\(bound.stderr)")
+        #expect((try? String(contentsOfFile: host + "/g", encoding: .utf8)) == "back\n")
+        #expect(try engine.run(["volume", "ls", "-q"]).stdout == "data\n")
+        let inspect = try engine.run(["volume", "inspect", "data"])
+        #expect(inspect.stdout.contains("\"Mountpoint\": \"\(engine.root)/volumes/data/_data\""))
+    }
+
+    @Test("logs: -f follows until the container ends, --tail, -t; a detached container outlives the CLI", arguments: runtimes)
+    func logsAndDetach(runtime: String) throws {
+        let engine = try EngineFixture(runtime: runtime)
+        defer { let leftovers = (try? engine.tearDown()) ?? ["teardown failed"]; #expect(leftovers.isEmpty, "\(leftovers)") }
+        let started = try engine.runContainer(["-d", "--name", "talker", EngineFixture.image, "sh", "-c",
+                                               "for i in 1 2 3 4 5; do echo line $i; sleep 0.2; done; echo bye >&2"])
+        #expect(started.status == 0, "\(started.stderr)")
+        #expect(started.stdout.count == 65)
+        // The CLI that started it is gone; the container runs on under its monitor.
+        let running = try engine.run(["ps", "--format", "{{.Names}} {{.State}}"])
+        #expect(running.stdout == "talker running\n")
+        let followed = try engine.run(["logs", "-f", "talker"], timeout: 20)
+        #expect(followed.stdout == "line 1\nline 2\nline 3\nline 4\nline 5\n")
+        #expect(followed.stderr == "bye\n")
+        // --tail counts lines of both streams, as docker's does.
+        let tail = try engine.run(["logs", "--tail", "2", "talker"])
+        #expect(tail.stdout == "line 5\n")
+        #expect(tail.stderr == "bye\n")
+        let stamped = try engine.run(["logs", "-t", "--tail", "2", "talker"])
+        #expect(stamped.stdout.hasSuffix("Z line 5\n") && stamped.stdout.hasPrefix("20"))
+        #expect(try engine.run(["wait", "talker"]).stdout == "0\n")
+        let status = try engine.run(["ps", "-a", "--format", "{{.Status}}"])
+        #expect(status.stdout.hasPrefix("Exited (0)"))
+        let inspected = try engine.run(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}} {{.Name}}", "talker"])
+        #expect(inspected.stdout == "exited 0 /talker\n")
+    }
+
+    @Test("exec: output and status, a terminal with -t, docker's 126/127, refused when stopped", arguments: runtimes)
+    func exec(runtime: String) throws {
+        let engine = try EngineFixture(runtime: runtime)
+        defer { let leftovers = (try? engine.tearDown()) ?? ["teardown failed"]; #expect(leftovers.isEmpty, "\(leftovers)") }
+        #expect(try engine.runContainer(["-d", "--name", "box", EngineFixture.image, "sleep", "60"]).status == 0)
+        let plain = try engine.run(["exec", "box", "sh", "-c", "echo inside; exit 4"])
+        #expect(plain.status == 4)
+        #expect(plain.stdout == "inside\n")
+        let command = [EngineFixture.binary, "exec", "--root", engine.root, "--runroot", engine.runRoot, "-it", "box", "tty"].joined(separator: " ")
+        let tty = try Shell.run("/usr/bin/script", ["-qec", command, "/dev/null"])
+        #expect(tty.stdout.contains("/dev/pts/"), "\(tty.stdout) \(tty.stderr)")
+        let missing = try engine.run(["exec", "box", "no-such-command"])
+        #expect(missing.status == 127)
+        let notExecutable = try engine.run(["exec", "box", "/index.html"])
+        #expect(notExecutable.status == 126)
+        #expect(try engine.run(["stop", "-t", "1", "box"]).status == 0)
+        let stopped = try engine.run(["exec", "box", "true"])
+        #expect(stopped.status == 125)
+        #expect(stopped.stderr.contains("is not running"))
+    }
+
+    @Test("stop: SIGTERM, then SIGKILL after -t; a container that honours SIGTERM stops at once", arguments: runtimes)
+    func stopTimeout(runtime: String) throws {
+        let engine = try EngineFixture(runtime: runtime)
+        defer { let leftovers = (try? engine.tearDown()) ?? ["teardown failed"]; #expect(leftovers.isEmpty, "\(leftovers)") }
+        #expect(try engine.runContainer(["-d", "--name", "stubborn", EngineFixture.image, "sh", "-c", "trap '' TERM; sleep 60 & wait"]).status == 0)
+        #expect(try engine.runContainer(["-d", "--name", "polite", "--init", EngineFixture.image, "sleep", "60"]).status == 0)
+        let start = Date()
+        #expect(try engine.run(["stop", "-t", "2", "stubborn"]).status == 0)
+        let waited = Date().timeIntervalSince(start)
+        #expect(waited >= 1.8 && waited < 8, "stop took \(waited) s")
+        #expect(try engine.run(["inspect", "--format", "{{.State.ExitCode}}", "stubborn"]).stdout == "137\n")
+        let quick = Date()
+        #expect(try engine.run(["stop", "-t", "10", "polite"]).status == 0)
+        #expect(Date().timeIntervalSince(quick) < 5)
+        #expect(try engine.run(["inspect", "--format", "{{.State.ExitCode}}", "polite"]).stdout == "143\n")
+    }
+
+    @Test("restart policies: always brings a container back, on-failure:N stops after N, stop ends it", arguments: runtimes)
+    func restartPolicies(runtime: String) throws {
+        let engine = try EngineFixture(runtime: runtime)
+        defer { let leftovers = (try? engine.tearDown()) ?? ["teardown failed"]; #expect(leftovers.isEmpty, "\(leftovers)") }
+        #expect(try engine.runContainer(["-d", "--name", "phoenix", "--restart", "always", EngineFixture.image, "sh", "-c", "sleep 0.2; exit 1"]).status == 0)
+        #expect(try engine.runContainer(["-d", "--name", "twice", "--restart", "on-failure:2", EngineFixture.image, "sh", "-c", "echo try; exit 2"]).status == 0)
+        var restarts = 0
+        for _ in 0..<100 where restarts < 2 {
+            usleep(100_000)
+            restarts = Int(try engine.run(["inspect", "--format", "{{.RestartCount}}", "phoenix"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        }
+        #expect(restarts >= 2)
+        #expect(try engine.run(["stop", "-t", "1", "phoenix"]).status == 0)
+        #expect(try engine.run(["inspect", "--format", "{{.State.Status}}", "phoenix"]).stdout == "exited\n")
+        #expect(try engine.run(["wait", "twice"]).stdout == "2\n")
+        #expect(try engine.run(["logs", "twice"]).stdout == "try\ntry\ntry\n")
+        #expect(try engine.run(["inspect", "--format", "{{.RestartCount}}", "twice"]).stdout == "2\n")
+    }
+
+    @Test("docker's errors and exit codes for mistakes")
+    func mistakes() throws {
+        let engine = try EngineFixture()
+        defer { let leftovers = (try? engine.tearDown()) ?? ["teardown failed"]; #expect(leftovers.isEmpty, "\(leftovers)") }
+        let badFlag = try engine.run(["run", "--memory", "lots", EngineFixture.image])
+        #expect(badFlag.status == 125)
+        #expect(badFlag.stderr.contains("invalid --memory"))
+        let unknownFlag = try engine.run(["run", "--no-such-flag", EngineFixture.image])
+        #expect(unknownFlag.status == 125)
+        let noImage = try engine.run(["run", "--pull", "never", "localhost/nothing:here"])
+        #expect(noImage.status == 125)
+        #expect(noImage.stderr.contains("No such image"))
+        let notFound = try engine.runContainer(["--rm", EngineFixture.image, "no-such-program"])
+        #expect(notFound.status == 127, "\(notFound.stderr)")
+        let notExecutable = try engine.runContainer(["--rm", EngineFixture.image, "/index.html"])
+        #expect(notExecutable.status == 126, "\(notExecutable.stderr)")
+        #expect(try engine.runContainer(["-d", "--name", "taken", EngineFixture.image, "sleep", "30"]).status == 0)
+        let clash = try engine.runContainer(["-d", "--name", "taken", EngineFixture.image, "true"])
+        #expect(clash.status == 125)
+        #expect(clash.stderr.contains("The container name \"/taken\" is already in use"))
+        let running = try engine.run(["rm", "taken"])
+        #expect(running.status == 1)
+        #expect(running.stderr.contains("container is running"))
+        let none = try engine.run(["stop", "nobody"])
+        #expect(none.status == 1)
+        #expect(none.stderr.contains("No such container: nobody"))
+        let badRestart = try engine.run(["run", "--restart", "sometimes", EngineFixture.image])
+        #expect(badRestart.status == 125)
+        #expect(try engine.run(["ps", "-a", "-q"]).stdout.split(separator: "\n").count == 1, "failed runs leave no container")
+    }
+
+    @Test("ps shows docker's columns; --format, -q, --filter; pause, unpause, rename, inspect")
+    func listing() throws {
+        let engine = try EngineFixture()
+        defer { let leftovers = (try? engine.tearDown()) ?? ["teardown failed"]; #expect(leftovers.isEmpty, "\(leftovers)") }
+        #expect(try engine.runContainer(["-d", "--name", "one", "-l", "team=a", EngineFixture.image, "sleep", "60"]).status == 0)
+        #expect(try engine.run(["create", "--name", "two", EngineFixture.image, "true"]).status == 0)
+        let table = try engine.run(["ps", "-a"])
+        let header = table.stdout.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(header.split(separator: " ", omittingEmptySubsequences: true)
+            == ["CONTAINER", "ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"])
+        #expect(table.stdout.contains("\"sleep 60\""))
+        #expect(try engine.run(["ps", "--format", "{{.Names}}"]).stdout == "one\n")
+        #expect(try engine.run(["ps", "-a", "--filter", "status=created", "--format", "{{.Names}}"]).stdout == "two\n")
+        #expect(try engine.run(["ps", "-a", "--filter", "label=team=a", "-q"]).stdout.count == 13)
+        #expect(try engine.run(["pause", "one"]).status == 0)
+        #expect(try engine.run(["ps", "--format", "{{.Status}}"]).stdout.hasSuffix("(Paused)\n"))
+        #expect(try engine.run(["unpause", "one"]).status == 0)
+        #expect(try engine.run(["rename", "one", "uno"]).status == 0)
+        #expect(try engine.run(["inspect", "--format", "{{.Name}} {{.State.Running}} {{.Config.Labels.team}}", "uno"]).stdout == "/uno true a\n")
+        #expect(try engine.run(["start", "two"]).status == 0)
+        #expect(try engine.run(["wait", "two"]).stdout == "0\n")
+        let top = try engine.run(["top", "uno"])
+        #expect(top.stdout.contains("sleep"))
+    }
+}
