@@ -81,7 +81,7 @@ let package = Package(
             name: "caisson",
             dependencies: [
                 "Images", "Registry", "ImageSpec", "ContentStore", "LayerArchive", "CaissonSys", "CaissonJSON",
-                "Engine", "AttachProtocol",
+                "Engine", "AttachProtocol", "CaissonShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -223,6 +223,7 @@ public final class ContainerEngine: Sendable {
             if let error = error as? ImageError { throw .image(error) }
             throw .invalid("\(error)")
         }
+        event("create", record)
         return record
     }
 
@@ -249,8 +250,8 @@ public final class ContainerEngine: Sendable {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// A free TCP port on the host (for -P).
-    static func freePort() -> Int {
+    /// A free TCP port on the host (for -P, and -p CONTAINER without a host port).
+    public static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

@@ -39,6 +39,7 @@ extension ContainerEngine {
                          "--restart", record.config.restart]
         if record.config.tty { arguments.append("--tty") }
         if record.config.interactive { arguments.append("--stdin") }
+        arguments += ["--events", events.path]
         if record.config.autoRemove {
             // Options follow the command name (each command takes the global options).
             for argument in [options.caissonPath, "rm", "-f"] + options.caissonGlobalArguments + [record.id] {
@@ -70,6 +71,8 @@ extension ContainerEngine {
     /// Tells the monitor to start the container and waits until it has.
     public func finishStart(_ pending: PendingStart) throws(EngineError) {
         defer { close(pending.channel) }
+        // Recorded first: a short-lived container's `die` may otherwise come before it.
+        event("start", pending.record)
         try? Files.writeAll(fd: pending.channel, bytes: Array("start\n".utf8))
         let reply = ContainerEngine.readLine(pending.channel)
         guard reply == "started" else { throw ContainerEngine.startFailure(reply) }
@@ -128,6 +131,7 @@ extension ContainerEngine {
         if state(of: record).status == .paused { _ = try? runtime(record, ["resume", record.id]) }
         _ = try? runtime(record, ["kill", record.id, name])
         let seconds = Int64(timeout ?? record.config.stopTimeout ?? 10)
+        defer { event("stop", record) }
         if waitForMonitor(record, timeoutMilliseconds: seconds * 1000) { return }
         _ = try? runtime(record, ["kill", "--all", record.id, "KILL"])
         _ = try? runtime(record, ["kill", record.id, "KILL"])
@@ -151,18 +155,21 @@ extension ContainerEngine {
         }
         try? Files.write(directory(of: record.id) + "/stop-requested", "")
         try runtime(record, ["kill", record.id, signal])
+        event("kill", record, ["signal": signal])
     }
 
     public func pause(_ id: String) throws(EngineError) {
         let record = try find(id)
         guard state(of: record).status == .running else { throw .notRunning(record.name) }
         try runtime(record, ["pause", record.id])
+        event("pause", record)
     }
 
     public func unpause(_ id: String) throws(EngineError) {
         let record = try find(id)
         guard state(of: record).status == .paused else { throw .invalid("Container \(record.name) is not paused") }
         try runtime(record, ["resume", record.id])
+        event("unpause", record)
     }
 
     public func rename(_ id: String, to name: String) throws(EngineError) {
@@ -170,8 +177,10 @@ extension ContainerEngine {
         guard ContainerEngine.isValidName(name) else {
             throw .invalid("Invalid container name (\(name)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
         }
+        let oldName = record.name
         record.name = name
         try store.update(record)
+        event("rename", record, ["oldName": oldName])
         refreshHosts(network: record.config.network)
     }
 
@@ -213,6 +222,7 @@ extension ContainerEngine {
         try? Files.removeTree(directory(of: record.id))
         try store.deleteContainer(record.id)
         ContainerEngine.removeEmptyCgroupParents()
+        event("destroy", record)
         refreshHosts(network: record.config.network)
         if volumes {
             let others = try store.containers()

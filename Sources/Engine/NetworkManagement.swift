@@ -28,6 +28,7 @@ extension ContainerEngine {
             throw .invalid("invalid network name \"\(name)\"")
         }
         let id = ContainerEngine.randomID()
+        defer { events.record(type: "network", action: "create", id: id, attributes: ["name": name]) }
         return try store.insertNetwork(named: name) { existing in
             let used = Set(existing.map(\.subnet))
             var subnet: String
@@ -70,6 +71,7 @@ extension ContainerEngine {
         cni.removeMasquerade(network)
         _ = try? Spawn.capture(["/usr/sbin/ip", "link", "delete", network.bridge])
         try? Files.removeTree(options.root + "/cni/ipam/" + network.name)
+        events.record(type: "network", action: "destroy", id: network.id, attributes: ["name": network.name])
     }
 
     static func namespaceExists(_ path: String) -> Bool {

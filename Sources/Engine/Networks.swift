@@ -163,18 +163,7 @@ public struct CNI: Sendable {
                 plugin.set("cniVersion", .string(CNI.version))
                 plugin.set("name", .string(network.name))
                 if let previous { plugin.set("prevResult", previous) }
-                if case .string("portmap")? = plugin["type"] {
-                    var runtime = JSONObject()
-                    runtime.set("portMappings", .array(ports.map { port in
-                        var mapping = JSONObject()
-                        mapping.set("hostPort", .number(String(port.hostPort)))
-                        mapping.set("containerPort", .number(String(port.containerPort)))
-                        mapping.set("protocol", .string(port.proto))
-                        if !port.hostIP.isEmpty { mapping.set("hostIP", .string(port.hostIP)) }
-                        return .object(mapping)
-                    }))
-                    plugin.set("runtimeConfig", .object(runtime))
-                }
+                if case .string("portmap")? = plugin["type"] { plugin.set("runtimeConfig", CNI.portMappings(ports)) }
                 added.append(plugin)
                 previous = try invoke("ADD", config: plugin, containerID: containerID, netns: netns, interface: "eth0") ?? previous
             }
@@ -205,17 +194,7 @@ public struct CNI: Sendable {
             plugin.set("cniVersion", .string(CNI.version))
             plugin.set("name", .string(network.name))
             if let cached, cached != .null { plugin.set("prevResult", cached) }
-            if case .string("portmap")? = plugin["type"] {
-                var runtime = JSONObject()
-                runtime.set("portMappings", .array(ports.map { port in
-                    var mapping = JSONObject()
-                    mapping.set("hostPort", .number(String(port.hostPort)))
-                    mapping.set("containerPort", .number(String(port.containerPort)))
-                    mapping.set("protocol", .string(port.proto))
-                    return .object(mapping)
-                }))
-                plugin.set("runtimeConfig", .object(runtime))
-            }
+            if case .string("portmap")? = plugin["type"] { plugin.set("runtimeConfig", CNI.portMappings(ports)) }
             _ = try? invoke("DEL", config: plugin, containerID: containerID, netns: netns, interface: "eth0")
         }
         unlink(cache)
@@ -247,6 +226,20 @@ public struct CNI: Sendable {
     func removeMasquerade(_ network: NetworkRecord) {
         _ = try? Spawn.capture(["/usr/sbin/iptables", "-t", "nat", "-D"] + masqueradeRule(network))
         unlink(markerDirectory + "/masquerade-\(network.name)-\(network.id.prefix(12))")
+    }
+
+    /// The `runtimeConfig` the portmap plugin reads (its `portMappings` capability).
+    static func portMappings(_ ports: [PortMapping]) -> JSONValue {
+        var runtime = JSONObject()
+        runtime.set("portMappings", .array(ports.map { port in
+            var mapping = JSONObject()
+            mapping.set("hostPort", .number(String(port.hostPort)))
+            mapping.set("containerPort", .number(String(port.containerPort)))
+            mapping.set("protocol", .string(port.proto))
+            if !port.hostIP.isEmpty { mapping.set("hostIP", .string(port.hostIP)) }
+            return .object(mapping)
+        }))
+        return .object(runtime)
     }
 
     static func attachment(from result: JSONValue?) throws(EngineError) -> NetworkAttachment {

@@ -18,6 +18,8 @@ struct MonitorOptions {
     var restart = "no"
     /// Run (exec) after the container has ended for good: `caisson rm -f ID` for --rm.
     var onExit: [String] = []
+    /// The engine's event log, for `die` events.
+    var events = ""
 
     init(_ arguments: [String]) throws(SysError) {
         var index = 0
@@ -37,6 +39,7 @@ struct MonitorOptions {
             case "--stdin": stdin = true
             case "--restart": restart = try value()
             case "--on-exit": onExit.append(try value())
+            case "--events": events = try value()
             default: throw SysError("unknown option \(arguments[index])", errno: EINVAL)
             }
             index += 1
@@ -165,6 +168,13 @@ final class Monitor {
     private func recordExit(_ code: Int32) {
         try? Files.write(path("exit.tmp"), "\(code) \(Clock.rfc3339Now())\n")
         rename(path("exit.tmp"), path("exit"))
+        guard !options.events.isEmpty else { return }
+        let line = "{\"Type\":\"container\",\"Action\":\"die\",\"Actor\":{\"ID\":\"\(options.id)\",\"Attributes\":{\"exitCode\":\"\(code)\"}},\"time\":\"\(Clock.rfc3339Now())\"}\n"
+        let fd = open(options.events, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            try? Files.writeAll(fd: fd, bytes: Array(line.utf8))
+            close(fd)
+        }
     }
 
     /// Cleans up and, for --rm, becomes `caisson rm`.

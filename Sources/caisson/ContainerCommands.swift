@@ -376,7 +376,7 @@ struct LogReader {
             }
             number = ""
         }
-        guard number.isEmpty, total > 0 else { return nil }
+        guard number.isEmpty, !text.isEmpty else { return nil }
         return Int64(time(nil)) - total
     }
 
@@ -439,5 +439,23 @@ enum ExecutableCheck {
             throw EngineError.commandNotExecutable("exec: \"\(command)\": permission denied")
         }
         throw EngineError.commandNotFound("exec: \"\(command)\": executable file not found in $PATH")
+    }
+}
+
+struct Attach: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Attach to a running container's output (and input).")
+    @OptionGroup var global: GlobalOptions
+    @Flag(name: .customLong("no-stdin"), help: "Do not send standard input.") var noStdin = false
+    @Argument var container: String
+
+    func run() throws {
+        let engine = try global.engine()
+        let record = try engine.find(container)
+        guard engine.state(of: record).isRunning else {
+            throw EngineError.invalid("You cannot attach to a stopped container, start it first")
+        }
+        let client = try AttachClient(socketPath: engine.directory(of: record.id) + "/attach.sock", tty: record.config.tty,
+                                      sendStdin: record.config.interactive && !noStdin)
+        throw ExitCode(client.run() ?? engine.state(of: record).exitCode ?? 0)
     }
 }

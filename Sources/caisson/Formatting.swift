@@ -148,6 +148,8 @@ struct FormatTemplate {
                     case .null: out += "<no value>"
                     default: out += String(decoding: JSONEncoding.serialize(value), as: UTF8.self)
                     }
+                } else if name.contains("."), FormatTemplate.lookup(String(name.split(separator: ".")[0]), in: json) != nil {
+                    out += "<no value>"  // a missing map key, as Go's templates print it
                 } else {
                     throw CLIError.usage("template: can't evaluate field \(name) (fields: \(fields.map(\.0).joined(separator: ", ")))")
                 }

@@ -155,7 +155,7 @@ struct ContainerOptions: ParsableArguments {
             return PortMapping(hostIP: hostIP, hostPort: host ?? 0, containerPort: port, proto: proto)
         }.map { mapping in
             var mapping = mapping
-            if mapping.hostPort == 0 { mapping.hostPort = freeHostPort() }
+            if mapping.hostPort == 0 { mapping.hostPort = ContainerEngine.freePort() }
             return mapping
         }
     }
@@ -165,21 +165,6 @@ struct ContainerOptions: ParsableArguments {
         guard bounds.count == 1 || bounds.count == 2, bounds.allSatisfy({ $0 != nil && $0! > 0 && $0! < 65536 }) else { return nil }
         let low = bounds[0]!, high = bounds.count == 2 ? bounds[1]! : low
         return low <= high ? low...high : nil
-    }
-
-    static func freeHostPort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                _ = bind(fd, $0, length)
-                _ = getsockname(fd, $0, &length)
-            }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// `SOURCE:DEST[:ro|rw]`; SOURCE is a host path (absolute or ./) or a volume name.

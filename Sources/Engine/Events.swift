@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CaissonJSON
+import CaissonSys
+
+/// The engine's event log (`ROOT/events.log`, one JSON object per line, appended with
+/// O_APPEND so concurrent writers do not interleave lines): what `caisson events` shows.
+/// The CLI records create, start, stop, kill, pause, unpause, rename, destroy and the
+/// network and volume changes; the monitor records `die` when a container exits.
+public struct EventLog: Sendable {
+    public let path: String
+
+    public init(root: String) { path = root + "/events.log" }
+
+    public func record(type: String, action: String, id: String, attributes: [String: String] = [:]) {
+        var actor = JSONObject()
+        actor.set("ID", .string(id))
+        var attributeObject = JSONObject()
+        for (key, value) in attributes.sorted(by: { $0.key < $1.key }) { attributeObject.set(key, .string(value)) }
+        actor.set("Attributes", .object(attributeObject))
+        var event = JSONObject()
+        event.set("Type", .string(type))
+        event.set("Action", .string(action))
+        event.set("Actor", .object(actor))
+        event.set("time", .string(Clock.rfc3339Now()))
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        try? Files.writeAll(fd: fd, bytes: JSONEncoding.serialize(.object(event)) + [0x0a])
+    }
+}
+
+extension ContainerEngine {
+    public var events: EventLog { EventLog(root: options.root) }
+
+    func event(_ action: String, _ record: ContainerRecord, _ extra: [String: String] = [:]) {
+        events.record(type: "container", action: action, id: record.id,
+                      attributes: ["name": record.name, "image": record.config.image].merging(extra) { $1 })
+    }
+}
