@@ -62,7 +62,9 @@ public final class ContainerEngine: Sendable {
             throw .system(error)
         }
         store = try EngineStore(path: options.root + "/engine.db")
-        cni = CNI(pluginDirectories: options.cniPluginDirectories, stateDirectory: options.root + "/cni", helper: options.monitorPath,
+        // IPAM leases live under the run root (tmpfs): after a reboot no container holds
+        // an address, and no stale lease survives to leak it.
+        cni = CNI(pluginDirectories: options.cniPluginDirectories, stateDirectory: options.runRoot + "/cni", helper: options.monitorPath,
                   markerDirectory: options.runRoot + "/networks")
     }
 

@@ -25,6 +25,7 @@ extension ContainerEngine {
         var record = try find(id)
         let current = state(of: record)
         if current.isRunning { throw .invalid("container \(record.name) is already running") }
+        try ensureRootfsMounted(record)
         record = try setUpNetwork(record)
         // Names first: the container may look its peers up as soon as it runs.
         refreshHosts(network: record.config.network)
@@ -212,7 +213,11 @@ extension ContainerEngine {
             _ = try? runtime(record, ["kill", record.id, "KILL"])
             _ = waitForMonitor(record, timeoutMilliseconds: 10_000)
         }
-        _ = try? runtime(record, ["delete", "--force", record.id])
+        // The monitor deletes the runtime's state when the container ends; only a
+        // container that never ran under a monitor, or lost it, still has some.
+        if Files.exists(runtimeRoot(for: record.runtimePath) + "/" + record.id) {
+            _ = try? runtime(record, ["delete", "--force", record.id])
+        }
         tearDownNetwork(record)
         do {
             try images.unmountRootfs(id: record.id, target: bundle(of: record.id) + "/rootfs")
@@ -243,5 +248,22 @@ extension ContainerEngine {
             rmdir("/sys/fs/cgroup/\(hierarchy)/caisson")
         }
         rmdir("/sys/fs/cgroup/caisson")
+    }
+}
+
+extension ContainerEngine {
+    /// After a reboot the overlay of a stopped container is gone (mounts do not survive);
+    /// mount it again over the same upper directory, so the container keeps its changes.
+    func ensureRootfsMounted(_ record: ContainerRecord) throws(EngineError) {
+        guard images.snapshots.driver == .overlay else { return }
+        let target = bundle(of: record.id) + "/rootfs"
+        let mounts = (try? Files.readString("/proc/self/mounts")) ?? ""
+        if mounts.split(separator: "\n").contains(where: { $0.split(separator: " ").dropFirst().first.map(String.init) == target }) {
+            return
+        }
+        guard let image = try? images.list().first(where: { $0.id == record.imageID }) else {
+            throw .invalid("the image of container \(record.name) is gone; its root filesystem cannot be mounted")
+        }
+        do { try images.mountRootfs(image, id: record.id, target: target) } catch { throw .image(error) }
     }
 }

@@ -68,9 +68,9 @@ extension ContainerEngine {
         let network = try network(named: name)
         if try store.containers().contains(where: { $0.config.network == network.name }) { throw .networkInUse(network.name) }
         try store.deleteNetwork(network.name)
-        cni.removeMasquerade(network)
+        cni.removeNetworkRules(network)
         _ = try? Spawn.capture(["/usr/sbin/ip", "link", "delete", network.bridge])
-        try? Files.removeTree(options.root + "/cni/ipam/" + network.name)
+        try? Files.removeTree(options.runRoot + "/cni/ipam/" + network.name)
         events.record(type: "network", action: "destroy", id: network.id, attributes: ["name": network.name])
     }
 
@@ -154,10 +154,10 @@ extension ContainerEngine {
         for record in try store.containers() { try remove(record.id, force: true) }
         for network in try store.networks() {
             try store.deleteNetwork(network.name)
-            cni.removeMasquerade(network)
+            cni.removeNetworkRules(network)
             _ = try? Spawn.capture(["/usr/sbin/ip", "link", "delete", network.bridge])
         }
-        try? Files.removeTree(options.root + "/cni")
+        try? Files.removeTree(options.runRoot + "/cni")
         for volume in try store.volumes() { try removeVolume(volume.name, force: true) }
         do { _ = try images.prune(all: true) } catch { throw .image(error) }
     }

@@ -58,7 +58,8 @@ struct SpecBuilder {
                 mounts.append(Mount(destination: request.destination, type: "bind", source: request.source,
                                     options: ["rbind"] + (request.readOnly ? ["ro"] : ["rw"]) + request.options))
             case .volume:
-                let volume = try engine.ensureVolume(request.source)
+                let (volume, created) = try engine.ensureVolumeReportingCreation(request.source)
+                if created { engine.seedVolume(volume, fromRootfs: rootfs, path: request.destination) }
                 mounts.append(Mount(destination: request.destination, type: "bind", source: volume.mountpoint,
                                     options: ["rbind"] + (request.readOnly ? ["ro"] : ["rw"])))
             case .tmpfs:

@@ -1,19 +1,57 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CaissonShim
 import CaissonSys
+import LayerArchive
 
 extension ContainerEngine {
     /// A named volume, created on first use (`-v NAME:/path` or `volume create`).
     @discardableResult
     public func ensureVolume(_ name: String, labels: [String: String] = [:]) throws(EngineError) -> VolumeRecord {
+        try ensureVolumeReportingCreation(name, labels: labels).volume
+    }
+
+    /// As `ensureVolume`, saying whether this call created it (a new volume is filled
+    /// from the image, as docker does).
+    func ensureVolumeReportingCreation(_ name: String, labels: [String: String] = [:]) throws(EngineError) -> (volume: VolumeRecord, created: Bool) {
         guard ContainerEngine.isValidName(name) else {
             throw .invalid("\"\(name)\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed")
         }
         let mountpoint = options.root + "/volumes/" + name + "/_data"
         let record = VolumeRecord(name: name, driver: "local", mountpoint: mountpoint, created: Clock.rfc3339Now(), labels: labels)
         do { try Files.makeDirectories(mountpoint, mode: 0o755) } catch { throw .system(error) }
-        return try store.ensureVolume(record).0
+        let result = try store.ensureVolume(record)
+        return (result.0, result.created)
+    }
+
+    /// Copies what the image has at `path` into a new, empty volume, never leaving the
+    /// image's root filesystem (the walk does not follow symlinks) nor the volume.
+    func seedVolume(_ volume: VolumeRecord, fromRootfs rootfs: String, path: String) {
+        let rootFD = open(rootfs, CAISSON_O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard rootFD >= 0 else { return }
+        defer { close(rootFD) }
+        let relative = String(path.drop(while: { $0 == "/" }))
+        let start = caisson_openat2(rootFD, relative, UInt64(O_DIRECTORY), 0x10 | 0x02)
+        guard start >= 0 else { return }
+        defer { close(start) }
+        let archive = volume.mountpoint + "/../seed.tar"
+        defer { unlink(archive) }
+        let fd = open(archive, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        do {
+            var writer = TarWriter(FileSink(fd: fd, path: archive))
+            var archiver = TreeArchiver()
+            try archiver.archive(fd: start, name: ".", into: &writer)
+            try writer.finish()
+            lseek(fd, 0, SEEK_SET)
+            var reader = TarReader(FileSource(fd: fd, path: archive))
+            defer { reader.close() }
+            _ = try LayerApplier(root: volume.mountpoint, mode: .apply).apply(&reader)
+        } catch {
+            return
+        }
     }
 
     public func volume(named name: String) throws(EngineError) -> VolumeRecord {

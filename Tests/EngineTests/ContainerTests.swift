@@ -68,6 +68,9 @@ struct ContainerTests {
         #expect(bound.stdout == "from host\nt\n", "\(bound.stderr)")
         #expect((try? String(contentsOfFile: host + "/g", encoding: .utf8)) == "back\n")
         #expect(try engine.run(["volume", "ls", "-q"]).stdout == "data\n")
+        // A new volume starts with what the image has at its path.
+        let seeded = try engine.runContainer(["--rm", "-v", "binaries:/bin", EngineFixture.image, "ls", "/bin/busybox"])
+        #expect(seeded.stdout == "/bin/busybox\n", "\(seeded.stderr)")
         let inspect = try engine.run(["volume", "inspect", "data"])
         #expect(inspect.stdout.contains("\"Mountpoint\": \"\(engine.root)/volumes/data/_data\""))
     }

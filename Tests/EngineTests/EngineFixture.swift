@@ -75,9 +75,11 @@ final class EngineFixture: @unchecked Sendable {
         for line in links.split(separator: "\n") where line.contains("caisson") {
             leftovers.append("link: \(line)")
         }
-        let nat = try Shell.run("/usr/sbin/iptables", ["-t", "nat", "-S"]).stdout
-        for line in nat.split(separator: "\n") where line.contains("caisson:") {
-            leftovers.append("iptables: \(line)")
+        for table in ["nat", "filter"] {
+            let rules = try Shell.run("/usr/sbin/iptables", ["-t", table, "-S"]).stdout
+            for line in rules.split(separator: "\n") where line.contains("caisson:") {
+                leftovers.append("iptables \(table): \(line)")
+            }
         }
         let netns = (try? FileManager.default.contentsOfDirectory(atPath: runRoot + "/netns")) ?? []
         leftovers += netns.map { "netns: \($0)" }
