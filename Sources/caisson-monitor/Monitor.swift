@@ -209,8 +209,9 @@ final class Monitor {
         var console: Int32 = -1
         if options.tty {
             console = try UnixSocket.listen("console.sock")
-            // The runtime runs in this directory too, so the short name reaches it.
-            arguments += ["--console-socket", "console.sock"]
+            // A short absolute name for it, through our cwd: runc changes into the bundle
+            // before connecting, so a relative name would not do.
+            arguments += ["--console-socket", "/proc/\(getpid())/cwd/console.sock"]
             let null = devNull
             toClose.append(null)
             spawnOptions = Spawn.Options(stdin: null, stdout: null, stderr: errors[1])

@@ -21,6 +21,12 @@ struct ContainerTests {
         #expect(netns.isEmpty)
         let piped = try engine.runContainer(["--rm", "-i", EngineFixture.image, "cat"], stdin: "through stdin\n")
         #expect(piped.stdout == "through stdin\n")
+        // With a terminal (script(1) gives the CLI one).
+        let command = [EngineFixture.binary, "run", "--root", engine.root, "--runroot", engine.runRoot, "--runtime", runtime,
+                       "--rm", "-t", EngineFixture.image, "sh", "-c", "'tty; exit 5'"].joined(separator: " ")
+        let terminal = try Shell.run("/usr/bin/script", ["-qec", command, "/dev/null"])
+        #expect(terminal.stdout.contains("/dev/pts/0"), "\(terminal.stdout) \(terminal.stderr)")
+        #expect(terminal.status == 5)
     }
 
     @Test("a busybox httpd published on a host port answers from the host; a peer reaches it by name", arguments: runtimes)
