@@ -2,11 +2,12 @@
 /// (over the unix socket `attach.sock` in the container's directory). Each frame is one
 /// type byte, a 4-byte big-endian length, and the payload.
 ///
-/// Client to monitor: `hello` (first; whether the client sends stdin), `stdin` data,
+/// Client to monitor: `hello` (first; whether the client sends stdin, and whether it
+/// removes the container itself when it ends, as a foreground `run --rm` does), `stdin` data,
 /// `stdinClosed`, `resize`. Monitor to client: `stdout`/`stderr` data, and `exit` with
 /// the container's exit status, after which the monitor closes the connection.
 public enum AttachFrame: Equatable, Sendable {
-    case hello(wantsStdin: Bool)
+    case hello(wantsStdin: Bool, removesOnExit: Bool)
     case stdin([UInt8])
     case stdinClosed
     case resize(rows: UInt16, columns: UInt16)
@@ -29,7 +30,7 @@ public enum AttachFrame: Equatable, Sendable {
     public func encoded() -> [UInt8] {
         let payload: [UInt8]
         switch self {
-        case .hello(let wantsStdin): payload = [wantsStdin ? 1 : 0]
+        case .hello(let wantsStdin, let removesOnExit): payload = [wantsStdin ? 1 : 0, removesOnExit ? 1 : 0]
         case .stdin(let data), .stdout(let data), .stderr(let data): payload = data
         case .stdinClosed: payload = []
         case .resize(let rows, let columns):
@@ -63,7 +64,7 @@ public struct AttachFrameReader: Sendable {
         let type = buffer[0]
         buffer.removeFirst(5 + length)
         switch type {
-        case 1: return .hello(wantsStdin: payload.first == 1)
+        case 1: return .hello(wantsStdin: payload.first == 1, removesOnExit: payload.count > 1 && payload[1] == 1)
         case 2: return .stdin(payload)
         case 3: return .stdinClosed
         case 4:

@@ -200,6 +200,13 @@ extension ContainerEngine {
 
     // MARK: Remove
 
+    /// `run --rm` in the foreground, once the monitor has sent the exit status: the
+    /// container has ended (its monitor is finishing), so no kill and no wait.
+    public func removeAfterExit(_ id: String) throws(EngineError) {
+        let record = try find(id)
+        try release(record)
+    }
+
     /// Removes a container (killing it first with `force`): runtime state, network,
     /// root filesystem, directory and record; with `volumes`, the named volumes only it used.
     public func remove(_ id: String, force: Bool, volumes: Bool = false) throws(EngineError) {
@@ -213,6 +220,20 @@ extension ContainerEngine {
             _ = try? runtime(record, ["kill", record.id, "KILL"])
             _ = waitForMonitor(record, timeoutMilliseconds: 10_000)
         }
+        try release(record)
+        if volumes {
+            let others = try store.containers()
+            for request in record.config.mounts where request.kind == .volume {
+                if !others.contains(where: { $0.config.mounts.contains { $0.kind == .volume && $0.source == request.source } }) {
+                    try? removeVolume(request.source, force: true)
+                }
+            }
+        }
+    }
+
+    /// Everything a container holds, released: runtime state, network, root filesystem,
+    /// directory, record.
+    func release(_ record: ContainerRecord) throws(EngineError) {
         // The monitor deletes the runtime's state when the container ends; only a
         // container that never ran under a monitor, or lost it, still has some.
         if Files.exists(runtimeRoot(for: record.runtimePath) + "/" + record.id) {
@@ -229,14 +250,6 @@ extension ContainerEngine {
         ContainerEngine.removeEmptyCgroupParents()
         event("destroy", record)
         refreshHosts(network: record.config.network)
-        if volumes {
-            let others = try store.containers()
-            for request in record.config.mounts where request.kind == .volume {
-                if !others.contains(where: { $0.config.mounts.contains { $0.kind == .volume && $0.source == request.source } }) {
-                    try? removeVolume(request.source, force: true)
-                }
-            }
-        }
     }
 }
 

@@ -60,7 +60,9 @@ final class Monitor {
     private var sync: Int32 = 3
     private var listener: Int32 = -1
     private var signals: Int32 = -1
-    private var clients: [Int32: (reader: AttachFrameReader, wantsStdin: Bool)] = [:]
+    private var clients: [Int32: (reader: AttachFrameReader, wantsStdin: Bool, removes: Bool)] = [:]
+    /// Clients that got the exit status and said they remove the container themselves.
+    private var removers: [Int32] = []
     private var outputs: [(fd: Int32, stream: String)] = []
     private var containerStdin: Int32 = -1
     private var ptyMaster: Int32 = -1
@@ -177,9 +179,35 @@ final class Monitor {
         }
     }
 
-    /// Cleans up and, for --rm, becomes `caisson rm`.
+    /// Waits (up to 30 s) until the clients that said they remove the container have
+    /// hung up; true if they did so and the container's bundle is gone.
+    private func removedByClient() -> Bool {
+        guard !removers.isEmpty else { return false }
+        let deadline = Clock.monotonicMilliseconds() + 30_000
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !removers.isEmpty, Clock.monotonicMilliseconds() < deadline {
+            var fds = removers.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            if poll(&fds, nfds_t(fds.count), 1000) < 0 && errno != EINTR { break }
+            for entry in fds where entry.revents != 0 {
+                if read(entry.fd, &buffer, buffer.count) <= 0 {
+                    close(entry.fd)
+                    removers.removeAll { $0 == entry.fd }
+                }
+            }
+        }
+        for fd in removers { close(fd) }
+        removers = []
+        return !Files.exists(options.directory + "/bundle")
+    }
+
+    /// Cleans up and, for --rm, becomes `caisson rm` (unless the attached `caisson run`
+    /// removed the container itself).
     private func finish(deleteContainer: Bool) -> Never {
         for fd in clients.keys { close(fd) }
+        if !options.onExit.isEmpty, removedByClient() {
+            unlink(path("monitor.pid"))
+            exit(0)
+        }
         unlink(path("attach.sock"))
         unlink(path("monitor.pid"))
         if let program = options.onExit.first {
@@ -313,7 +341,7 @@ final class Monitor {
 
     private func acceptClient() {
         let fd = Monitor.accept(listener)
-        if fd >= 0 { clients[fd] = (AttachFrameReader(), false) }
+        if fd >= 0 { clients[fd] = (AttachFrameReader(), false, false) }
     }
 
     private func dropClient(_ fd: Int32) {
@@ -331,7 +359,9 @@ final class Monitor {
             do { frame = try state.reader.next() } catch { dropClient(fd); return }
             guard let frame else { break }
             switch frame {
-            case .hello(let wantsStdin): state.wantsStdin = wantsStdin
+            case .hello(let wantsStdin, let removes):
+                state.wantsStdin = wantsStdin
+                state.removes = removes
             case .stdin(let data):
                 let target = ptyMaster >= 0 ? ptyMaster : containerStdin
                 if target >= 0 { try? Files.writeAll(fd: target, bytes: data) }
@@ -415,7 +445,14 @@ final class Monitor {
         if containerStdin >= 0 { close(containerStdin); containerStdin = -1 }
         let code = exitCode ?? 255
         broadcast(.exit(code))
-        for fd in Array(clients.keys) { dropClient(fd) }
+        for fd in Array(clients.keys) {
+            if clients[fd]?.removes == true {
+                clients[fd] = nil
+                removers.append(fd)
+            } else {
+                dropClient(fd)
+            }
+        }
         return code
     }
 }

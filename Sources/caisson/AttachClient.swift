@@ -14,14 +14,14 @@ final class AttachClient: @unchecked Sendable {
     private let sendStdin: Bool
     private var savedTerminal: termios?
 
-    init(socketPath: String, tty: Bool, sendStdin: Bool) throws {
+    init(socketPath: String, tty: Bool, sendStdin: Bool, removesOnExit: Bool = false) throws {
         self.tty = tty
         self.sendStdin = sendStdin
         // Reached through /proc/self/fd/N of its directory: the full path may be longer
         // than a socket address holds.
         let directory = open((socketPath as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard directory >= 0 else { throw CLIError.failed("cannot attach to the container: \(String(cString: strerror(errno)))") }
-        defer { close(directory) }
+        defer { Glibc.close(directory) }
         let shortPath = "/proc/self/fd/\(directory)/" + (socketPath as NSString).lastPathComponent
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var address = sockaddr_un()
@@ -36,10 +36,10 @@ final class AttachClient: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard connected == 0 else {
-            close(fd)
+            Glibc.close(fd)
             throw CLIError.failed("cannot attach to the container: \(String(cString: strerror(errno)))")
         }
-        send(.hello(wantsStdin: sendStdin))
+        send(.hello(wantsStdin: sendStdin, removesOnExit: removesOnExit))
     }
 
     private func send(_ frame: AttachFrame) {
@@ -90,7 +90,6 @@ final class AttachClient: @unchecked Sendable {
         }
         defer {
             if var saved = savedTerminal { tcsetattr(0, TCSANOW, &saved) }
-            close(fd)
         }
         var frames = AttachFrameReader()
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -108,6 +107,11 @@ final class AttachClient: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Hangs up (the monitor takes that, after the exit status, as "done").
+    func close() {
+        Glibc.close(fd)
     }
 
     private func sendWindowSize() {

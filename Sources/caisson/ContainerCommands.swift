@@ -66,21 +66,15 @@ struct Run: AsyncParsableCommand {
             print(record.id)
             return
         }
-        let code = try runAttached(engine, record.id, tty: options.tty, stdin: options.interactive)
-        if options.autoRemove {
-            // The monitor removes the container; wait for it, as docker does.
-            let deadline = Clock.monotonicMilliseconds() + 15_000
-            while Clock.monotonicMilliseconds() < deadline, (try? engine.find(record.id)) != nil {
-                Clock.sleep(milliseconds: 5)
-            }
-        }
+        let code = try runAttached(engine, record.id, tty: options.tty, stdin: options.interactive,
+                                   removesOnExit: options.autoRemove)
         throw ExitCode(code)
     }
 }
 
 /// Starts a container with this process attached; returns its exit status. SIGINT and
 /// SIGTERM sent to us are passed to the container (docker's --sig-proxy).
-func runAttached(_ engine: ContainerEngine, _ id: String, tty: Bool, stdin: Bool) throws -> Int32 {
+func runAttached(_ engine: ContainerEngine, _ id: String, tty: Bool, stdin: Bool, removesOnExit: Bool = false) throws -> Int32 {
     let pending: PendingStart
     do {
         pending = try engine.beginStart(id)
@@ -88,7 +82,7 @@ func runAttached(_ engine: ContainerEngine, _ id: String, tty: Bool, stdin: Bool
         if let record = try? engine.find(id), record.config.autoRemove { try? engine.remove(id, force: true) }
         throw error
     }
-    let client = try AttachClient(socketPath: pending.attachSocket, tty: tty, sendStdin: stdin)
+    let client = try AttachClient(socketPath: pending.attachSocket, tty: tty, sendStdin: stdin, removesOnExit: removesOnExit)
     do {
         try engine.finishStart(pending)
     } catch {
@@ -96,7 +90,14 @@ func runAttached(_ engine: ContainerEngine, _ id: String, tty: Bool, stdin: Bool
         throw error
     }
     SignalProxy.install(engine: engine, record: pending.record, tty: tty)
-    return client.run() ?? engine.state(of: pending.record).exitCode ?? 125
+    let code = client.run() ?? engine.state(of: pending.record).exitCode ?? 125
+    if removesOnExit {
+        // Remove it here, then hang up: the monitor, seeing the bundle gone, skips
+        // starting a second `caisson` for --rm. If we die first, it does that instead.
+        try? engine.removeAfterExit(id)
+    }
+    client.close()
+    return code
 }
 
 /// Forwards SIGINT, SIGTERM and SIGHUP to the container through the runtime.

@@ -27,6 +27,10 @@ struct ContainerTests {
         let terminal = try Shell.run("/usr/bin/script", ["-qec", command, "/dev/null"])
         #expect(terminal.stdout.contains("/dev/pts/0"), "\(terminal.stdout) \(terminal.stderr)")
         #expect(terminal.status == 5)
+        // --rm still happens when the CLI that was attached is killed: the monitor does it.
+        let killed = try Shell.run("/bin/sh", ["-c", "\(EngineFixture.binary) run --root \(engine.root) --runroot \(engine.runRoot) --runtime \(runtime) --rm \(EngineFixture.image) sleep 1 & sleep 0.5; kill -9 $!; sleep 2.5"])
+        #expect(killed.status == 0)
+        #expect(try engine.run(["ps", "-a", "-q"]).stdout.isEmpty, "the monitor removed the container")
     }
 
     @Test("a busybox httpd published on a host port answers from the host; a peer reaches it by name", arguments: runtimes)
