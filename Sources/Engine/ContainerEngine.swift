@@ -254,7 +254,7 @@ public final class ContainerEngine: Sendable {
 
     /// A free TCP port on the host (for -P, and -p CONTAINER without a host port).
     public static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -270,7 +270,8 @@ public final class ContainerEngine: Sendable {
 
     /// Whether a host port can be bound now.
     static func portIsFree(_ port: PortMapping) -> Bool {
-        let fd = socket(AF_INET, port.proto == "udp" ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue), 0)
+        let type = port.proto == "udp" ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue)
+        let fd = socket(AF_INET, type | Int32(SOCK_CLOEXEC.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

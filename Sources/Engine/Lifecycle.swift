@@ -3,11 +3,40 @@ import Glibc
 #endif
 import CaissonShim
 import CaissonSys
+import Dispatch
 import Images
+import Synchronization
+
+/// A CNI ADD running beside the runtime's `create` (both take tens of milliseconds and
+/// neither needs the other), joined before the container is started.
+final class NetworkJob: Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let outcome = Mutex<Result<ContainerRecord, EngineError>?>(nil)
+
+    init(_ work: @escaping @Sendable () throws(EngineError) -> ContainerRecord) {
+        DispatchQueue.global().async { [self] in
+            let result: Result<ContainerRecord, EngineError>
+            do throws(EngineError) { result = .success(try work()) } catch { result = .failure(error) }
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+    }
+
+    func wait() throws(EngineError) -> ContainerRecord {
+        done.wait()
+        done.signal()
+        switch outcome.withLock({ $0 })! {
+        case .success(let record): return record
+        case .failure(let error): throw error
+        }
+    }
+}
 
 /// A monitor that has created the container and waits for the word to start it.
 public struct PendingStart: Sendable {
     public let record: ContainerRecord
+    /// The network attachment still in progress, if any.
+    let network: NetworkJob?
     public let initPID: Int32
     /// Our end of the socket pair the monitor reports on (its fd 3).
     let channel: Int32
@@ -26,15 +55,19 @@ extension ContainerEngine {
         let current = state(of: record)
         if current.isRunning { throw .invalid("container \(record.name) is already running") }
         try ensureRootfsMounted(record)
-        record = try setUpNetwork(record)
-        // Names first: the container may look its peers up as soon as it runs.
-        refreshHosts(network: record.config.network)
+        var job: NetworkJob?
+        if let network = try prepareNamespace(record) {
+            let pending = record
+            job = NetworkJob { [self] () throws(EngineError) -> ContainerRecord in try attach(pending, to: network) }
+        }
         let directory = directory(of: record.id)
         for name in ["exit", "started", "stop-requested", "restarts"] { unlink(directory + "/" + name) }
         var pair: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else { throw .system(SysError("socketpair")) }
-        _ = caisson_fcntl_int(pair[0], F_SETFD, FD_CLOEXEC)
-        _ = caisson_fcntl_int(pair[1], F_SETFD, FD_CLOEXEC)
+        // Close-on-exec from birth: another thread may be spawning a CNI plugin right now,
+        // and a descriptor it inherited would keep this channel open forever.
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+            throw .system(SysError("socketpair"))
+        }
         var arguments = [options.monitorPath, "--dir", directory, "--id", record.id, "--runtime", record.runtimePath,
                          "--runtime-root", runtimeRoot(for: record.runtimePath), "--bundle", bundle(of: record.id),
                          "--restart", record.config.restart]
@@ -57,21 +90,29 @@ extension ContainerEngine {
         } catch {
             close(pair[0])
             close(pair[1])
+            if let job, let attached = try? job.wait() { tearDownNetwork(attached) }
             throw .system(error)
         }
         close(pair[1])
         let reply = ContainerEngine.readLine(pair[0])
         guard reply.hasPrefix("created ") else {
             close(pair[0])
+            if let job, let attached = try? job.wait() { tearDownNetwork(attached) }
             throw ContainerEngine.startFailure(reply)
         }
         let pid = Int32(reply.dropFirst("created ".count)) ?? 0
-        return PendingStart(record: record, initPID: pid, channel: pair[0], attachSocket: directory + "/attach.sock")
+        return PendingStart(record: record, network: job, initPID: pid, channel: pair[0], attachSocket: directory + "/attach.sock")
     }
 
     /// Tells the monitor to start the container and waits until it has.
     public func finishStart(_ pending: PendingStart) throws(EngineError) {
         defer { close(pending.channel) }
+        if let job = pending.network {
+            // Closing the channel without "start" makes the monitor delete the container.
+            _ = try job.wait()
+        }
+        // Names first: the container may look its peers up as soon as it runs.
+        refreshHosts(network: pending.record.config.network)
         // Recorded first: a short-lived container's `die` may otherwise come before it.
         event("start", pending.record)
         try? Files.writeAll(fd: pending.channel, bytes: Array("start\n".utf8))

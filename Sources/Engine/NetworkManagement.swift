@@ -79,19 +79,22 @@ extension ContainerEngine {
         return caisson_filesystem_type(path, &type) == 0 && type == 0x6e73_6673 /* NSFS_MAGIC */
     }
 
-    /// Creates the container's network namespace and attaches it (loopback, and for a
-    /// bridge network the CNI list with its published ports).
-    func setUpNetwork(_ record: ContainerRecord) throws(EngineError) -> ContainerRecord {
-        guard let netns = record.netnsPath else { return record }
-        var record = record
+    /// Creates the container's network namespace (if it has none) and checks its ports;
+    /// returns the network to attach it to, or nil when nothing is left to do.
+    func prepareNamespace(_ record: ContainerRecord) throws(EngineError) -> NetworkRecord? {
+        guard let netns = record.netnsPath else { return nil }
         if ContainerEngine.namespaceExists(netns) {
-            if record.ipAddress != nil || record.config.network == "none" { return record }
+            if record.ipAddress != nil || record.config.network == "none" { return nil }
         } else {
             unlink(netns)
             try cni.createNamespace(at: netns)
         }
-        guard record.config.network != "none" else { return record }
-        let network = try network(named: record.config.network)
+        guard record.config.network != "none" else { return nil }
+        let network: NetworkRecord
+        do { network = try self.network(named: record.config.network) } catch {
+            cni.removeNamespace(at: netns)
+            throw error
+        }
         let others = try store.containers().filter { $0.id != record.id && state(of: $0).isRunning }
         for port in record.publishedPorts {
             let binding = "\(port.hostIP.isEmpty ? "0.0.0.0" : port.hostIP):\(port.hostPort)"
@@ -101,6 +104,14 @@ extension ContainerEngine {
                 throw .portAllocated(binding)
             }
         }
+        return network
+    }
+
+    /// Attaches the namespace to the network (CNI ADD) and records the address. On
+    /// failure the namespace is removed.
+    func attach(_ record: ContainerRecord, to network: NetworkRecord) throws(EngineError) -> ContainerRecord {
+        guard let netns = record.netnsPath else { return record }
+        var record = record
         let attachment: NetworkAttachment
         do {
             attachment = try cni.add(network, containerID: record.id, netns: netns, ports: record.publishedPorts,
@@ -116,12 +127,13 @@ extension ContainerEngine {
         return record
     }
 
-    /// Releases what `setUpNetwork` took: CNI DEL (veth, IPAM lease, iptables rules) and
+    /// Releases what `prepareNamespace` and `attach` took: CNI DEL (veth, IPAM lease, iptables rules) and
     /// the namespace. Safe to call when nothing is set up.
-    func tearDownNetwork(_ record: ContainerRecord) {
+    func tearDownNetwork(_ record: ContainerRecord, cacheDirectory: String? = nil) {
         guard let netns = record.netnsPath else { return }
         if record.config.network != "none", let network = try? network(named: record.config.network) {
-            cni.delete(network, containerID: record.id, netns: netns, ports: record.publishedPorts, cacheDirectory: directory(of: record.id))
+            cni.delete(network, containerID: record.id, netns: netns, ports: record.publishedPorts,
+                       cacheDirectory: cacheDirectory ?? directory(of: record.id))
         }
         cni.removeNamespace(at: netns)
     }

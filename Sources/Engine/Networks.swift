@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CaissonJSON
+import CaissonShim
 import CaissonSys
 
 /// A bridge network: a Linux bridge, a /24 subnet, and the CNI configuration list
@@ -120,9 +121,9 @@ public struct CNI: Sendable {
         let executable = try plugin(type)
         let input = JSONEncoding.serialize(.object(config))
         var pipeFDs: [Int32] = [-1, -1]
-        guard pipe(&pipeFDs) == 0 else { throw .system(SysError("pipe")) }
-        _ = fcntl(pipeFDs[1], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(pipeFDs[0], F_SETFD, FD_CLOEXEC)
+        // Close-on-exec from birth (pipe2): a monitor spawned meanwhile by another thread
+        // must not inherit the write end, or the plugin never sees the end of its input.
+        guard caisson_pipe2(&pipeFDs, O_CLOEXEC) == 0 else { throw .system(SysError("pipe")) }
         try? Files.writeAll(fd: pipeFDs[1], bytes: input)
         close(pipeFDs[1])
         defer { close(pipeFDs[0]) }

@@ -4,6 +4,7 @@ import Glibc
 import ArgumentParser
 import Foundation
 import CaissonJSON
+import CaissonShim
 import CaissonSys
 import Engine
 import ImageSpec
@@ -105,7 +106,7 @@ enum SignalProxy {
     nonisolated(unsafe) static var pipeFDs: [Int32] = [-1, -1]
 
     static func install(engine: ContainerEngine, record: ContainerRecord, tty: Bool) {
-        guard !tty, pipe(&pipeFDs) == 0 else { return }
+        guard !tty, caisson_pipe2(&pipeFDs, O_CLOEXEC) == 0 else { return }
         let handler: @convention(c) (Int32) -> Void = { signal in
             var byte = UInt8(truncatingIfNeeded: signal)
             _ = write(SignalProxy.pipeFDs[1], &byte, 1)
@@ -311,7 +312,7 @@ struct Exec: ParsableCommand {
         try ExecutableCheck.verify(command[0], rootfs: engine.bundle(of: record.id) + "/rootfs",
                                    environment: record.config.env)
         let status = try Spawn.run(engine.runtimeCommand(record, arguments),
-                                   Spawn.Options(stdin: interactive || tty ? nil : open("/dev/null", O_RDONLY)))
+                                   Spawn.Options(stdin: interactive || tty ? nil : open("/dev/null", O_RDONLY | O_CLOEXEC)))
         if status != 0 { throw ExitCode(status) }
     }
 }

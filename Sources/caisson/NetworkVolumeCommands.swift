@@ -157,7 +157,7 @@ struct VolumeCreate: ParsableCommand {
 
     static func randomName() -> String {
         var bytes = [UInt8](repeating: 0, count: 32)
-        let fd = open("/dev/urandom", O_RDONLY)
+        let fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
         if fd >= 0 { _ = read(fd, &bytes, 32); close(fd) }
         return bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
     }
