@@ -240,3 +240,41 @@ struct Events: ParsableCommand {
         fflush(nil)
     }
 }
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Write a container's filesystem as a tar archive.")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
+    @Argument var container: String
+
+    func run() throws {
+        let engine = try global.engine()
+        let record = try engine.find(container)
+        let rootfs = engine.bundle(of: record.id) + "/rootfs"
+        let root = open(rootfs, CAISSON_O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard root >= 0 else { throw CLIError.failed("container \(record.name) has no root filesystem mounted") }
+        defer { close(root) }
+        var fd: Int32 = 1
+        var temporary: String?
+        if let output {
+            temporary = output + ".caisson-tmp"
+            fd = open(temporary!, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw CLIError.failed(SysError("open", path: output).description) }
+        } else if isTerminal(1) {
+            throw CLIError.usage("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+        }
+        do {
+            var writer = TarWriter(FileSink(fd: fd, path: output ?? "<stdout>"))
+            var archiver = TreeArchiver()
+            try archiver.archive(fd: root, name: ".", into: &writer)
+            try writer.finish()
+        } catch {
+            if let temporary { close(fd); unlink(temporary) }
+            throw error
+        }
+        if let temporary, let output {
+            close(fd)
+            guard rename(temporary, output) == 0 else { throw CLIError.failed(SysError("rename", path: output).description) }
+        }
+    }
+}

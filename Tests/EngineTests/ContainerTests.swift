@@ -246,6 +246,12 @@ struct ContainerTests {
         // Through a symlink that points at / the copy still lands inside the container.
         #expect(try engine.run(["cp", host + "/up.txt", "box:/srv/escape/tmp/"]).status == 0)
         #expect(try engine.run(["exec", "box", "cat", "/tmp/up.txt"]).stdout == "from host\n")
+        // export: the container's filesystem with its changes, importable as an image.
+        let exported = try Scratch.directory("export") + "/box.tar"
+        #expect(try engine.run(["export", "-o", exported, "box"]).status == 0)
+        #expect(try engine.run(["import", exported, "localhost/exported:1"]).status == 0)
+        let fromExport = try engine.runContainer(["--rm", "localhost/exported:1", "cat", "/srv/data/f", "/srv/data/up.txt"])
+        #expect(fromExport.stdout == "inside\nfrom host\n", "\(fromExport.stderr)")
         let stats = try engine.run(["stats", "--no-stream", "box"])
         #expect(stats.stdout.contains("MEM USAGE / LIMIT"))
         #expect(stats.stdout.contains("/ 64.00MiB"), "\(stats.stdout)")
