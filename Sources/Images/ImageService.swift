@@ -173,7 +173,7 @@ public final class ImageService: Sendable {
                 throw .inUse("conflict: unable to delete \(record.id.shortID) (must be forced) - image is referenced in multiple repositories")
             }
             if inUse.contains(record.id), !force {
-                throw .inUse("conflict: unable to remove image \(record.id.shortID): it is in use by a container")
+                throw .inUse("conflict: unable to remove repository reference \"\(text)\" (must force) - container is using its referenced image \(record.id.shortID)")
             }
             for name in image.repoTags { report.append("Untagged: \(name)") }
             for name in image.repoDigests { report.append("Untagged: \(name)") }

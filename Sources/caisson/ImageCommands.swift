@@ -193,7 +193,7 @@ struct RemoveImages: ParsableCommand {
         var failed = false
         for image in images {
             do {
-                for line in try service.remove(image, force: force) { print(line) }
+                for line in try service.remove(image, force: force, inUse: global.imagesInUse()) { print(line) }
             } catch {
                 writeError("Error: \(error)\n")
                 failed = true
@@ -474,7 +474,7 @@ struct Prune: ParsableCommand {
             fflush(nil)
             guard let answer = readLine(), answer.lowercased().hasPrefix("y") else { return }
         }
-        let result = try service.prune(all: all)
+        let result = try service.prune(all: all, inUse: global.imagesInUse())
         if !result.deleted.isEmpty {
             print("Deleted Images:")
             for id in result.deleted { print("deleted: \(id)") }

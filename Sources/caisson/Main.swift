@@ -4,6 +4,7 @@ import Glibc
 import ArgumentParser
 import CaissonSys
 import Engine
+import ImageSpec
 import Images
 import Registry
 
@@ -97,6 +98,14 @@ struct GlobalOptions: ParsableArguments {
         if let registriesConf { arguments += ["--registries-conf", registriesConf] }
         if let storageDriver { arguments += ["--storage-driver", storageDriver] }
         return arguments
+    }
+
+    /// Images that containers were created from (kept by rmi and prune unless forced).
+    func imagesInUse() -> Set<ImageSpec.Digest> {
+        guard Files.exists(root + "/engine.db"), let engine = try? engine(), let records = try? engine.store.containers() else {
+            return []
+        }
+        return Set(records.map(\.imageID))
     }
 
     func engine() throws -> ContainerEngine {

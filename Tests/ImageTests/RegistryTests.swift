@@ -280,5 +280,24 @@ struct RegistryTests {
         #expect(terminal.stdout.contains("Pull complete"))
         #expect(terminal.stdout.contains("Status: Downloaded newer image"))
     }
-}
 
+    @Test("caisson run pulls a missing image from the registry first, as docker run does")
+    func runPullsMissingImage() throws {
+        let registry = try TestRegistry()
+        defer { registry.stop() }
+        _ = try RegistryTests.pushLayeredImage(to: registry, repository: "tests/autopull")
+        let cli = try CaissonCLI()
+        defer { cli.cleanUp() }
+        let runRoot = try Scratch.directory("run")
+        let name = "\(registry.host)/tests/autopull:v1"
+        let ran = try Shell.run(CaissonCLI.binary, ["run", "--root", cli.root + "/store", "--runroot", runRoot,
+                                                    "--registries-conf", cli.registriesConf, "--rm", "--network", "none", name])
+        #expect(ran.status == 0, "\(ran.stderr)")
+        #expect(ran.stdout == "v2\n")
+        #expect(ran.stderr.contains("Unable to find image '\(name)' locally"))
+        let images = try cli.run(["images", "--format", "{{.Repository}}:{{.Tag}}"])
+        #expect(images.stdout == "\(registry.host)/tests/autopull:v1\n")
+        _ = try Shell.run(CaissonCLI.binary, ["system", "reset", "--force", "--root", cli.root + "/store", "--runroot", runRoot])
+        try? FileManager.default.removeItem(atPath: runRoot)
+    }
+}
