@@ -64,6 +64,8 @@ final class EngineFixture: @unchecked Sendable {
 
     /// Removes everything and returns what is left of it on the machine (should be empty).
     func tearDown() throws -> [String] {
+        // This engine's containers (other suites run containers of their own meanwhile).
+        let ids = try run(["ps", "-a", "-q", "--no-trunc"]).stdout.split(separator: "\n").map(String.init)
         let reset = try run(["system", "reset", "--force"])
         var leftovers: [String] = []
         if reset.status != 0 { leftovers.append("system reset failed: \(reset.stderr)") }
@@ -83,10 +85,11 @@ final class EngineFixture: @unchecked Sendable {
         }
         let netns = (try? FileManager.default.contentsOfDirectory(atPath: runRoot + "/netns")) ?? []
         leftovers += netns.map { "netns: \($0)" }
-        for controller in ["memory", "pids", "cpu", "freezer"] where FileManager.default.fileExists(atPath: "/sys/fs/cgroup/\(controller)/caisson") {
-            let children = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup/\(controller)/caisson")) ?? []
-            leftovers += children.filter { $0.count == 64 }.map { "cgroup: \(controller)/caisson/\($0)" }
-            if children.filter({ $0.count == 64 }).isEmpty { leftovers.append("cgroup: \(controller)/caisson") }
+        let hierarchies = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []
+        for hierarchy in hierarchies {
+            for id in ids where FileManager.default.fileExists(atPath: "/sys/fs/cgroup/\(hierarchy)/caisson/\(id)") {
+                leftovers.append("cgroup: \(hierarchy)/caisson/\(id)")
+            }
         }
         try? FileManager.default.removeItem(atPath: root)
         try? FileManager.default.removeItem(atPath: runRoot)
