@@ -58,6 +58,8 @@ public struct ContainerConfig: Codable, Sendable, Equatable {
     public var capDrop: [String] = []
     public var privileged = false
     public var noNewPrivileges = false
+    /// `--security-opt seccomp=unconfined`: no default seccomp profile.
+    public var seccompUnconfined: Bool?
     public var restart = "no"
     public var initProcess = false
     public var labels: [String: String] = [:]

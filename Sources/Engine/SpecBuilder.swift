@@ -113,6 +113,9 @@ struct SpecBuilder {
             if name == "ALL" { capabilities = [] } else { capabilities.removeAll { $0 == name } }
         }
         process.capabilities = Capabilities(bounding: capabilities, effective: capabilities, permitted: capabilities)
+        if !config.privileged, config.seccompUnconfined != true {
+            linux.seccomp = DefaultSeccomp.profile(capabilities: capabilities)
+        }
         process.noNewPrivileges = config.noNewPrivileges
         process.rlimits = nil
         linux.resources = resources

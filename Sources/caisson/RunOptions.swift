@@ -91,8 +91,10 @@ struct ContainerOptions: ParsableArguments {
             switch option {
             case "no-new-privileges", "no-new-privileges:true", "no-new-privileges=true": config.noNewPrivileges = true
             case "no-new-privileges:false", "no-new-privileges=false": config.noNewPrivileges = false
-            case "label=disable", "label:disable", "apparmor=unconfined", "apparmor:unconfined", "seccomp=unconfined", "seccomp:unconfined":
-                break  // Caisson applies no SELinux label, AppArmor profile or default seccomp profile: already so.
+            case "seccomp=unconfined", "seccomp:unconfined":
+                config.seccompUnconfined = true
+            case "label=disable", "label:disable", "apparmor=unconfined", "apparmor:unconfined":
+                break  // Caisson applies no SELinux label or AppArmor profile: already so.
             default:
                 throw CLIError.usage("invalid --security-opt \"\(option)\": supported are no-new-privileges, label=disable, apparmor=unconfined and seccomp=unconfined")
             }

@@ -233,6 +233,20 @@ struct ContainerTests {
         #expect(events.stdout.contains("die "), "the monitor reports exits")
     }
 
+    @Test("a default seccomp profile withholds unshare, mount and keyrings; unconfined, privileged or the capability give them back", arguments: runtimes)
+    func defaultSeccomp(runtime: String) throws {
+        let engine = try EngineFixture(runtime: runtime)
+        defer { let leftovers = (try? engine.tearDown()) ?? ["teardown failed"]; #expect(leftovers.isEmpty, "\(leftovers)") }
+        let confined = try engine.runContainer(["--rm", EngineFixture.image, "sh", "-c", "unshare -U true && echo ALLOWED || echo DENIED"])
+        #expect(confined.stdout == "DENIED\n", "\(confined.stderr)")
+        let unconfined = try engine.runContainer(["--rm", "--security-opt", "seccomp=unconfined", EngineFixture.image,
+                                                  "sh", "-c", "unshare -U true && echo ALLOWED || echo DENIED"])
+        #expect(unconfined.stdout == "ALLOWED\n", "\(unconfined.stderr)")
+        let withCapability = try engine.runContainer(["--rm", "--cap-add", "SYS_ADMIN", EngineFixture.image,
+                                                      "sh", "-c", "unshare -U true && echo ALLOWED || echo DENIED"])
+        #expect(withCapability.stdout == "ALLOWED\n", "\(withCapability.stderr)")
+    }
+
     @Test("cp both ways (contained in the container's root), stats --no-stream, attach to a running container")
     func copyStatsAttach() throws {
         let engine = try EngineFixture()
