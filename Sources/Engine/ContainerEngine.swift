@@ -229,7 +229,8 @@ public final class ContainerEngine: Sendable {
         return record
     }
 
-    static func randomID() -> String {
+    /// 64 random hex digits: container, network and anonymous volume ids.
+    public static func randomID() -> String {
         var bytes = [UInt8](repeating: 0, count: 32)
         let fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
         if fd >= 0 {

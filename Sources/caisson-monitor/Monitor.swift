@@ -116,7 +116,7 @@ final class Monitor {
             if first {
                 report("created \(initPID)")
                 guard waitForStartCommand() else {
-                    _ = try? Spawn.run(runtime(["delete", "--force", options.id]), Spawn.Options(stdin: nil, stdout: devNull, stderr: devNull))
+                    deleteContainer()
                     finish(deleteContainer: false)
                 }
             }
@@ -125,7 +125,7 @@ final class Monitor {
             if started.status != 0 {
                 let message = String(decoding: started.error, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "start failed"
                 if first { report("error: \(message)") }
-                _ = try? Spawn.run(runtime(["delete", "--force", options.id]), Spawn.Options(stdin: nil, stdout: devNull, stderr: devNull))
+                deleteContainer()
                 recordExit(127)
                 finish(deleteContainer: false)
             }
@@ -139,7 +139,7 @@ final class Monitor {
             }
             let code = relayUntilExit(initPID)
             recordExit(code)
-            _ = try? Spawn.run(runtime(["delete", "--force", options.id]), Spawn.Options(stdin: nil, stdout: devNull, stderr: devNull))
+            deleteContainer()
             guard shouldRestart(code: code, restarts: restarts) else { break }
             restarts += 1
             try? Files.write(path("restarts"), String(restarts))
@@ -149,9 +149,16 @@ final class Monitor {
         finish(deleteContainer: false)
     }
 
-    private var devNull: Int32 {
-        let fd = open("/dev/null", O_RDWR | O_CLOEXEC)
-        return fd
+    /// A new descriptor of /dev/null; the caller closes it.
+    private func openDevNull() -> Int32 {
+        open("/dev/null", O_RDWR | O_CLOEXEC)
+    }
+
+    /// `runtime delete --force`, its output discarded.
+    private func deleteContainer() {
+        let null = openDevNull()
+        defer { close(null) }
+        _ = try? Spawn.run(runtime(["delete", "--force", options.id]), Spawn.Options(stdin: null, stdout: null, stderr: null))
     }
 
     private func shouldRestart(code: Int32, restarts: Int) -> Bool {
@@ -240,7 +247,7 @@ final class Monitor {
             // A short absolute name for it, through our cwd: runc changes into the bundle
             // before connecting, so a relative name would not do.
             arguments += ["--console-socket", "/proc/\(getpid())/cwd/console.sock"]
-            let null = devNull
+            let null = openDevNull()
             toClose.append(null)
             spawnOptions = Spawn.Options(stdin: null, stdout: null, stderr: errors[1])
         } else {
@@ -253,7 +260,7 @@ final class Monitor {
                 containerStdin = input[1]
                 toClose.append(input[0])
             } else {
-                input[0] = devNull
+                input[0] = openDevNull()
                 toClose.append(input[0])
             }
             outputs = [(out[0], "stdout"), (err[0], "stderr")]

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import AttachProtocol
+import CaissonSys
 import Foundation
 import Synchronization
 
@@ -17,27 +18,10 @@ final class AttachClient: @unchecked Sendable {
     init(socketPath: String, tty: Bool, sendStdin: Bool, removesOnExit: Bool = false) throws {
         self.tty = tty
         self.sendStdin = sendStdin
-        // Reached through /proc/self/fd/N of its directory: the full path may be longer
-        // than a socket address holds.
-        let directory = open((socketPath as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard directory >= 0 else { throw CLIError.failed("cannot attach to the container: \(String(cString: strerror(errno)))") }
-        defer { Glibc.close(directory) }
-        let shortPath = "/proc/self/fd/\(directory)/" + (socketPath as NSString).lastPathComponent
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(shortPath.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw CLIError.failed("attach socket path too long") }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, byte) in bytes.enumerated() { raw[i] = byte }
-            raw[bytes.count] = 0
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
-            Glibc.close(fd)
-            throw CLIError.failed("cannot attach to the container: \(String(cString: strerror(errno)))")
+        do {
+            fd = try UnixSocket.connect(socketPath)
+        } catch {
+            throw CLIError.failed("cannot attach to the container: \(error)")
         }
         send(.hello(wantsStdin: sendStdin, removesOnExit: removesOnExit))
     }
@@ -120,11 +104,6 @@ final class AttachClient: @unchecked Sendable {
     }
 
     static func write(_ fd: Int32, _ data: [UInt8]) {
-        var offset = 0
-        while offset < data.count {
-            let n = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n <= 0 { if errno == EINTR { continue }; return }
-            offset += n
-        }
+        try? Files.writeAll(fd: fd, bytes: data)
     }
 }

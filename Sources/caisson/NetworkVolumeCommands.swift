@@ -151,15 +151,8 @@ struct VolumeCreate: ParsableCommand {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             labels[parts[0]] = parts.count > 1 ? parts[1] : ""
         }
-        let chosen = name ?? VolumeCreate.randomName()
+        let chosen = name ?? ContainerEngine.randomID()
         print(try engine.ensureVolume(chosen, labels: labels).name)
-    }
-
-    static func randomName() -> String {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        let fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
-        if fd >= 0 { _ = read(fd, &bytes, 32); close(fd) }
-        return bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
     }
 }
 
