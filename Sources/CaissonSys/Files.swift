@@ -172,6 +172,23 @@ public enum Files {
 
 /// Path string helpers (no normalisation beyond what the runtime needs).
 public enum Paths {
+    /// mountinfo escapes spaces and friends as \040 etc.
+    public static func unescapeMountPath(_ text: String) -> String {
+        guard text.contains("\\") else { return text }
+        var result: [UInt8] = []
+        var bytes = Array(text.utf8)[...]
+        while let byte = bytes.popFirst() {
+            if byte == UInt8(ascii: "\\"), bytes.count >= 3,
+               let value = UInt8(String(decoding: bytes.prefix(3), as: UTF8.self), radix: 8) {
+                result.append(value)
+                bytes = bytes.dropFirst(3)
+            } else {
+                result.append(byte)
+            }
+        }
+        return String(decoding: result, as: UTF8.self)
+    }
+
     public static func parent(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         if slash == path.startIndex { return "/" }

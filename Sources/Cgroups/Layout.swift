@@ -53,7 +53,7 @@ public struct CgroupLayout: Sendable {
             let head = fields[..<dash]
             let tail = Array(fields[(dash + 1)...])
             guard head.count >= 5, tail.count >= 3, tail[0] == "cgroup" else { continue }
-            let mountPoint = unescapeMountPath(String(head[head.startIndex + 4]))
+            let mountPoint = Paths.unescapeMountPath(String(head[head.startIndex + 4]))
             guard mountPoint.hasPrefix(root + "/"), head[head.startIndex + 3] == "/" else { continue }
             var controllers = Set<String>()
             var name: String?
@@ -87,22 +87,6 @@ public struct CgroupLayout: Sendable {
                          controllers: Set(controllers.split(separator: " ").map(String.init)), name: nil)
     }
 
-    /// mountinfo escapes spaces and friends as \040 etc.
-    static func unescapeMountPath(_ text: String) -> String {
-        guard text.contains("\\") else { return text }
-        var result: [UInt8] = []
-        var bytes = Array(text.utf8)[...]
-        while let byte = bytes.popFirst() {
-            if byte == UInt8(ascii: "\\"), bytes.count >= 3,
-               let value = UInt8(String(decoding: bytes.prefix(3), as: UTF8.self), radix: 8) {
-                result.append(value)
-                bytes = bytes.dropFirst(3)
-            } else {
-                result.append(byte)
-            }
-        }
-        return String(decoding: result, as: UTF8.self)
-    }
 
     /// The hierarchy that should carry a controller's settings: v1 wins in hybrid mode,
     /// since a controller bound to v1 is not available in v2.

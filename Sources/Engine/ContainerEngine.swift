@@ -143,7 +143,7 @@ public final class ContainerEngine: Sendable {
         return state
     }
 
-    static func isMonitor(_ pid: Int32) -> Bool {
+    public static func isMonitor(_ pid: Int32) -> Bool {
         guard let command = try? Files.readBytes("/proc/\(pid)/cmdline") else { return false }
         return String(decoding: command.prefix { $0 != 0 }, as: UTF8.self).hasSuffix("caisson-monitor")
     }

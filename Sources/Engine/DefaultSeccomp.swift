@@ -6,7 +6,7 @@ import OCISpec
 /// keyrings, namespaces and mounts, tracing other processes, bpf, perf, userfaultfd, ...).
 /// A call stays allowed when the container holds the capability that governs it, as in
 /// docker's profile (`--cap-add SYS_ADMIN` allows mount, unshare and setns).
-enum DefaultSeccomp {
+public enum DefaultSeccomp {
     /// Withheld system calls, and the capability that gives each group back.
     static let groups: [(capability: String?, names: [String])] = [
         ("CAP_SYS_ADMIN", ["mount", "umount", "umount2", "unshare", "setns", "pivot_root", "open_tree", "move_mount",
@@ -24,7 +24,7 @@ enum DefaultSeccomp {
                "vm86", "vm86old", "swapon", "swapoff", "vhangup"]),
     ]
 
-    static func profile(capabilities: [String]) -> Seccomp {
+    public static func profile(capabilities: [String]) -> Seccomp {
         var names: [String] = []
         for group in groups where group.capability.map({ !capabilities.contains($0) }) ?? true {
             names += group.names

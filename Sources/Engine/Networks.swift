@@ -116,7 +116,7 @@ public struct CNI: Sendable {
 
     /// Runs one plugin; returns its result document (nil for DEL).
     private func invoke(_ command: String, config: JSONObject, containerID: String, netns: String,
-                        interface: String) throws(EngineError) -> JSONValue? {
+                        interface: String, args: String = "") throws(EngineError) -> JSONValue? {
         guard case .string(let type)? = config["type"] else { throw .network("CNI configuration without a type") }
         let executable = try plugin(type)
         let input = JSONEncoding.serialize(.object(config))
@@ -130,6 +130,7 @@ public struct CNI: Sendable {
         var environment = ["CNI_COMMAND=\(command)", "CNI_CONTAINERID=\(containerID)", "CNI_NETNS=\(netns)",
                            "CNI_IFNAME=\(interface)", "CNI_PATH=\(pluginDirectories.joined(separator: ":"))",
                            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+        if !args.isEmpty { environment.append("CNI_ARGS=\(args)") }
         if let xdg = getenv("XTABLES_LOCKFILE") { environment.append("XTABLES_LOCKFILE=\(String(cString: xdg))") }
         let result: (status: Int32, output: [UInt8], error: [UInt8])
         do {
@@ -197,6 +198,79 @@ public struct CNI: Sendable {
             _ = try? invoke("DEL", config: plugin, containerID: containerID, netns: netns, interface: "eth0")
         }
         unlink(cache)
+    }
+
+    // MARK: Configuration lists from elsewhere (the CRI's CNI configuration directory)
+
+    /// ADD through a configuration list written by someone else (the kubelet's admin):
+    /// each plugin gets the list's name and version, the previous result, and the
+    /// `runtimeConfig` entries its `capabilities` ask for. The list and result are cached
+    /// in `cacheFile` for `delete(cachedIn:)`. On failure, what was added is deleted.
+    public func add(list: JSONObject, containerID: String, netns: String, args: [(String, String)],
+                    runtimeConfig: JSONObject, cacheFile: String) throws(EngineError) -> JSONValue? {
+        guard case .array(let plugins)? = list["plugins"], !plugins.isEmpty else {
+            throw .network("the CNI configuration list has no plugins")
+        }
+        let argText = args.map { "\($0.0)=\($0.1)" }.joined(separator: ";")
+        var previous: JSONValue?
+        var added: [JSONObject] = []
+        do {
+            for case .object(let plugin) in plugins {
+                let prepared = CNI.prepare(plugin, list: list, runtimeConfig: runtimeConfig, previous: previous)
+                added.append(prepared)
+                previous = try invoke("ADD", config: prepared, containerID: containerID, netns: netns, interface: "eth0",
+                                      args: argText) ?? previous
+            }
+        } catch {
+            for plugin in added.reversed() {
+                _ = try? invoke("DEL", config: plugin, containerID: containerID, netns: netns, interface: "eth0", args: argText)
+            }
+            throw error
+        }
+        var cache = list
+        cache.set("cachedResult", previous ?? .null)
+        cache.set("cachedRuntimeConfig", .object(runtimeConfig))
+        cache.set("cachedArgs", .string(argText))
+        try? Files.write(cacheFile, bytes: JSONEncoding.serialize(.object(cache)))
+        return previous
+    }
+
+    /// DEL through the list cached by `add(list:...)`, in reverse; then forgets it. Errors
+    /// are reported but every plugin is asked.
+    public func delete(cachedIn cacheFile: String, containerID: String, netns: String) throws(EngineError) {
+        guard let bytes = try? Files.readBytes(cacheFile), case .object(let list)? = try? JSONParser.parse(bytes) else { return }
+        guard case .array(let plugins)? = list["plugins"] else { return }
+        var runtimeConfig = JSONObject()
+        if case .object(let cached)? = list["cachedRuntimeConfig"] { runtimeConfig = cached }
+        var argText = ""
+        if case .string(let cached)? = list["cachedArgs"] { argText = cached }
+        let previous: JSONValue? = list["cachedResult"] == .null ? nil : list["cachedResult"]
+        var failure: EngineError?
+        for case .object(let plugin) in plugins.reversed() {
+            let prepared = CNI.prepare(plugin, list: list, runtimeConfig: runtimeConfig, previous: previous)
+            do {
+                _ = try invoke("DEL", config: prepared, containerID: containerID, netns: netns, interface: "eth0", args: argText)
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
+        unlink(cacheFile)
+    }
+
+    static func prepare(_ plugin: JSONObject, list: JSONObject, runtimeConfig: JSONObject, previous: JSONValue?) -> JSONObject {
+        var prepared = plugin
+        prepared.set("cniVersion", list["cniVersion"] ?? .string(CNI.version))
+        prepared.set("name", list["name"] ?? .string("cni"))
+        if let previous { prepared.set("prevResult", previous) }
+        if case .object(let capabilities)? = plugin["capabilities"] {
+            var selected = JSONObject()
+            for key in capabilities.keys where capabilities[key] == .bool(true) {
+                if let given = runtimeConfig[key] { selected.set(key, given) }
+            }
+            if !selected.keys.isEmpty { prepared.set("runtimeConfig", .object(selected)) }
+        }
+        return prepared
     }
 
     // MARK: Masquerading and forwarding, rules per network

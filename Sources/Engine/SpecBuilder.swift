@@ -10,10 +10,10 @@ import OCISpec
 /// settings (through `ImageService.makeSpec`), then docker's: /etc/hosts, resolv.conf and
 /// hostname from the container's directory, volumes, binds and tmpfs, the network
 /// namespace, resources, capabilities, read-only root, privileged mode, `--init`.
-struct SpecBuilder {
+public struct SpecBuilder {
     let engine: ContainerEngine
 
-    static let allCapabilities = [
+    public static let allCapabilities = [
         "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
         "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",
         "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
@@ -126,7 +126,7 @@ struct SpecBuilder {
         try Files.write(engine.bundle(of: record.id) + "/config.json", bytes: SpecJSON.encode(spec, pretty: true), mode: 0o600)
     }
 
-    static func capabilityName(_ text: String) -> String {
+    public static func capabilityName(_ text: String) -> String {
         let upper = Text.asciiUppercased(text)
         if upper == "ALL" { return upper }
         return upper.hasPrefix("CAP_") ? upper : "CAP_" + upper

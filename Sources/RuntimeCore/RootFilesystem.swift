@@ -34,11 +34,19 @@ struct RootFilesystem {
         // Private or slave propagation can be set on / now; shared and unbindable are set
         // on the new root after pivot_root (an unbindable rootfs could not be bound).
         var rootFlags = MountFlag.slave | MountFlag.recursive
-        if let name = spec.linux?.rootfsPropagation, let flags = MountOptions.propagation(named: name),
-           flags & (MountFlag.shared | MountFlag.unbindable) == 0 {
-            rootFlags = flags
+        var shared = false
+        if let name = spec.linux?.rootfsPropagation, let flags = MountOptions.propagation(named: name) {
+            if flags & MountFlag.unbindable == 0 { rootFlags = flags }
+            shared = flags & MountFlag.shared != 0
         }
         try mount(nil, "/", nil, rootFlags, nil, describe: "propagation of /")
+        if shared {
+            // Shared mounts stay peers of the host's (so bidirectional mounts propagate
+            // back), but the mount holding the rootfs must be private: pivot_root refuses a
+            // shared parent, and the rootfs bind below must not propagate to the host.
+            let parent = RootFilesystem.mountPoint(containing: rootfs)
+            try mount(nil, parent, nil, MountFlag.private, nil, describe: "propagation of \(parent)")
+        }
         try mount(rootfs, rootfs, nil, MountFlag.bind | MountFlag.recursive, nil, describe: "rootfs \(rootfs) onto itself")
     }
 
@@ -288,6 +296,20 @@ struct RootFilesystem {
         if lchown(parentPath + "/" + name, uid, gid) != 0 {
             throw SysError("chown", path: Paths.join(rootfs, path))
         }
+    }
+
+    /// The mount point (from /proc/self/mountinfo) whose mount holds `path`: the longest
+    /// mount point that is `path` or one of its parents.
+    static func mountPoint(containing path: String) -> String {
+        guard let text = try? Files.readString("/proc/self/mountinfo") else { return "/" }
+        var best = "/"
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 4 else { continue }
+            let point = Paths.unescapeMountPath(String(fields[4]))
+            if (path == point || path.hasPrefix(point == "/" ? "/" : point + "/")) && point.count > best.count { best = point }
+        }
+        return best
     }
 
     // MARK: pivot_root

@@ -20,6 +20,12 @@ struct MonitorOptions {
     var onExit: [String] = []
     /// The engine's event log, for `die` events.
     var events = ""
+    /// Where the container's output goes (default: container.log in the directory).
+    var logPath = ""
+    var logFormat = ContainerLog.Format.jsonFile
+    /// A cgroup file with an `oom_kill N` line (v1 memory.oom_control, v2 memory.events),
+    /// read when the container ends: N > 0 marks the exit as an OOM kill.
+    var oomFile = ""
 
     init(_ arguments: [String]) throws(SysError) {
         var index = 0
@@ -40,6 +46,14 @@ struct MonitorOptions {
             case "--restart": restart = try value()
             case "--on-exit": onExit.append(try value())
             case "--events": events = try value()
+            case "--log-path": logPath = try value()
+            case "--log-format":
+                let name = try value()
+                guard let format = ContainerLog.Format(rawValue: name) else {
+                    throw SysError("unknown log format \(name) (json-file or cri)", errno: EINVAL)
+                }
+                logFormat = format
+            case "--oom-file": oomFile = try value()
             default: throw SysError("unknown option \(arguments[index])", errno: EINVAL)
             }
             index += 1
@@ -86,7 +100,7 @@ final class Monitor {
         signal(SIGPIPE, SIG_IGN)
         var mask = sigset_t()
         sigemptyset(&mask)
-        for signal in [SIGCHLD, SIGTERM, SIGINT, SIGHUP] { sigaddset(&mask, signal) }
+        for signal in [SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1] { sigaddset(&mask, signal) }
         sigprocmask(SIG_BLOCK, &mask, nil)
         signals = caisson_signalfd_all()
         try? Files.write(path("monitor.pid"), String(getpid()))
@@ -97,7 +111,8 @@ final class Monitor {
             exit(1)
         }
         do {
-            log = try ContainerLog(path: path("container.log"))
+            log = try ContainerLog(path: options.logPath.isEmpty ? path("container.log") : options.logPath,
+                                   format: options.logFormat)
             listener = try UnixSocket.listen("attach.sock")
         } catch {
             report("error: \(error)")
@@ -138,7 +153,7 @@ final class Monitor {
                 first = false
             }
             let code = relayUntilExit(initPID)
-            recordExit(code)
+            recordExit(code, oomKilled: oomKilled())
             deleteContainer()
             guard shouldRestart(code: code, restarts: restarts) else { break }
             restarts += 1
@@ -174,8 +189,20 @@ final class Monitor {
         return false
     }
 
-    private func recordExit(_ code: Int32) {
-        try? Files.write(path("exit.tmp"), "\(code) \(Clock.rfc3339Now())\n")
+    /// Whether the kernel's OOM killer struck in the container's cgroup (read before the
+    /// runtime's delete removes it).
+    private func oomKilled() -> Bool {
+        guard !options.oomFile.isEmpty, let text = try? Files.readString(options.oomFile) else { return false }
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count == 2, fields[0] == "oom_kill", let count = Int(fields[1]) { return count > 0 }
+        }
+        return false
+    }
+
+    /// The exit file: "CODE TIME" or "CODE TIME oom".
+    private func recordExit(_ code: Int32, oomKilled: Bool = false) {
+        try? Files.write(path("exit.tmp"), "\(code) \(Clock.rfc3339Now())\(oomKilled ? " oom" : "")\n")
         rename(path("exit.tmp"), path("exit"))
         guard !options.events.isEmpty else { return }
         let line = "{\"Type\":\"container\",\"Action\":\"die\",\"Actor\":{\"ID\":\"\(options.id)\",\"Attributes\":{\"exitCode\":\"\(code)\"}},\"time\":\"\(Clock.rfc3339Now())\"}\n"
@@ -411,6 +438,7 @@ final class Monitor {
             if ready < 0 { if errno == EINTR { continue }; break }
             if fds[0].revents != 0 {
                 let signal = caisson_signalfd_read(signals)
+                if signal == SIGUSR1 { try? log?.reopen() }
                 if signal == SIGCHLD {
                     var status: Int32 = 0
                     while true {

@@ -12,6 +12,12 @@ if arguments.first == "--version" {
 if arguments.first == "init", arguments.count >= 2, arguments[1] == "--" {
     exit(MiniInit.run(Array(arguments.dropFirst(2))))
 }
+if arguments == ["pause"] {
+    exit(PauseProcess.run())
+}
+if arguments.first == "netns-connect", arguments.count == 3 {
+    exit(NetworkNamespace.connect(namespace: arguments[1], port: arguments[2]))
+}
 if arguments.first == "netns-create", arguments.count == 2 {
     exit(NetworkNamespace.create(at: arguments[1]))
 }

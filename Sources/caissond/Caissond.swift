@@ -1,0 +1,124 @@
+import ArgumentParser
+import CaissonSys
+import CRIServer
+import GRPCCore
+import GRPCNIOTransportHTTP2
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `caissond`: serves the Kubernetes CRI (runtime.v1 RuntimeService and ImageService)
+/// on a unix socket, with the streaming server for exec, attach and port-forward.
+@main
+struct Caissond: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "caissond",
+        abstract: "Caisson's daemon: serves the Kubernetes CRI (runtime.v1) on a unix socket.",
+        version: RuntimeServiceHandler.version)
+
+    @Option(name: .customLong("cri-socket"), help: "The CRI socket.")
+    var criSocket: String?
+
+    @Option(help: "All state: images, pods, containers.")
+    var root: String?
+
+    @Option(help: "Runtime state (a tmpfs).")
+    var runroot: String?
+
+    @Option(name: .customLong("registries-conf"), help: "containers-registries.conf(5) file (mirrors, insecure registries).")
+    var registriesConf: String?
+
+    @Option(name: .customLong("authfile"), help: "Registry credentials (auth.json).")
+    var authFile: String?
+
+    @Option(name: .customLong("cni-conf-dir"), help: "CNI network configuration directory.")
+    var cniConfigDirectory: String?
+
+    @Option(name: .customLong("cni-bin-dir"), help: "CNI plugin directory (repeatable).")
+    var cniBinDirectories: [String] = []
+
+    @Option(name: .customLong("stream-address"), help: "Address of the streaming server (exec, attach, port-forward).")
+    var streamAddress: String?
+
+    @Option(name: .customLong("stream-port"), help: "Port of the streaming server (0: any free port).")
+    var streamPort: Int?
+
+    @Option(name: .customLong("runtime-handler"), help: "A runtime handler, NAME=PATH of its OCI runtime (repeatable).")
+    var runtimeHandlers: [String] = []
+
+    @Option(help: "Configuration file (TOML); flags override it.")
+    var config: String = "/etc/caisson/caissond.toml"
+
+    func run() async throws {
+        let file = try DaemonConfigFile.load(config, required: config != "/etc/caisson/caissond.toml")
+        var handlers = file.runtimeHandlers
+        for entry in runtimeHandlers {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[1].isEmpty else {
+                throw ValidationError("--runtime-handler takes NAME=PATH, got \"\(entry)\"")
+            }
+            handlers[parts[0]] = parts[1]
+        }
+        let own = Caissond.executablePath()
+        let options = CRIOptions(
+            root: root ?? file.root ?? "/var/lib/caisson",
+            runRoot: runroot ?? file.runRoot ?? "/run/caisson",
+            registriesConf: registriesConf ?? file.registriesConf,
+            authFile: authFile ?? file.authFile,
+            cniConfigDirectory: cniConfigDirectory ?? file.cniConfigDirectory ?? "/etc/cni/net.d",
+            cniPluginDirectories: cniBinDirectories.isEmpty ? (file.cniPluginDirectories ?? ["/usr/lib/cni", "/opt/cni/bin"]) : cniBinDirectories,
+            runtimeHandlers: handlers,
+            monitorPath: Paths.parent(own) + "/caisson-monitor",
+            streamAddress: streamAddress ?? file.streamAddress ?? "127.0.0.1",
+            streamPort: streamPort ?? file.streamPort ?? 0)
+        let socket = criSocket ?? file.criSocket ?? options.runRoot + "/caisson.sock"
+        guard access(options.monitorPath, X_OK) == 0 else {
+            throw ValidationError("caisson-monitor is not installed beside caissond (\(options.monitorPath))")
+        }
+        signal(SIGPIPE, SIG_IGN)
+        let manager = try PodManager(options)
+        let requests = StreamingRequests()
+        let streaming = try await StreamingServer.start(manager: manager, requests: requests,
+                                                        host: options.streamAddress, port: options.streamPort)
+        try Files.makeDirectories(Paths.parent(socket), mode: 0o711)
+        unlink(socket)
+        let server = GRPCServer(
+            transport: .http2NIOPosix(address: .unixDomainSocket(path: socket), transportSecurity: .plaintext,
+                                      config: .defaults { $0.rpc.maxRequestPayloadSize = 16 * 1024 * 1024 }),
+            services: [RuntimeServiceHandler(manager: manager, streaming: requests), ImageServiceHandler(manager: manager)])
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await server.serve() }
+            if let address = try await server.listeningAddress {
+                writeError("caissond: serving the CRI on \(address); streaming on \(streaming.baseURL)\n")
+            }
+            group.addTask {
+                await waitForTermination()
+                server.beginGracefulShutdown()
+                streaming.stop()
+            }
+        }
+        unlink(socket)
+    }
+}
+
+extension Caissond {
+    /// This executable's path (/proc/self/exe), to find caisson-monitor beside it.
+    static func executablePath() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, 4095)
+        guard n > 0 else { return CommandLine.arguments[0] }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+func writeError(_ text: String) {
+    _ = try? Files.writeAll(fd: 2, bytes: Array(text.utf8))
+}
+
+/// Returns when SIGTERM or SIGINT arrives.
+func waitForTermination() async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        TerminationSignals.wait { continuation.resume() }
+    }
+}
