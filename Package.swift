@@ -128,6 +128,15 @@ let package = Package(
             dependencies: ["CaissonTestSupport"]
         ),
         .testTarget(
+            name: "CRITests",
+            dependencies: [
+                "CaissonTestSupport", "CRIProto", "CRIServer",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ]
+        ),
+        .testTarget(
             name: "RuntimeTests",
             dependencies: ["OCISpec", "CaissonSys", "Cgroups", "RuntimeCore", "CaissonShim", "CaissonJSON", "CaissonTestSupport"]
         ),

@@ -39,6 +39,31 @@ public final class RegistryClient: Sendable {
         try? await http.shutdown()
     }
 
+    /// Hosts whose names resolved once.
+    private let resolvedHosts = Mutex<Set<String>>([])
+
+    /// Fails at once for a host name that does not resolve: the HTTP client would keep
+    /// retrying the connection until its connect timeout (15 s) for a name that cannot exist.
+    private func checkResolvable(_ hostAndPort: String, url: String) throws(RegistryError) {
+        if resolvedHosts.withLock({ $0.contains(hostAndPort) }) { return }
+        var host = hostAndPort
+        if host.hasPrefix("[") {
+            host = String(host.dropFirst().prefix { $0 != "]" })
+        } else if let colon = host.lastIndex(of: ":") {
+            host = String(host[..<colon])
+        }
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, nil, &hints, &result)
+        if let result { freeaddrinfo(result) }
+        guard status == 0 else {
+            let reason = gai_strerror(status).map { String(cString: $0) } ?? "error \(status)"
+            throw .transport(url: url, reason: "cannot resolve host \(host): \(reason)")
+        }
+        resolvedHosts.withLock { _ = $0.insert(hostAndPort) }
+    }
+
     // MARK: Requests with authentication
 
     private func scope(_ endpoint: Endpoint, push: Bool) -> String {
@@ -51,6 +76,7 @@ public final class RegistryClient: Sendable {
               timeout: TimeAmount = .seconds(120)) async throws(RegistryError) -> HTTPClientResponse {
         let url = path.hasPrefix("http://") || path.hasPrefix("https://") ? path : endpoint.baseURL + path
         let key = "\(endpoint.host) \(scope(endpoint, push: push))"
+        try checkResolvable(endpoint.host, url: url)
         for attempt in 0..<2 {
             var request = HTTPClientRequest(url: url)
             request.method = method

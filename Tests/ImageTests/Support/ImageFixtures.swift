@@ -1,3 +1,4 @@
+@_exported import CaissonTestSupport
 import CaissonJSON
 import Foundation
 import ImageSpec

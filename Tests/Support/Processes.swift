@@ -1,13 +1,12 @@
 import Foundation
-@_exported import CaissonTestSupport
 
 /// A program left running in the background for the length of a test (a registry),
 /// stopped with SIGTERM, then SIGKILL.
-final class BackgroundProcess: @unchecked Sendable {
-    let pid: pid_t
-    let logPath: String
+public final class BackgroundProcess: @unchecked Sendable {
+    public let pid: pid_t
+    public let logPath: String
 
-    init(_ executable: String, _ arguments: [String], log: String) throws {
+    public init(_ executable: String, _ arguments: [String], log: String) throws {
         logPath = log
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -25,7 +24,7 @@ final class BackgroundProcess: @unchecked Sendable {
         pid = child
     }
 
-    func stop() {
+    public func stop() {
         var status: Int32 = 0
         guard waitpid(pid, &status, WNOHANG) == 0 else { return }
         kill(pid, SIGTERM)
@@ -41,9 +40,9 @@ final class BackgroundProcess: @unchecked Sendable {
 }
 
 /// Loopback ports.
-enum Ports {
+public enum Ports {
     /// A port nobody listens on right now.
-    static func free() -> UInt16 {
+    public static func free() -> UInt16 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -61,7 +60,7 @@ enum Ports {
     }
 
     /// Waits until something accepts connections on the port.
-    static func waitForListener(_ port: UInt16, timeout: TimeInterval = 20) -> Bool {
+    public static func waitForListener(_ port: UInt16, timeout: TimeInterval = 20) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

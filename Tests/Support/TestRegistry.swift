@@ -2,20 +2,20 @@ import Foundation
 
 /// Debian's docker-registry (distribution v2) on a loopback port, with its own storage,
 /// optionally behind htpasswd basic auth.
-final class TestRegistry: @unchecked Sendable {
-    let port: UInt16
-    let directory: String
+public final class TestRegistry: @unchecked Sendable {
+    public let port: UInt16
+    public let directory: String
     private let process: BackgroundProcess
 
     /// "127.0.0.1:PORT"
-    var host: String { "127.0.0.1:\(port)" }
+    public var host: String { "127.0.0.1:\(port)" }
 
-    static let user = "tester"
-    static let password = "caisson-pass"
+    public static let user = "tester"
+    public static let password = "caisson-pass"
     /// bcrypt of `password` (cost 4): what `htpasswd -B` would write.
-    static let passwordHash = "$2b$04$hD24PK4RH1Vj/tPvcRWvD.JpTYlOnl6fdiZPsn7nc9i1RMvmUzMjC"
+    public static let passwordHash = "$2b$04$hD24PK4RH1Vj/tPvcRWvD.JpTYlOnl6fdiZPsn7nc9i1RMvmUzMjC"
 
-    init(basicAuth: Bool = false) throws {
+    public init(basicAuth: Bool = false) throws {
         directory = try Scratch.directory("registry")
         port = Ports.free()
         var config = """
@@ -52,7 +52,7 @@ final class TestRegistry: @unchecked Sendable {
         }
     }
 
-    func stop() {
+    public func stop() {
         process.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
@@ -60,7 +60,7 @@ final class TestRegistry: @unchecked Sendable {
     deinit { process.stop() }
 
     /// The file in the registry's storage that holds a blob.
-    func blobDataPath(_ digest: String) -> String {
+    public func blobDataPath(_ digest: String) -> String {
         let hex = String(digest.dropFirst("sha256:".count))
         return "\(directory)/data/docker/registry/v2/blobs/sha256/\(hex.prefix(2))/\(hex)/data"
     }
