@@ -94,10 +94,10 @@ public final class PodManager: Sendable {
             throw .failed("cannot start the container monitor: \(error)")
         }
         close(pair[1])
-        let created = PodManager.readLine(pair[0])
+        let created = Files.readLine(fd: pair[0])
         guard created.hasPrefix("created ") else { throw PodManager.startFailure(created) }
         try? Files.writeAll(fd: pair[0], bytes: Array("start\n".utf8))
-        let started = PodManager.readLine(pair[0])
+        let started = Files.readLine(fd: pair[0])
         guard started == "started" else { throw PodManager.startFailure(started) }
         return Int32(created.dropFirst("created ".count)) ?? 0
     }
@@ -108,17 +108,6 @@ public final class PodManager: Sendable {
         return .failed("failed to start the container: \(message)")
     }
 
-    static func readLine(_ fd: Int32) -> String {
-        var bytes: [UInt8] = []
-        var byte: UInt8 = 0
-        while true {
-            let n = read(fd, &byte, 1)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 || byte == 0x0a { break }
-            bytes.append(byte)
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
 
     /// Signals the container (through the runtime), then SIGKILL after `timeout` seconds,
     /// and waits until its monitor has recorded the exit.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import AttachProtocol
+import CaissonJSON
 import CaissonShim
 import CaissonSys
 import CRIProto
@@ -140,7 +141,7 @@ final class RemoteCommandSession {
         let versioned = version.hasPrefix("v4.")
         if let message {
             if versioned {
-                return "{\"metadata\":{},\"status\":\"Failure\",\"message\":\(JSONText.quote(message)),\"reason\":\"InternalError\"}"
+                return "{\"metadata\":{},\"status\":\"Failure\",\"message\":\(String(decoding: JSONEncoding.serialize(.string(message)), as: UTF8.self)),\"reason\":\"InternalError\"}"
             }
             return message
         }
@@ -264,29 +265,5 @@ final class RemoteCommandSession {
             }
         }
         finish(exitCode: 0)
-    }
-}
-
-/// JSON string quoting for the few hand-written documents here.
-enum JSONText {
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }

@@ -38,17 +38,36 @@ extension PodManager {
         do {
             try Files.makeDirectories(directory + "/bundle/rootfs", mode: 0o755)
             if !config.logDirectory.isEmpty { try Files.makeDirectories(config.logDirectory, mode: 0o755) }
+            // The CNI ADD (tens of milliseconds of plugin runs) goes beside the pause
+            // container's create and start; both are done before the pod is reported.
+            var attaching: BackgroundJob<[String], CRIError>?
             if let netns = record.netnsPath {
                 try cni.createNamespace(at: netns)
-                let addresses = try network.attach(sandbox: record, netns: netns, portMappings: config.portMappings)
+                let pending = record
+                let network = network
+                attaching = BackgroundJob { () throws(CRIError) -> [String] in
+                    try network.attach(sandbox: pending, netns: netns, portMappings: config.portMappings)
+                }
+            }
+            do {
+                try writeSharedFiles(record, config: config)
+                try writePauseBundle(record, config: config)
+                try store.save(record, config: config)
+                _ = try startUnderMonitor(directory: directory, id: id, runtimePath: runtimePath, extra: [])
+            } catch {
+                _ = try? attaching?.wait()
+                throw error
+            }
+            if let attaching {
+                let addresses = try attaching.wait()
                 record.ip = addresses.first
                 record.additionalIPs = Array(addresses.dropFirst())
+                try writeHosts(record)
+                try store.update(record)
             }
-            try writeSharedFiles(record, config: config)
-            try writePauseBundle(record, config: config)
-            try store.save(record, config: config)
-            _ = try startUnderMonitor(directory: directory, id: id, runtimePath: runtimePath, extra: [])
         } catch {
+            try? stopProcess(directory: directory, id: id, runtimePath: runtimePath, signal: "KILL", timeout: 0)
+            _ = try? runtime(runtimePath, ["delete", "--force", id])
             tearDownSandbox(record)
             try? Files.removeTree(directory)
             store.forget(sandbox: record)
@@ -68,14 +87,7 @@ extension PodManager {
             if record.hostNetwork || hostname.isEmpty { hostname = record.hostNetwork ? own : (hostname.isEmpty ? own : hostname) }
         }
         try Files.write(directory + "/hostname", hostname + "\n")
-        if record.hostNetwork {
-            try Files.write(directory + "/hosts", (try? Files.readString("/etc/hosts")) ?? "127.0.0.1\tlocalhost\n")
-        } else {
-            var hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
-                + "fe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n"
-            if let ip = record.ip { hosts += "\(ip)\t\(hostname)\n" }
-            try Files.write(directory + "/hosts", hosts)
-        }
+        try writeHosts(record)
         if config.hasDnsConfig {
             let dns = config.dnsConfig
             var text = ""
@@ -94,6 +106,20 @@ extension PodManager {
                 throw SysError("mount shm", path: directory + "/shm")
             }
         }
+    }
+
+    /// /etc/hosts of the pod: the host's on the host network, else localhost and the pod's own address.
+    private func writeHosts(_ record: SandboxRecord) throws {
+        let directory = store.sandboxDirectory(record.id)
+        if record.hostNetwork {
+            try Files.write(directory + "/hosts", (try? Files.readString("/etc/hosts")) ?? "127.0.0.1\tlocalhost\n")
+            return
+        }
+        let hostname = (try? Files.readTrimmed(directory + "/hostname")) ?? record.hostname
+        var hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+            + "fe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n"
+        if let ip = record.ip { hosts += "\(ip)\t\(hostname)\n" }
+        try Files.write(directory + "/hosts", hosts)
     }
 
     /// The pause container: a read-only root holding only `/pause` (caisson-monitor,

@@ -111,6 +111,20 @@ public enum Files {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// One line (without its newline) read a byte at a time from a pipe or socket, so
+    /// nothing after it is consumed; "" at end of file.
+    public static func readLine(fd: Int32) -> String {
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while true {
+            let n = read(fd, &byte, 1)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 || byte == 0x0a { break }
+            bytes.append(byte)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// lstat that returns nil when the path does not exist.
     public static func lstatIfExists(_ path: String) throws(SysError) -> stat? {
         var info = stat()

@@ -7,30 +7,7 @@ import Dispatch
 import Images
 import Synchronization
 
-/// A CNI ADD running beside the runtime's `create` (both take tens of milliseconds and
-/// neither needs the other), joined before the container is started.
-final class NetworkJob: Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private let outcome = Mutex<Result<ContainerRecord, EngineError>?>(nil)
-
-    init(_ work: @escaping @Sendable () throws(EngineError) -> ContainerRecord) {
-        DispatchQueue.global().async { [self] in
-            let result: Result<ContainerRecord, EngineError>
-            do throws(EngineError) { result = .success(try work()) } catch { result = .failure(error) }
-            outcome.withLock { $0 = result }
-            done.signal()
-        }
-    }
-
-    func wait() throws(EngineError) -> ContainerRecord {
-        done.wait()
-        done.signal()
-        switch outcome.withLock({ $0 })! {
-        case .success(let record): return record
-        case .failure(let error): throw error
-        }
-    }
-}
+typealias NetworkJob = BackgroundJob<ContainerRecord, EngineError>
 
 /// A monitor that has created the container and waits for the word to start it.
 public struct PendingStart: Sendable {
@@ -94,7 +71,7 @@ extension ContainerEngine {
             throw .system(error)
         }
         close(pair[1])
-        let reply = ContainerEngine.readLine(pair[0])
+        let reply = Files.readLine(fd: pair[0])
         guard reply.hasPrefix("created ") else {
             close(pair[0])
             if let job, let attached = try? job.wait() { tearDownNetwork(attached) }
@@ -116,7 +93,7 @@ extension ContainerEngine {
         // Recorded first: a short-lived container's `die` may otherwise come before it.
         event("start", pending.record)
         try? Files.writeAll(fd: pending.channel, bytes: Array("start\n".utf8))
-        let reply = ContainerEngine.readLine(pending.channel)
+        let reply = Files.readLine(fd: pending.channel)
         guard reply == "started" else { throw ContainerEngine.startFailure(reply) }
     }
 
@@ -139,17 +116,6 @@ extension ContainerEngine {
         return .runtime("failed to start the container: \(message)")
     }
 
-    static func readLine(_ fd: Int32) -> String {
-        var bytes: [UInt8] = []
-        var byte: UInt8 = 0
-        while true {
-            let n = read(fd, &byte, 1)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 || byte == 0x0a { break }
-            bytes.append(byte)
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
 
     // MARK: Stop, kill, wait
 
