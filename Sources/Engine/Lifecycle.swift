@@ -246,12 +246,18 @@ extension ContainerEngine {
         if Files.exists(runtimeRoot(for: record.runtimePath) + "/" + record.id) {
             _ = try? runtime(record, ["delete", "--force", record.id])
         }
-        tearDownNetwork(record)
+        // The CNI DEL (plugin runs) goes beside the rest of the clean-up.
+        let network = BackgroundJob { [self] () throws(EngineError) -> Bool in
+            tearDownNetwork(record)
+            return true
+        }
         do {
             try images.unmountRootfs(id: record.id, target: bundle(of: record.id) + "/rootfs")
         } catch {
+            _ = try? network.wait()
             throw .image(error)
         }
+        _ = try? network.wait()
         try? Files.removeTree(directory(of: record.id))
         try store.deleteContainer(record.id)
         ContainerEngine.removeEmptyCgroupParents()

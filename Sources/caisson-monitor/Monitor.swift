@@ -155,6 +155,9 @@ final class Monitor {
             let code = relayUntilExit(initPID)
             recordExit(code, oomKilled: oomKilled())
             deleteContainer()
+            // Clients hear of the exit once the runtime's state is gone, so one that
+            // removes the container does not have to delete it again.
+            announceExit(code)
             guard shouldRestart(code: code, restarts: restarts) else { break }
             restarts += 1
             try? Files.write(path("restarts"), String(restarts))
@@ -478,7 +481,12 @@ final class Monitor {
         outputs = []
         if ptyMaster >= 0 { close(ptyMaster); ptyMaster = -1 }
         if containerStdin >= 0 { close(containerStdin); containerStdin = -1 }
-        let code = exitCode ?? 255
+        return exitCode ?? 255
+    }
+
+    /// Sends the exit status to attached clients; those that remove the container
+    /// themselves are waited for at the end, the others are dropped.
+    private func announceExit(_ code: Int32) {
         broadcast(.exit(code))
         for fd in Array(clients.keys) {
             if clients[fd]?.removes == true {
@@ -488,7 +496,6 @@ final class Monitor {
                 dropClient(fd)
             }
         }
-        return code
     }
 }
 
