@@ -39,7 +39,11 @@ final class ExecProcess {
                 throw .failed("cannot create the console socket: \(error)")
             }
             defer { close(listener); unlink(socketPath) }
-            arguments += ["--console-socket", socketPath, record.id]
+            // Detached, as runc requires with a console socket; the monitor's exec-wait
+            // is the command's parent and reports its exit status.
+            arguments.insert(contentsOf: ["-d", "--tty", "--console-socket", socketPath], at: arguments.count)
+            arguments.append(record.id)
+            arguments = [manager.options.monitorPath, "exec-wait", processFile + ".pid", "--"] + arguments
             // The runtime's own errors go to a pipe we read if it fails.
             var errors: [Int32] = [-1, -1]
             guard caisson_pipe2(&errors, O_CLOEXEC) == 0 else { throw .failed("pipe: \(SysError("pipe"))") }

@@ -15,6 +15,9 @@ if arguments.first == "init", arguments.count >= 2, arguments[1] == "--" {
 if arguments == ["pause"] {
     exit(PauseProcess.run())
 }
+if arguments.first == "exec-wait", arguments.count >= 4, arguments[2] == "--" {
+    exit(ExecWait.run(pidFile: arguments[1], command: Array(arguments.dropFirst(3))))
+}
 if arguments.first == "netns-connect", arguments.count == 3 {
     exit(NetworkNamespace.connect(namespace: arguments[1], port: arguments[2]))
 }

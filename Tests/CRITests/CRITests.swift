@@ -47,11 +47,15 @@ struct CRITests {
         }
     }
 
-    @Test func podAndContainerLifecycle() async throws {
+    /// The OCI runtime of the default handler (caisson-runtime) and of the runc handler.
+    static let handlers = ["", "runc"]
+
+    @Test(arguments: CRITests.handlers)
+    func podAndContainerLifecycle(handler: String) async throws {
         try await CRIFixture.with { fixture, runtime, images in
             _ = try await CRITests.pull(images, CRIFixture.image)
             let pod = fixture.podConfig("lifecycle")
-            let podID = try await CRITests.runPod(runtime, pod)
+            let podID = try await CRITests.runPod(runtime, pod, handler: handler)
             var podStatus = Runtime_V1_PodSandboxStatusRequest()
             podStatus.podSandboxID = podID
             let status = try await runtime.podSandboxStatus(podStatus).status
@@ -208,14 +212,15 @@ struct CRITests {
         }
     }
 
-    /// Exec and Attach URLs served over SPDY to an independent client (Debian's
-    /// docker/spdystream, in Tests/Fixtures/cri/spdy-exec).
-    @Test func streamingExecAndAttach() async throws {
+    /// Exec, Attach and PortForward URLs served over SPDY to an independent client
+    /// (Debian's docker/spdystream, in Tests/Fixtures/cri/spdy-client).
+    @Test(arguments: CRITests.handlers)
+    func streamingExecAndAttach(handler: String) async throws {
         let client = try CRITests.buildSPDYClient()
         try await CRIFixture.with { fixture, runtime, images in
             _ = try await CRITests.pull(images, CRIFixture.image)
             let pod = fixture.podConfig("streams")
-            let podID = try await CRITests.runPod(runtime, pod)
+            let podID = try await CRITests.runPod(runtime, pod, handler: handler)
             var config = fixture.containerConfig("shell", command: ["sh"])
             config.stdin = true
             config.stdinOnce = true
@@ -229,15 +234,29 @@ struct CRITests {
             exec.stderr = true
             let execURL = try await runtime.exec(exec).url
             #expect(execURL.hasPrefix("http://127.0.0.1:"))
-            let execResult = try Shell.run(client, [execURL, "typed in\n"], timeout: 30)
+            let execResult = try Shell.run(client, ["exec", execURL, "typed in\n"], timeout: 30)
             #expect(execResult.status == 0, "\(execResult.stderr)")
             #expect(execResult.stdout == "typed in\n")
             #expect(execResult.stderr.hasPrefix("to-stderr\n"))
             #expect(execResult.stderr.contains("\"reason\":\"NonZeroExitCode\""))
             #expect(execResult.stderr.contains("{\"reason\":\"ExitCode\",\"message\":\"3\"}"))
             // A URL is good for one connection only.
-            let again = try Shell.run(client, [execURL], timeout: 30)
+            let again = try Shell.run(client, ["exec", execURL], timeout: 30)
             #expect(again.status != 0 && again.stderr.contains("404"))
+
+            // A terminal: the command sees a pty of the size the client sent.
+            var terminal = Runtime_V1_ExecRequest()
+            terminal.containerID = id
+            terminal.cmd = ["sh", "-c", "read line; tty; stty size; echo got $line"]
+            terminal.stdin = true
+            terminal.stdout = true
+            terminal.tty = true
+            let terminalURL = try await runtime.exec(terminal).url
+            let onTerminal = try Shell.run(client, ["exec", terminalURL, "go\n", "tty"], timeout: 30)
+            #expect(onTerminal.status == 0, "\(onTerminal.stderr)")
+            #expect(onTerminal.stdout.contains("/dev/pts/"), "\(onTerminal.stdout)")
+            #expect(onTerminal.stdout.contains("30 100\r\n"), "\(onTerminal.stdout)")
+            #expect(onTerminal.stdout.contains("got go\r\n"), "\(onTerminal.stdout)")
 
             var attach = Runtime_V1_AttachRequest()
             attach.containerID = id
@@ -245,22 +264,42 @@ struct CRITests {
             attach.stdout = true
             attach.stderr = true
             let attachURL = try await runtime.attach(attach).url
-            let attached = try Shell.run(client, [attachURL, "echo attached; exit 0\n"], timeout: 30)
+            let attached = try Shell.run(client, ["exec", attachURL, "echo attached; exit 0\n"], timeout: 30)
             #expect(attached.status == 0, "\(attached.stderr)")
             #expect(attached.stdout == "attached\n")
             #expect(attached.stderr.contains("STATUS: {\"metadata\":{},\"status\":\"Success\"}"))
             // stdin_once: the shell saw the end of its input and exited.
             #expect(try await CRITests.waitForExit(runtime, id).exitCode == 0)
+
+            // Port forwarding into the pod's network namespace.
+            let server = fixture.containerConfig("web", command: [
+                "sh", "-c", "mkdir -p /www && echo pong > /www/index.html && exec httpd -f -p 8080 -h /www"])
+            _ = try await CRITests.createAndStart(runtime, podID: podID, config: server, pod: pod)
+            var forward = Runtime_V1_PortForwardRequest()
+            forward.podSandboxID = podID
+            forward.port = [8080]
+            var answer = Shell.Result(status: -1, stdout: "", stderr: "")
+            for _ in 0..<50 where !answer.stdout.contains("pong") {
+                let url = try await runtime.portForward(forward).url
+                answer = try Shell.run(client, ["portforward", url, "8080", "GET / HTTP/1.0\r\n\r\n"], timeout: 30)
+                if !answer.stdout.contains("pong") { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(answer.stdout.hasPrefix("HTTP/1.") && answer.stdout.hasSuffix("pong\n"), "\(answer)")
+            #expect(answer.stderr.isEmpty)
+            // A port the request did not name is refused on the error stream.
+            let url = try await runtime.portForward(forward).url
+            let refused = try Shell.run(client, ["portforward", url, "9999", "x"], timeout: 30)
+            #expect(refused.stderr.contains("9999"))
         }
     }
 
     /// Builds the SPDY test client with Debian's Go and docker/spdystream.
     static func buildSPDYClient() throws -> String {
-        let output = try Scratch.directory("spdy-exec") + "/spdy-exec"
-        let source = CRIFixture.source("Tests/Fixtures/cri/spdy-exec")
+        let output = try Scratch.directory("spdy-client") + "/spdy-client"
+        let source = CRIFixture.source("Tests/Fixtures/cri/spdy-client")
         let build = try Shell.run("/bin/sh", ["-c", "cd \"$1\" && GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= "
                                               + "GOCACHE=/tmp/caisson-go-cache go build -o \"$2\" .", "sh", source, output], timeout: 300)
-        guard build.status == 0 else { throw FixtureError(what: "go build spdy-exec", output: build.stderr) }
+        guard build.status == 0 else { throw FixtureError(what: "go build spdy-client", output: build.stderr) }
         return output
     }
 
@@ -279,9 +318,10 @@ struct CRITests {
         return response.hasImage ? response.image : nil
     }
 
-    static func runPod(_ runtime: Runtime, _ config: Runtime_V1_PodSandboxConfig) async throws -> String {
+    static func runPod(_ runtime: Runtime, _ config: Runtime_V1_PodSandboxConfig, handler: String = "") async throws -> String {
         var request = Runtime_V1_RunPodSandboxRequest()
         request.config = config
+        request.runtimeHandler = handler
         return try await runtime.runPodSandbox(request).podSandboxID
     }
 
