@@ -27,12 +27,17 @@ extension PodManager {
                 }
             }
             if let credential {
-                var hosts = [reference.registry]
-                if reference.registry == "docker.io" { hosts.append("registry-1.docker.io") }
+                // As containerd does: credentials naming a server go to that host only;
+                // otherwise to every place the image is pulled from, mirrors included.
+                var hosts: [String] = []
                 if !auth.serverAddress.isEmpty {
                     let server = auth.serverAddress.replacingPrefix("https://").replacingPrefix("http://")
-                    hosts.append(String(server.split(separator: "/").first ?? Substring(server)))
+                    hosts = [String(server.split(separator: "/").first ?? Substring(server))]
+                } else {
+                    hosts = [reference.registry]
+                    if let endpoints = try? images.registries.pullEndpoints(for: reference) { hosts += endpoints.map(\.host) }
                 }
+                if hosts.contains("docker.io") { hosts.append("registry-1.docker.io") }
                 for host in hosts { explicit[host] = credential }
             }
         }

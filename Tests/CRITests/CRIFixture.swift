@@ -33,7 +33,7 @@ final class CRIFixture: @unchecked Sendable {
         return "/work/main/.build/debug"
     }()
 
-    private init() throws {
+    private init(basicAuth: Bool) throws {
         directory = try Scratch.directory("cri")
         root = directory + "/root"
         runRoot = "/run/caisson-test-" + Scratch.uniqueID("cri").suffix(8)
@@ -41,13 +41,13 @@ final class CRIFixture: @unchecked Sendable {
         let tag = String(UInt32.random(in: 0..<0xffff), radix: 16)
         bridge = "ccri" + tag
         subnet = "10.\(UInt8.random(in: 100...199)).\(UInt8.random(in: 1...254)).0/24"
-        registry = try TestRegistry()
-        try makeImage()
+        registry = try TestRegistry(basicAuth: basicAuth)
+        try makeImage(basicAuth: basicAuth)
         try writeConfiguration()
     }
 
     /// Imports a busybox root filesystem with `caisson` and pushes it to the registry.
-    private func makeImage() throws {
+    private func makeImage(basicAuth: Bool) throws {
         let rootfs = directory + "/busybox"
         try FileManager.default.createDirectory(atPath: rootfs, withIntermediateDirectories: true)
         let bundle = try Shell.run("/bin/bash", [CRIFixture.source("scripts/make-busybox-bundle"), directory + "/bundle"])
@@ -55,8 +55,13 @@ final class CRIFixture: @unchecked Sendable {
         let tarball = directory + "/busybox.tar"
         let tar = try Shell.run("/bin/tar", ["-C", directory + "/bundle/rootfs", "-cf", tarball, "."])
         guard tar.status == 0 else { throw FixtureError(what: "tar", output: tar.stderr) }
-        let store = ["--root", directory + "/build", "--runroot", directory + "/build-run"]
+        let store = ["--root", directory + "/build", "--runroot", directory + "/build-run", "--authfile", directory + "/build-auth.json"]
         let name = "\(registry.host)/e2e/busybox:1"
+        if basicAuth {
+            let login = try Shell.run(CRIFixture.binDirectory + "/caisson", ["login"] + store
+                                      + ["-u", TestRegistry.user, "-p", TestRegistry.password, registry.host])
+            guard login.status == 0 else { throw FixtureError(what: "caisson login", output: login.stderr) }
+        }
         let imported = try Shell.run(CRIFixture.binDirectory + "/caisson", ["import"] + store + ["-c", "CMD [\"sh\"]", tarball, name])
         guard imported.status == 0 else { throw FixtureError(what: "caisson import", output: imported.stderr) }
         let pushed = try Shell.run(CRIFixture.binDirectory + "/caisson", ["push"] + store + ["-q", name])
@@ -106,8 +111,9 @@ final class CRIFixture: @unchecked Sendable {
     var daemonLog: String { (try? String(contentsOfFile: directory + "/caissond.log", encoding: .utf8)) ?? "" }
 
     /// Runs `body` against a fresh daemon, then cleans up and checks for leftovers.
-    static func with(_ body: (CRIFixture, Runtime_V1_RuntimeService.Client<Transport>, Runtime_V1_ImageService.Client<Transport>) async throws -> Void) async throws {
-        let fixture = try CRIFixture()
+    static func with(basicAuth: Bool = false,
+                     _ body: (CRIFixture, Runtime_V1_RuntimeService.Client<Transport>, Runtime_V1_ImageService.Client<Transport>) async throws -> Void) async throws {
+        let fixture = try CRIFixture(basicAuth: basicAuth)
         try fixture.startDaemon()
         var failure: (any Error)?
         do {

@@ -47,6 +47,31 @@ struct CRITests {
         }
     }
 
+    /// The kubelet's credentials reach the registry through the mirror.
+    @Test func pullWithCredentials() async throws {
+        try await CRIFixture.with(basicAuth: true) { _, _, images in
+            do {
+                _ = try await CRITests.pull(images, CRIFixture.image)
+                Issue.record("an anonymous pull from a registry that wants credentials succeeded")
+            } catch let error as RPCError {
+                #expect(error.message.contains("credentials") || error.message.contains("unauthorized") || error.message.contains("401"),
+                        "\(error.message)")
+            }
+            var request = Runtime_V1_PullImageRequest()
+            request.image.image = CRIFixture.image
+            request.auth.username = TestRegistry.user
+            request.auth.password = TestRegistry.password
+            #expect(try await images.pullImage(request).imageRef.hasPrefix("sha256:"))
+            var remove = Runtime_V1_RemoveImageRequest()
+            remove.image.image = CRIFixture.image
+            _ = try await images.removeImage(remove)
+            // The docker-config form: base64 of user:password.
+            request.auth = Runtime_V1_AuthConfig()
+            request.auth.auth = Data("\(TestRegistry.user):\(TestRegistry.password)".utf8).base64EncodedString()
+            #expect(try await images.pullImage(request).imageRef.hasPrefix("sha256:"))
+        }
+    }
+
     /// The OCI runtime of the default handler (caisson-runtime) and of the runc handler.
     static let handlers = ["", "runc"]
 
