@@ -6,6 +6,7 @@ import CaissonShim
 import CaissonSys
 import ImageSpec
 import Images
+import Synchronization
 
 /// Where the engine keeps things and which programs it runs.
 public struct EngineOptions: Sendable {
@@ -46,6 +47,9 @@ public final class ContainerEngine: Sendable {
     public let images: ImageService
     public let store: EngineStore
     public let cni: CNI
+    /// Network attachments begun by `create` for a container about to start (`run`),
+    /// taken over by `beginStart`.
+    let earlyNetworks = Mutex<[String: NetworkJob]>([:])
 
     public init(_ options: EngineOptions) throws(EngineError) {
         self.options = options
@@ -172,7 +176,10 @@ public final class ContainerEngine: Sendable {
     // MARK: Create
 
     /// Creates a container from a local image: its root filesystem, bundle and record.
-    public func create(_ config: ContainerConfig, name requested: String?) throws(EngineError) -> ContainerRecord {
+    /// Records a container, mounts its root filesystem and writes its bundle. With
+    /// `startingSoon` (`run`), its network namespace is made and attached at once, beside
+    /// the root filesystem and bundle, for the `beginStart` that follows.
+    public func create(_ config: ContainerConfig, name requested: String?, startingSoon: Bool = false) throws(EngineError) -> ContainerRecord {
         let image: ImageRecord
         do { image = try images.resolve(config.image) } catch { throw .image(error) }
         let runtimePath = try resolveRuntime(config.runtime)
@@ -214,10 +221,19 @@ public final class ContainerEngine: Sendable {
             try? Files.removeTree(directory)
             throw error
         }
+        var early: NetworkJob?
+        if startingSoon, let network = try? prepareNamespace(record) {
+            let pending = record
+            early = NetworkJob { [self] () throws(EngineError) -> ContainerRecord in try attach(pending, to: network) }
+        }
         do {
             try images.mountRootfs(image, id: id, target: bundle(of: id) + "/rootfs")
             try SpecBuilder(engine: self).writeConfig(record, image: image)
+            if let early { earlyNetworks.withLock { $0[id] = early } }
         } catch {
+            if let early {
+                if let attached = try? early.wait() { tearDownNetwork(attached) } else { tearDownNetwork(record) }
+            }
             try? images.unmountRootfs(id: id, target: bundle(of: id) + "/rootfs")
             try? Files.removeTree(directory)
             try? store.deleteContainer(id)

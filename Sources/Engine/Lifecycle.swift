@@ -32,8 +32,8 @@ extension ContainerEngine {
         let current = state(of: record)
         if current.isRunning { throw .invalid("container \(record.name) is already running") }
         try ensureRootfsMounted(record)
-        var job: NetworkJob?
-        if let network = try prepareNamespace(record) {
+        var job: NetworkJob? = earlyNetworks.withLock { $0.removeValue(forKey: record.id) }
+        if job == nil, let network = try prepareNamespace(record) {
             let pending = record
             job = NetworkJob { [self] () throws(EngineError) -> ContainerRecord in try attach(pending, to: network) }
         }
@@ -209,9 +209,24 @@ extension ContainerEngine {
 
     /// `run --rm` in the foreground, once the monitor has sent the exit status: the
     /// container has ended (its monitor is finishing), so no kill and no wait.
-    public func removeAfterExit(_ id: String) throws(EngineError) {
+    /// `run --rm`: removes the container whose exit the monitor has just announced, while
+    /// the monitor deletes the runtime's state; `finishRemoval` waits for the monitor.
+    public func removeAfterExit(_ id: String) throws(EngineError) -> ContainerRecord {
         let record = try find(id)
-        try release(record)
+        try release(record, monitorFinishing: true)
+        return record
+    }
+
+    /// After `removeAfterExit` and hanging up: waits (5 s at most) until the monitor has
+    /// finished and exited, then removes the cgroup parents left empty.
+    public func finishRemoval(monitorPID: Int32?) {
+        if let pid = monitorPID {
+            let deadline = Clock.monotonicMilliseconds() + 5000
+            while Glibc.kill(pid, 0) == 0 && ContainerEngine.isMonitor(pid) && Clock.monotonicMilliseconds() < deadline {
+                Clock.sleep(milliseconds: 1)
+            }
+        }
+        ContainerEngine.removeEmptyCgroupParents()
     }
 
     /// Removes a container (killing it first with `force`): runtime state, network,
@@ -240,12 +255,14 @@ extension ContainerEngine {
 
     /// Everything a container holds, released: runtime state, network, root filesystem,
     /// directory, record.
-    func release(_ record: ContainerRecord) throws(EngineError) {
+    func release(_ record: ContainerRecord, monitorFinishing: Bool = false) throws(EngineError) {
         // The monitor deletes the runtime's state when the container ends; only a
-        // container that never ran under a monitor, or lost it, still has some.
-        if Files.exists(runtimeRoot(for: record.runtimePath) + "/" + record.id) {
+        // container that never ran under a monitor, or lost it, still has some. A
+        // monitor that has just announced the exit is deleting it right now.
+        if !monitorFinishing, Files.exists(runtimeRoot(for: record.runtimePath) + "/" + record.id) {
             _ = try? runtime(record, ["delete", "--force", record.id])
         }
+        if let early = earlyNetworks.withLock({ $0.removeValue(forKey: record.id) }) { _ = try? early.wait() }
         // The CNI DEL (plugin runs) goes beside the rest of the clean-up.
         let network = BackgroundJob { [self] () throws(EngineError) -> Bool in
             tearDownNetwork(record)
@@ -260,7 +277,7 @@ extension ContainerEngine {
         _ = try? network.wait()
         try? Files.removeTree(directory(of: record.id))
         try store.deleteContainer(record.id)
-        ContainerEngine.removeEmptyCgroupParents()
+        if !monitorFinishing { ContainerEngine.removeEmptyCgroupParents() }
         event("destroy", record)
         refreshHosts(network: record.config.network)
     }

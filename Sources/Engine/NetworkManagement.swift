@@ -129,13 +129,18 @@ extension ContainerEngine {
 
     /// Releases what `prepareNamespace` and `attach` took: CNI DEL (veth, IPAM lease, iptables rules) and
     /// the namespace. Safe to call when nothing is set up.
+    ///
+    /// The namespace goes first: the kernel then destroys the container's veth in the
+    /// background, where the bridge plugin's DEL would wait for it (tens of milliseconds
+    /// of network-device unregistration). Our networks' plugins (bridge, host-local,
+    /// portmap) release their state without the namespace, as the CNI spec lets a DEL do.
     func tearDownNetwork(_ record: ContainerRecord, cacheDirectory: String? = nil) {
         guard let netns = record.netnsPath else { return }
+        cni.removeNamespace(at: netns)
         if record.config.network != "none", let network = try? network(named: record.config.network) {
             cni.delete(network, containerID: record.id, netns: netns, ports: record.publishedPorts,
                        cacheDirectory: cacheDirectory ?? directory(of: record.id))
         }
-        cni.removeNamespace(at: netns)
     }
 
     /// Rewrites /etc/hosts of every container on `network`: each can reach the others

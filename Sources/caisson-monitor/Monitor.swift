@@ -154,10 +154,10 @@ final class Monitor {
             }
             let code = relayUntilExit(initPID)
             recordExit(code, oomKilled: oomKilled())
-            deleteContainer()
-            // Clients hear of the exit once the runtime's state is gone, so one that
-            // removes the container does not have to delete it again.
+            // Clients hear of the exit now; one that removes the container (run --rm)
+            // leaves the runtime's state to this delete and waits for us to exit.
             announceExit(code)
+            deleteContainer()
             guard shouldRestart(code: code, restarts: restarts) else { break }
             restarts += 1
             try? Files.write(path("restarts"), String(restarts))

@@ -12,7 +12,7 @@ import Images
 import Registry
 
 /// Makes sure the image is local (pulling it as docker run does) and creates the container.
-func createContainer(_ engine: ContainerEngine, _ options: ContainerOptions) async throws -> ContainerRecord {
+func createContainer(_ engine: ContainerEngine, _ options: ContainerOptions, startingSoon: Bool = false) async throws -> ContainerRecord {
     let config = try options.config()
     let present = (try? engine.images.resolve(options.image)) != nil
     if options.pull == "always" || (!present && options.pull == "missing") {
@@ -31,7 +31,7 @@ func createContainer(_ engine: ContainerEngine, _ options: ContainerOptions) asy
     } else if !present {
         throw EngineError.image(ImageError.notFound(options.image))
     }
-    return try engine.create(config, name: options.name)
+    return try engine.create(config, name: options.name, startingSoon: startingSoon)
 }
 
 /// `run` and `create` report every failure with docker's 125 (or 126/127 for the command).
@@ -49,14 +49,14 @@ func asEngineError<T>(_ body: () async throws -> T) async throws -> T {
 }
 
 struct Run: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create and run a container.")
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Create and run a container.")
     @OptionGroup var global: GlobalOptions
     @Flag(name: .shortAndLong, help: "Run in the background and print the container id.") var detach = false
     @OptionGroup var options: ContainerOptions
 
     func run() async throws {
         let engine = try global.engine()
-        let record = try await asEngineError { try await createContainer(engine, options) }
+        let record = try await asEngineError { try await createContainer(engine, options, startingSoon: true) }
         if detach {
             do {
                 try engine.start(record.id)
@@ -92,12 +92,16 @@ func runAttached(_ engine: ContainerEngine, _ id: String, tty: Bool, stdin: Bool
     }
     SignalProxy.install(engine: engine, record: pending.record, tty: tty)
     let code = client.run() ?? engine.state(of: pending.record).exitCode ?? 125
+    var monitorPID: Int32?
     if removesOnExit {
-        // Remove it here, then hang up: the monitor, seeing the bundle gone, skips
-        // starting a second `caisson` for --rm. If we die first, it does that instead.
-        try? engine.removeAfterExit(id)
+        // Remove it here (while the monitor deletes the runtime's state), then hang up:
+        // the monitor, seeing the bundle gone, skips starting a second `caisson` for --rm,
+        // and exits; we wait for that. If we die first, it does the removal instead.
+        monitorPID = engine.state(of: pending.record).monitorPID
+        _ = try? engine.removeAfterExit(id)
     }
     client.close()
+    if removesOnExit { engine.finishRemoval(monitorPID: monitorPID) }
     return code
 }
 
@@ -123,7 +127,7 @@ enum SignalProxy {
 }
 
 struct Create: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a container without starting it.")
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a container without starting it.")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var options: ContainerOptions
 
@@ -134,7 +138,7 @@ struct Create: AsyncParsableCommand {
 }
 
 struct Start: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Start containers.")
+    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start containers.")
     @OptionGroup var global: GlobalOptions
     @Flag(name: .shortAndLong, help: "Attach to the container's output and return its exit status.") var attach = false
     @Flag(name: .shortAndLong, help: "Attach standard input.") var interactive = false
@@ -169,7 +173,7 @@ func forEach(_ names: [String], _ body: (String) throws -> Void) throws {
 }
 
 struct Stop: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Stop running containers (signal, then SIGKILL).")
+    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop running containers (signal, then SIGKILL).")
     @OptionGroup var global: GlobalOptions
     @Option(name: [.customShort("t"), .customLong("time")], help: "Seconds to wait before killing.") var time: Int?
     @Option(name: .shortAndLong, help: "Signal to send first.") var signal: String?
@@ -185,7 +189,7 @@ struct Stop: ParsableCommand {
 }
 
 struct Restart: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Restart containers.")
+    static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart containers.")
     @OptionGroup var global: GlobalOptions
     @Option(name: [.customShort("t"), .customLong("time")]) var time: Int?
     @Argument var containers: [String]
@@ -201,7 +205,7 @@ struct Restart: ParsableCommand {
 }
 
 struct Kill: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Send a signal to containers (SIGKILL by default).")
+    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Send a signal to containers (SIGKILL by default).")
     @OptionGroup var global: GlobalOptions
     @Option(name: .shortAndLong) var signal = "KILL"
     @Argument var containers: [String]
@@ -232,7 +236,7 @@ struct Remove: ParsableCommand {
 }
 
 struct Pause: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Freeze containers.")
+    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Freeze containers.")
     @OptionGroup var global: GlobalOptions
     @Argument var containers: [String]
     func run() throws {
@@ -242,7 +246,7 @@ struct Pause: ParsableCommand {
 }
 
 struct Unpause: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Thaw containers.")
+    static let configuration = CommandConfiguration(commandName: "unpause", abstract: "Thaw containers.")
     @OptionGroup var global: GlobalOptions
     @Argument var containers: [String]
     func run() throws {
@@ -252,7 +256,7 @@ struct Unpause: ParsableCommand {
 }
 
 struct Rename: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Rename a container.")
+    static let configuration = CommandConfiguration(commandName: "rename", abstract: "Rename a container.")
     @OptionGroup var global: GlobalOptions
     @Argument var container: String
     @Argument var name: String
@@ -260,7 +264,7 @@ struct Rename: ParsableCommand {
 }
 
 struct Wait: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Wait for containers to stop; print their exit codes.")
+    static let configuration = CommandConfiguration(commandName: "wait", abstract: "Wait for containers to stop; print their exit codes.")
     @OptionGroup var global: GlobalOptions
     @Argument var containers: [String]
     func run() throws {
@@ -274,7 +278,7 @@ struct Wait: ParsableCommand {
 }
 
 struct Exec: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run a command in a running container.")
+    static let configuration = CommandConfiguration(commandName: "exec", abstract: "Run a command in a running container.")
     @OptionGroup var global: GlobalOptions
     @Flag(name: .shortAndLong) var interactive = false
     @Flag(name: .shortAndLong) var tty = false
@@ -318,7 +322,7 @@ struct Exec: ParsableCommand {
 }
 
 struct Logs: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a container's output.")
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Show a container's output.")
     @OptionGroup var global: GlobalOptions
     @Flag(name: .shortAndLong, help: "Follow new output until the container stops.") var follow = false
     @Option(name: [.customShort("n"), .long], help: "Lines from the end (or all).") var tail = "all"
@@ -445,7 +449,7 @@ enum ExecutableCheck {
 }
 
 struct Attach: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Attach to a running container's output (and input).")
+    static let configuration = CommandConfiguration(commandName: "attach", abstract: "Attach to a running container's output (and input).")
     @OptionGroup var global: GlobalOptions
     @Flag(name: .customLong("no-stdin"), help: "Do not send standard input.") var noStdin = false
     @Argument var container: String

@@ -215,7 +215,7 @@ enum ContainerInspection {
 }
 
 struct Port: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List a container's published ports.")
+    static let configuration = CommandConfiguration(commandName: "port", abstract: "List a container's published ports.")
     @OptionGroup var global: GlobalOptions
     @Argument var container: String
     @Argument var port: String?
@@ -237,7 +237,7 @@ struct Port: ParsableCommand {
 }
 
 struct Top: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a container's processes.")
+    static let configuration = CommandConfiguration(commandName: "top", abstract: "Show a container's processes.")
     @OptionGroup var global: GlobalOptions
     @Argument var container: String
     func run() throws {

@@ -10,7 +10,7 @@ import Images
 import Registry
 
 struct Pull: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Download an image from a registry.")
+    static let configuration = CommandConfiguration(commandName: "pull", abstract: "Download an image from a registry.")
     @OptionGroup var global: GlobalOptions
     @Option(help: "Platform OS/ARCH[/VARIANT] when the image has several (default: this machine's).")
     var platform: String?
@@ -50,7 +50,7 @@ struct Pull: AsyncParsableCommand {
 }
 
 struct Push: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Upload an image to a registry.")
+    static let configuration = CommandConfiguration(commandName: "push", abstract: "Upload an image to a registry.")
     @OptionGroup var global: GlobalOptions
     @Flag(name: .shortAndLong, help: "Suppress progress output.")
     var quiet = false
@@ -204,7 +204,7 @@ struct RemoveImages: ParsableCommand {
 }
 
 struct Tag: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Give an image another name.")
+    static let configuration = CommandConfiguration(commandName: "tag", abstract: "Give an image another name.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "SOURCE_IMAGE[:TAG]") var source: String
     @Argument(help: "TARGET_IMAGE[:TAG]") var target: String
@@ -217,7 +217,7 @@ struct Tag: ParsableCommand {
 }
 
 struct Inspect: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show details of containers or images as JSON.")
+    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show details of containers or images as JSON.")
     @OptionGroup var global: GlobalOptions
     @Option(name: .shortAndLong, help: "Format with a Go template ({{.Id}}, {{.State.Status}}, {{json .Config}}, ...).")
     var format: String?
@@ -302,7 +302,7 @@ enum ImageInspection {
 }
 
 struct Save: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write images to a tar archive.")
+    static let configuration = CommandConfiguration(commandName: "save", abstract: "Write images to a tar archive.")
     @OptionGroup var global: GlobalOptions
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
     var output: String?
@@ -341,7 +341,7 @@ struct Save: ParsableCommand {
 }
 
 struct Load: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Load images from a docker or OCI archive.")
+    static let configuration = CommandConfiguration(commandName: "load", abstract: "Load images from a docker or OCI archive.")
     @OptionGroup var global: GlobalOptions
     @Option(name: .shortAndLong, help: "Read from this file instead of standard input.")
     var input: String?
@@ -370,7 +370,7 @@ struct Load: ParsableCommand {
 }
 
 struct Import: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create an image from a root filesystem tarball.")
+    static let configuration = CommandConfiguration(commandName: "import", abstract: "Create an image from a root filesystem tarball.")
     @OptionGroup var global: GlobalOptions
     @Option(name: .shortAndLong, help: "Dockerfile instruction to apply (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL).")
     var change: [String] = []
@@ -394,7 +394,7 @@ struct Import: ParsableCommand {
 }
 
 struct Login: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Log in to a registry.")
+    static let configuration = CommandConfiguration(commandName: "login", abstract: "Log in to a registry.")
     @OptionGroup var global: GlobalOptions
     @Option(name: .shortAndLong) var username: String?
     @Option(name: .shortAndLong) var password: String?
@@ -445,7 +445,7 @@ struct Login: AsyncParsableCommand {
 }
 
 struct Logout: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Log out from a registry.")
+    static let configuration = CommandConfiguration(commandName: "logout", abstract: "Log out from a registry.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Registry host (default docker.io)") var server: String?
 
@@ -458,7 +458,7 @@ struct Logout: ParsableCommand {
 }
 
 struct Prune: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Remove unused images.")
+    static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove unused images.")
     @OptionGroup var global: GlobalOptions
     @Flag(name: .shortAndLong, help: "Remove all unused images, not just dangling ones.")
     var all = false

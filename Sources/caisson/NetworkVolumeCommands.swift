@@ -227,7 +227,7 @@ struct VolumePrune: ParsableCommand {
 }
 
 struct Version: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show versions.")
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Show versions.")
     @OptionGroup var global: GlobalOptions
     func run() throws {
         print("Client:\n Version:       0.1.0\n OS/Arch:       linux/\(Executables.architecture)")
@@ -242,7 +242,7 @@ struct Version: ParsableCommand {
 }
 
 struct Info: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show system-wide information.")
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "Show system-wide information.")
     @OptionGroup var global: GlobalOptions
     func run() throws {
         let engine = try global.engine()

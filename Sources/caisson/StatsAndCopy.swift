@@ -9,7 +9,7 @@ import Engine
 import LayerArchive
 
 struct Stats: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show containers' resource usage.")
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show containers' resource usage.")
     @OptionGroup var global: GlobalOptions
     @Flag(name: .customLong("no-stream"), help: "Print one sample and exit.") var noStream = false
     @Flag(name: .shortAndLong, help: "Stopped containers too.") var all = false
@@ -172,7 +172,7 @@ struct Copy: ParsableCommand {
 }
 
 struct Events: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show the engine's events (follows until interrupted, or --until).")
+    static let configuration = CommandConfiguration(commandName: "events", abstract: "Show the engine's events (follows until interrupted, or --until).")
     @OptionGroup var global: GlobalOptions
     @Option(help: "Only events since this time (RFC 3339) or duration ago (10m).") var since: String?
     @Option(help: "Stop at this time (RFC 3339) or duration ago; without it, follow.") var until: String?
@@ -242,7 +242,7 @@ struct Events: ParsableCommand {
 }
 
 struct Export: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write a container's filesystem as a tar archive.")
+    static let configuration = CommandConfiguration(commandName: "export", abstract: "Write a container's filesystem as a tar archive.")
     @OptionGroup var global: GlobalOptions
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
     @Argument var container: String
