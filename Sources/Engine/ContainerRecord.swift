@@ -88,6 +88,25 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
     /// The ports actually bound (after -P picked host ports).
     public var publishedPorts: [PortMapping] = []
     public var netnsPath: String?
+    /// Further networks (`network connect`), each on an interface of its own.
+    public var connections: [NetworkConnection]?
+
+    /// Every network the container is on, with its address there (nil while not attached).
+    public var allNetworks: [(name: String, address: String?, mac: String?)] {
+        var result: [(name: String, address: String?, mac: String?)] = []
+        if config.network != "none" && config.network != "host" { result.append((config.network, ipAddress, macAddress)) }
+        for connection in connections ?? [] { result.append((connection.network, connection.ipAddress, connection.macAddress)) }
+        return result
+    }
+}
+
+/// A further network a container is connected to (`network connect`), on its own
+/// interface (eth1, eth2, ...) in the container's network namespace.
+public struct NetworkConnection: Codable, Sendable, Equatable {
+    public var network: String
+    public var interface: String
+    public var ipAddress: String?
+    public var macAddress: String?
 }
 
 /// A container's run state, from the monitor's files and the runtime.

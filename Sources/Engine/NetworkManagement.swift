@@ -66,7 +66,9 @@ extension ContainerEngine {
     /// `network rm`: refused while containers use it; the bridge goes with it.
     public func removeNetwork(_ name: String) throws(EngineError) {
         let network = try network(named: name)
-        if try store.containers().contains(where: { $0.config.network == network.name }) { throw .networkInUse(network.name) }
+        if try store.containers().contains(where: { $0.allNetworks.contains { $0.name == network.name } }) {
+            throw .networkInUse(network.name)
+        }
         try store.deleteNetwork(network.name)
         cni.removeNetworkRules(network)
         _ = try? Spawn.capture(["/usr/sbin/ip", "link", "delete", network.bridge])
@@ -124,7 +126,12 @@ extension ContainerEngine {
         record.gateway = attachment.gateway
         record.macAddress = attachment.mac
         try store.update(record)
-        return record
+        do {
+            return try attachConnections(record)
+        } catch {
+            tearDownNetwork(record)
+            throw error
+        }
     }
 
     /// Releases what `prepareNamespace` and `attach` took: CNI DEL (veth, IPAM lease, iptables rules) and
@@ -141,18 +148,23 @@ extension ContainerEngine {
             cni.delete(network, containerID: record.id, netns: netns, ports: record.publishedPorts,
                        cacheDirectory: cacheDirectory ?? directory(of: record.id))
         }
+        detachConnections(record, netns: netns, cacheDirectory: cacheDirectory ?? directory(of: record.id))
     }
 
-    /// Rewrites /etc/hosts of every container on `network`: each can reach the others
-    /// by name. Written in place, so the bind mounts see the change.
+    /// Rewrites /etc/hosts of every container on `network`: each can reach by name the
+    /// containers of every network it is on. Written in place, so the bind mounts see it.
     func refreshHosts(network: String) {
         guard network != "host", network != "none", let records = try? store.containers() else { return }
-        let members = records.filter { $0.config.network == network && $0.ipAddress != nil }
-        var peers = ""
+        let members = records.filter { $0.allNetworks.contains { $0.name == network && $0.address != nil } }
         for member in members {
-            peers += "\(member.ipAddress!)\t\(member.name) \(member.config.hostname ?? String(member.id.prefix(12)))\n"
-        }
-        for member in members {
+            let networks = Set(member.allNetworks.map(\.name))
+            var peers = ""
+            for peer in records {
+                for entry in peer.allNetworks where networks.contains(entry.name) {
+                    guard let address = entry.address else { continue }
+                    peers += "\(address)\t\(peer.name) \(peer.config.hostname ?? String(peer.id.prefix(12)))\n"
+                }
+            }
             let path = directory(of: member.id) + "/hosts"
             let text = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + peers
             let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)

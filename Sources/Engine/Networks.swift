@@ -152,7 +152,7 @@ public struct CNI: Sendable {
 
     /// Attaches a namespace to a network; the result is cached for DEL.
     public func add(_ network: NetworkRecord, containerID: String, netns: String, ports: [PortMapping],
-                    cacheDirectory: String) throws(EngineError) -> NetworkAttachment {
+                    cacheDirectory: String, interface: String = "eth0") throws(EngineError) -> NetworkAttachment {
         try ensureNetworkRules(network)
         var list = configuration(for: network, publishing: !ports.isEmpty)
         guard case .array(let plugins)? = list["plugins"] else { throw .network("bad CNI configuration") }
@@ -165,23 +165,24 @@ public struct CNI: Sendable {
                 if let previous { plugin.set("prevResult", previous) }
                 if case .string("portmap")? = plugin["type"] { plugin.set("runtimeConfig", CNI.portMappings(ports)) }
                 added.append(plugin)
-                previous = try invoke("ADD", config: plugin, containerID: containerID, netns: netns, interface: "eth0") ?? previous
+                previous = try invoke("ADD", config: plugin, containerID: containerID, netns: netns, interface: interface) ?? previous
             }
         } catch {
             // Undo what was added, in reverse.
             for plugin in added.reversed() {
-                _ = try? invoke("DEL", config: plugin, containerID: containerID, netns: netns, interface: "eth0")
+                _ = try? invoke("DEL", config: plugin, containerID: containerID, netns: netns, interface: interface)
             }
             throw error
         }
         list.set("cachedResult", previous ?? .null)
         try? Files.write(cacheDirectory + "/cni-\(network.name).json", bytes: JSONEncoding.serialize(.object(list)))
-        return try CNI.attachment(from: previous)
+        return try CNI.attachment(from: previous, interface: interface)
     }
 
     /// Detaches (DEL through the list in reverse, with the cached result and ports): the
     /// list that was used for ADD, as cached, so a change of defaults cannot skip a plugin.
-    public func delete(_ network: NetworkRecord, containerID: String, netns: String, ports: [PortMapping], cacheDirectory: String) {
+    public func delete(_ network: NetworkRecord, containerID: String, netns: String, ports: [PortMapping], cacheDirectory: String,
+                       interface: String = "eth0") {
         let cache = cacheDirectory + "/cni-\(network.name).json"
         var cached: JSONValue?
         var list = configuration(for: network, publishing: !ports.isEmpty)
@@ -195,7 +196,7 @@ public struct CNI: Sendable {
             plugin.set("name", .string(network.name))
             if let cached, cached != .null { plugin.set("prevResult", cached) }
             if case .string("portmap")? = plugin["type"] { plugin.set("runtimeConfig", CNI.portMappings(ports)) }
-            _ = try? invoke("DEL", config: plugin, containerID: containerID, netns: netns, interface: "eth0")
+            _ = try? invoke("DEL", config: plugin, containerID: containerID, netns: netns, interface: interface)
         }
         unlink(cache)
     }
@@ -323,7 +324,7 @@ public struct CNI: Sendable {
         return .object(runtime)
     }
 
-    static func attachment(from result: JSONValue?) throws(EngineError) -> NetworkAttachment {
+    static func attachment(from result: JSONValue?, interface name: String = "eth0") throws(EngineError) -> NetworkAttachment {
         guard case .object(let object)? = result, case .array(let ips)? = object["ips"],
               case .object(let first)? = ips.first, case .string(let address)? = first["address"] else {
             throw .network("the CNI result names no IP address")
@@ -333,7 +334,7 @@ public struct CNI: Sendable {
         var mac: String?
         if case .array(let interfaces)? = object["interfaces"] {
             for case .object(let interface) in interfaces {
-                if case .string("eth0")? = interface["name"], case .string(let value)? = interface["mac"] { mac = value }
+                if case .string(name)? = interface["name"], case .string(let value)? = interface["mac"] { mac = value }
             }
         }
         return NetworkAttachment(address: String(address.split(separator: "/")[0]), gateway: gateway, mac: mac)

@@ -91,7 +91,7 @@ struct PS: ParsableCommand {
                     ("Command", "\"\(command)\""), ("CreatedAt", record.created), ("RunningFor", Units.since(record.created)),
                     ("Ports", StatusText.ports(record)), ("Status", StatusText.describe(state)), ("State", state.status.rawValue),
                     ("Names", record.name), ("Labels", record.config.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")),
-                    ("Networks", record.config.network), ("Mounts", record.config.mounts.map(\.destination).joined(separator: ","))]
+                    ("Networks", ([record.config.network] + (record.connections ?? []).map(\.network)).joined(separator: ",")), ("Mounts", record.config.mounts.map(\.destination).joined(separator: ","))]
         }
         if let format {
             let template = try FormatTemplate(format)
@@ -197,6 +197,12 @@ enum ContainerInspection {
             endpoint.set("Gateway", .string(record.gateway ?? ""))
             endpoint.set("MacAddress", .string(record.macAddress ?? ""))
             networks.set(record.config.network, .object(endpoint))
+        }
+        for connection in record.connections ?? [] {
+            var endpoint = JSONObject()
+            endpoint.set("IPAddress", .string(connection.ipAddress ?? ""))
+            endpoint.set("MacAddress", .string(connection.macAddress ?? ""))
+            networks.set(connection.network, .object(endpoint))
         }
         network.set("Networks", .object(networks))
         object.set("NetworkSettings", .object(network))

@@ -82,10 +82,11 @@ struct NetworkInspect: ParsableCommand {
             options.set("com.docker.network.bridge.name", .string(network.bridge))
             object.set("Options", .object(options))
             var containers = JSONObject()
-            for record in try engine.store.containers() where record.config.network == network.name && record.ipAddress != nil {
+            for record in try engine.store.containers() {
+                guard let address = record.allNetworks.first(where: { $0.name == network.name })?.address else { continue }
                 var entry = JSONObject()
                 entry.set("Name", .string(record.name))
-                entry.set("IPv4Address", .string(record.ipAddress! + "/" + String(network.subnet.split(separator: "/").last ?? "24")))
+                entry.set("IPv4Address", .string(address + "/" + String(network.subnet.split(separator: "/").last ?? "24")))
                 containers.set(record.id, .object(entry))
             }
             object.set("Containers", .object(containers))
@@ -114,22 +115,22 @@ struct NetworkRemove: ParsableCommand {
 /// A container is on exactly one network, chosen when it is created; attaching a running
 /// container to a second one is refused rather than half done.
 struct NetworkConnect: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "connect", abstract: "Not supported: recreate the container with --network.")
+    static let configuration = CommandConfiguration(commandName: "connect", abstract: "Connect a container to a further network.")
     @OptionGroup var global: GlobalOptions
     @Argument var network: String
     @Argument var container: String
     func run() throws {
-        throw CLIError.failed("network connect is not supported: a Caisson container is on the one network it was created with; recreate it with --network \(network)")
+        try global.engine().connect(container, to: network)
     }
 }
 
 struct NetworkDisconnect: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "disconnect", abstract: "Not supported: recreate the container with --network.")
+    static let configuration = CommandConfiguration(commandName: "disconnect", abstract: "Disconnect a container from a network it was connected to.")
     @OptionGroup var global: GlobalOptions
     @Argument var network: String
     @Argument var container: String
     func run() throws {
-        throw CLIError.failed("network disconnect is not supported: a Caisson container is on the one network it was created with; recreate it with --network none")
+        try global.engine().disconnect(container, from: network)
     }
 }
 

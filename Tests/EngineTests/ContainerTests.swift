@@ -63,6 +63,35 @@ struct ContainerTests {
         #expect(inUse.stderr.contains("active endpoints"))
     }
 
+    @Test("network connect gives a running container a further network (names resolve), disconnect takes it away, a restart keeps it")
+    func networkConnectAndDisconnect() throws {
+        let engine = try EngineFixture()
+        defer { let leftovers = (try? engine.tearDown()) ?? ["teardown failed"]; #expect(leftovers.isEmpty, "\(leftovers)") }
+        #expect(try engine.run(["network", "create", "front"]).status == 0)
+        #expect(try engine.run(["network", "create", "back"]).status == 0)
+        #expect(try engine.runContainer(["-d", "--name", "web", "--network", "front", EngineFixture.image,
+                                         "httpd", "-f", "-p", "80", "-h", "/"]).status == 0)
+        #expect(try engine.runContainer(["-d", "--name", "client", "--network", "back", EngineFixture.image, "sleep", "300"]).status == 0)
+        let fetch = ["exec", "client", "wget", "-q", "-O", "-", "http://web/index.html"]
+        #expect(try engine.run(fetch).status != 0, "web is not reachable from the back network")
+        let connected = try engine.run(["network", "connect", "front", "client"])
+        #expect(connected.status == 0, "\(connected.stderr)")
+        #expect(try engine.run(fetch).stdout == "<h1>caisson</h1>\n")
+        let networks = try engine.run(["inspect", "--format", "{{json .NetworkSettings.Networks}}", "client"]).stdout
+        #expect(networks.contains("\"back\"") && networks.contains("\"front\""), "\(networks)")
+        let again = try engine.run(["network", "connect", "front", "client"])
+        #expect(again.status != 0 && again.stderr.contains("already exists in network front"))
+        #expect(try engine.run(["network", "rm", "front"]).stderr.contains("active endpoints"))
+        // A restart attaches it again.
+        #expect(try engine.run(["restart", "-t", "1", "client"]).status == 0)
+        #expect(try engine.run(fetch).stdout == "<h1>caisson</h1>\n")
+        let disconnected = try engine.run(["network", "disconnect", "front", "client"])
+        #expect(disconnected.status == 0, "\(disconnected.stderr)")
+        #expect(try engine.run(fetch).status != 0)
+        let primary = try engine.run(["network", "disconnect", "back", "client"])
+        #expect(primary.status != 0 && primary.stderr.contains("cannot leave it"))
+    }
+
     @Test("a named volume keeps data across containers; bind mounts and tmpfs work", arguments: runtimes)
     func volumes(runtime: String) throws {
         let engine = try EngineFixture(runtime: runtime)
