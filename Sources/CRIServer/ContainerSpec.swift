@@ -167,6 +167,20 @@ struct ContainerSpecBuilder {
         process.rlimits = nil
         linux.seccomp = try seccomp(security, capabilities: capabilities)
 
+        // Devices the kubelet passes (device plugins): the host's node, and a cgroup rule.
+        if !config.cdiDevices.isEmpty {
+            throw .invalid("CDI devices are not supported (asked for \(config.cdiDevices.map(\.name).joined(separator: ", ")))")
+        }
+        if !security.privileged {
+            for device in config.devices {
+                let (node, rule) = try ContainerSpecBuilder.device(device)
+                linux.devices = (linux.devices ?? []) + [node]
+                var resources = linux.resources ?? Resources()
+                resources.devices = (resources.devices ?? []) + [rule]
+                linux.resources = resources
+            }
+        }
+
         // Resources.
         if config.linux.hasResources {
             linux.resources = ContainerSpecBuilder.resources(config.linux.resources, base: linux.resources)
@@ -249,6 +263,25 @@ struct ContainerSpecBuilder {
         }
     }
 
+    /// A host device node for the container (at `container_path`) and the cgroup rule that
+    /// lets it be used with `permissions` (r, w, m).
+    static func device(_ device: Runtime_V1_Device) throws(CRIError) -> (Device, DeviceCgroupRule) {
+        var info = stat()
+        guard stat(device.hostPath, &info) == 0 else { throw .invalid("device \(device.hostPath): \(SysError("stat", path: device.hostPath))") }
+        let type = info.st_mode & S_IFMT
+        guard type == S_IFCHR || type == S_IFBLK else { throw .invalid("\(device.hostPath) is not a device node") }
+        let permissions = device.permissions.isEmpty ? "rwm" : device.permissions
+        guard permissions.allSatisfy({ "rwm".contains($0) }) else {
+            throw .invalid("device \(device.hostPath): invalid permissions \"\(device.permissions)\" (r, w and m)")
+        }
+        let (major, minor) = PodManager.deviceNumbers(info.st_rdev)
+        let kind = type == S_IFCHR ? "c" : "b"
+        let path = device.containerPath.isEmpty ? device.hostPath : device.containerPath
+        guard path.hasPrefix("/") else { throw .invalid("device container path \"\(path)\" is not absolute") }
+        return (Device(type: kind, path: path, major: major, minor: minor, fileMode: UInt32(info.st_mode & 0o777), uid: 0, gid: 0),
+                DeviceCgroupRule(allow: true, type: kind, major: major, minor: minor, access: permissions))
+    }
+
     static func resources(_ request: Runtime_V1_LinuxContainerResources, base: Resources?) -> Resources {
         var resources = base ?? Resources()
         var cpu = resources.cpu ?? Resources.CPU()
@@ -295,6 +328,12 @@ extension PodManager {
         return String(cString: resolved)
     }
 
+    /// A device number's major and minor (glibc's encoding, as its major()/minor() macros decode it).
+    static func deviceNumbers(_ rdev: dev_t) -> (Int64, Int64) {
+        let raw = UInt64(rdev)
+        return (Int64(((raw >> 8) & 0xfff) | ((raw >> 32) & ~UInt64(0xfff))), Int64((raw & 0xff) | ((raw >> 12) & ~UInt64(0xff))))
+    }
+
     /// The host's devices, for privileged containers (as containerd and docker give them).
     static func hostDevices() -> [Device] {
         var devices: [Device] = []
@@ -308,9 +347,7 @@ extension PodManager {
                 let type = info.st_mode & S_IFMT
                 if type == S_IFDIR { walk(path, depth: depth + 1); continue }
                 guard type == S_IFCHR || type == S_IFBLK else { continue }
-                let device = UInt64(info.st_rdev)
-                let major = Int64(((device >> 8) & 0xfff) | ((device >> 32) & ~UInt64(0xfff)))
-                let minor = Int64((device & 0xff) | ((device >> 12) & ~UInt64(0xff)))
+                let (major, minor) = deviceNumbers(info.st_rdev)
                 devices.append(Device(type: type == S_IFCHR ? "c" : "b", path: path, major: major, minor: minor,
                                       fileMode: UInt32(info.st_mode & 0o7777), uid: info.st_uid, gid: info.st_gid))
             }

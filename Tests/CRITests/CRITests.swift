@@ -87,7 +87,12 @@ struct CRITests {
             #expect(status.state == .sandboxReady)
             #expect(status.network.ip.hasPrefix(fixture.subnet.split(separator: ".").prefix(3).joined(separator: ".") + "."))
 
-            let config = fixture.containerConfig("main", command: ["sh", "-c", "echo hello; hostname; cat /etc/resolv.conf; exec sleep 100"])
+            var config = fixture.containerConfig("main", command: ["sh", "-c", "echo hello; hostname; cat /etc/resolv.conf; exec sleep 100"])
+            var device = Runtime_V1_Device()
+            device.hostPath = "/dev/null"
+            device.containerPath = "/dev/kubelet-null"
+            device.permissions = "rw"
+            config.devices = [device]
             let id = try await CRITests.createAndStart(runtime, podID: podID, config: config, pod: pod)
             let log = pod.logDirectory + "/main.log"
             let lines = try await CRITests.waitForLog(log, lines: 5)
@@ -108,6 +113,12 @@ struct CRITests {
             #expect(result.stdout == Data("out\n\u{1}".utf8))
             #expect(result.stderr == Data("err".utf8))
             #expect(result.exitCode == 7)
+
+            // The device the kubelet passed is there and usable.
+            exec.cmd = ["sh", "-c", "echo x > /dev/kubelet-null && ls -l /dev/kubelet-null"]
+            let usedDevice = try await runtime.execSync(exec)
+            #expect(usedDevice.exitCode == 0, "\(String(decoding: usedDevice.stderr, as: UTF8.self))")
+            #expect(String(decoding: usedDevice.stdout, as: UTF8.self).hasPrefix("crw"))
 
             // A timeout kills the command and fails the call.
             exec.cmd = ["sleep", "4321"]
