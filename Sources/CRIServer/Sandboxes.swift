@@ -26,6 +26,9 @@ extension PodManager {
         if namespaces.network == .target || namespaces.ipc == .container || namespaces.ipc == .target {
             throw .invalid("unsupported namespace options for a pod sandbox (network \(namespaces.network), ipc \(namespaces.ipc))")
         }
+        if namespaces.hasUsernsOptions, namespaces.usernsOptions.mode != .node {
+            throw .invalid("user namespaces for pods (userns mode \(namespaces.usernsOptions.mode)) are not supported by caissond")
+        }
         let hostNetwork = namespaces.network == .node
         var record = SandboxRecord(
             id: id, name: metadata.name, namespace: metadata.namespace, uid: metadata.uid, attempt: metadata.attempt,

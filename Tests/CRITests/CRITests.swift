@@ -192,6 +192,9 @@ struct CRITests {
                 #expect(error.code == .invalidArgument)
                 #expect(error.message.contains("no-such-handler"))
             }
+            var userns = fixture.podConfig("userns")
+            userns.linux.securityContext.namespaceOptions.usernsOptions.mode = .pod
+            await #expect(throws: RPCError.self) { try await CRITests.runPod(runtime, userns) }
             let pod = fixture.podConfig("bad")
             let podID = try await CRITests.runPod(runtime, pod)
             var create = Runtime_V1_CreateContainerRequest()
