@@ -11,6 +11,19 @@ let staticRuntimeLinking: [LinkerSetting] = [
     ])
 ]
 
+/// caisson-runtime's peak RSS is mostly the binary's own code pages, which the kernel maps
+/// 64 KB at a time around each first touch: lld lays out the functions a `run` executes
+/// (Support/caisson-runtime.order, made by scripts/order-runtime-functions) side by side,
+/// which took the peak from 6.1 MB to 4.5 MB.
+let orderedStaticRuntimeLinking: [LinkerSetting] = [
+    .unsafeFlags([
+        "-static-executable",
+        "-use-ld=lld",
+        "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Support/caisson-runtime.order",
+        "-Xlinker", "--no-warn-symbol-ordering",
+    ])
+]
+
 let package = Package(
     name: "caisson",
     products: [
@@ -48,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "caisson-runtime",
             dependencies: ["RuntimeCore", "OCISpec", "CaissonSys", "Cgroups"],
-            linkerSettings: staticRuntimeLinking
+            linkerSettings: orderedStaticRuntimeLinking
         ),
         // zlib and zstd from Debian (zlib1g-dev, libzstd-dev): layer (de)compression.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
