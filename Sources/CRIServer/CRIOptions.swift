@@ -19,8 +19,6 @@ public struct CRIOptions: Sendable {
     /// The address the streaming server (exec, attach, port-forward) listens on.
     public var streamAddress: String
     public var streamPort: Int
-    /// cgroupfs is the only driver: it is what containerd and CRI-O call "cgroupfs".
-    public var cgroupDriver: String { "cgroupfs" }
 
     public init(root: String = "/var/lib/caisson", runRoot: String = "/run/caisson", registriesConf: String? = nil,
                 authFile: String? = nil, cniConfigDirectory: String = "/etc/cni/net.d",

@@ -124,6 +124,7 @@ extension PodManager {
         }
         try stopContainer(record.id, timeout: 0)
         _ = try? runtime(record.runtimePath, ["delete", "--force", record.id])
+        PodCgroups.removeEmpty(record.cgroupsPath, layout: cgroupLayout)
         let directory = store.containerDirectory(record.id)
         do {
             try images.unmountRootfs(id: "cri-" + record.id, target: directory + "/bundle/rootfs")

@@ -4,6 +4,7 @@ import Glibc
 import CaissonShim
 import CaissonSys
 import CRIProto
+import Engine
 
 /// A command started in a running container by `runtime exec` for a streaming Exec:
 /// its stdin, stdout and stderr as pipes, or one terminal (received from the runtime on
@@ -32,7 +33,7 @@ final class ExecProcess {
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         defer { close(null) }
         if request.tty {
-            let socketPath = manager.options.runRoot + "/exec-" + ContainerEngineID.short() + ".sock"
+            let socketPath = manager.options.runRoot + "/exec-" + String(ContainerEngine.randomID().prefix(12)) + ".sock"
             let listener: Int32
             do { listener = try UnixSocket.listen(socketPath) } catch {
                 unlink(processFile)

@@ -48,7 +48,7 @@ extension PodManager {
         process.args = command
         process.terminal = tty
         process.consoleSize = nil
-        let file = directory + "/exec-" + ContainerEngineID.short() + ".json"
+        let file = directory + "/exec-" + String(ContainerEngine.randomID().prefix(12)) + ".json"
         do { try Files.write(file, bytes: SpecJSON.encode(process), mode: 0o600) } catch {
             throw .failed("cannot write \(file): \(error)")
         }
@@ -124,10 +124,4 @@ extension PodManager {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         return ExecResult(stdout: stdout, stderr: stderr, exitCode: Processes.exitStatus(fromWaitStatus: status))
     }
-}
-
-/// Short random names for per-call files.
-enum ContainerEngineID {
-    static func short() -> String { String(Engine.ContainerEngine.randomID().prefix(12)) }
-    static func long() -> String { Engine.ContainerEngine.randomID() }
 }

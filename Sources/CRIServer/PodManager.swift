@@ -75,31 +75,19 @@ public final class PodManager: Sendable {
     /// container; returns the container's init PID.
     func startUnderMonitor(directory: String, id: String, runtimePath: String, extra: [String]) throws(CRIError) -> Int32 {
         for name in ["exit", "started", "stop-requested", "init.pid"] { unlink(directory + "/" + name) }
-        var pair: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-            throw .failed("socketpair: \(SysError("socketpair"))")
-        }
-        defer { close(pair[0]) }
         let arguments = [options.monitorPath, "--dir", directory, "--id", id, "--runtime", runtimePath,
                          "--runtime-root", runtimeRoot(for: runtimePath), "--bundle", directory + "/bundle"] + extra
-        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        defer { close(null) }
-        var spawn = Spawn.Options(stdin: null, stdout: null, stderr: null)
-        spawn.inherit = [(pair[1], 3)]
-        spawn.newSession = true
-        do {
-            _ = try Spawn.start(arguments, spawn)
-        } catch {
-            close(pair[1])
+        let channel: Int32
+        do { channel = try MonitorLaunch.start(arguments) } catch {
             throw .failed("cannot start the container monitor: \(error)")
         }
-        close(pair[1])
-        let created = Files.readLine(fd: pair[0])
-        guard created.hasPrefix("created ") else { throw PodManager.startFailure(created) }
-        try? Files.writeAll(fd: pair[0], bytes: Array("start\n".utf8))
-        let started = Files.readLine(fd: pair[0])
+        defer { close(channel) }
+        let created = Files.readLine(fd: channel)
+        guard let pid = MonitorLaunch.createdPID(created) else { throw PodManager.startFailure(created) }
+        try? Files.writeAll(fd: channel, bytes: Array("start\n".utf8))
+        let started = Files.readLine(fd: channel)
         guard started == "started" else { throw PodManager.startFailure(started) }
-        return Int32(created.dropFirst("created ".count)) ?? 0
+        return pid
     }
 
     static func startFailure(_ reply: String) -> CRIError {
@@ -130,7 +118,7 @@ public final class PodManager: Sendable {
         let deadline = Clock.monotonicMilliseconds() + milliseconds
         while true {
             let monitor = (try? Files.readTrimmed(directory + "/monitor.pid")).flatMap { Int32($0) }
-            let alive = monitor.map { kill($0, 0) == 0 && PodStore.isMonitor($0) } ?? false
+            let alive = monitor.map { kill($0, 0) == 0 && ContainerEngine.isMonitor($0) } ?? false
             if !alive { return true }
             if Clock.monotonicMilliseconds() >= deadline { return false }
             Clock.sleep(milliseconds: 10)

@@ -36,9 +36,6 @@ struct PodNetwork: Sendable {
         return object
     }
 
-    /// Whether a network is configured (the NetworkReady condition).
-    var isReady: Bool { (try? configurationList()) != nil }
-
     /// Attaches the pod's namespace; returns its IP addresses (IPv4 first).
     func attach(sandbox: SandboxRecord, netns: String, portMappings: [Runtime_V1_PortMapping]) throws(CRIError) -> [String] {
         let list = try configurationList()

@@ -1,6 +1,7 @@
 import CaissonJSON
 import CaissonSys
 import CRIProto
+import Engine
 import OCISpec
 import SwiftProtobuf
 import Synchronization
@@ -230,7 +231,7 @@ public final class PodStore: Sendable {
         }
         if state.status == .running {
             let monitor = (try? Files.readTrimmed(directory + "/monitor.pid")).flatMap { Int32($0) }
-            let alive = monitor.map { kill($0, 0) == 0 && PodStore.isMonitor($0) } ?? false
+            let alive = monitor.map { kill($0, 0) == 0 && ContainerEngine.isMonitor($0) } ?? false
             if !alive {
                 // The monitor is gone without an exit record (killed, or the machine restarted).
                 state.status = .exited
@@ -238,11 +239,6 @@ public final class PodStore: Sendable {
             }
         }
         return state
-    }
-
-    static func isMonitor(_ pid: Int32) -> Bool {
-        guard let command = try? Files.readBytes("/proc/\(pid)/cmdline") else { return false }
-        return String(decoding: command.prefix { $0 != 0 }, as: UTF8.self).hasSuffix("caisson-monitor")
     }
 }
 

@@ -163,7 +163,7 @@ extension PodManager {
     }
 
     static func cgroupsPath(parent: String, id: String) -> String {
-        let base = parent.isEmpty ? "/caisson-cri" : (parent.hasPrefix("/") ? parent : "/" + parent)
+        let base = parent.isEmpty ? PodCgroups.defaultParent : (parent.hasPrefix("/") ? parent : "/" + parent)
         return (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/" + id
     }
 
@@ -276,12 +276,18 @@ enum OOMScore {
     static func clamped(_ requested: Int) -> Int { max(requested, own()) }
 }
 
-/// Removing the cgroups a pod leaves (the runtime removes the container's own).
+/// Removing the cgroups a pod leaves (the runtime removes each container's own): the
+/// pod's, and caissond's default parent once it is empty (rmdir fails while it is not).
+/// A parent the kubelet named is the kubelet's to remove.
 enum PodCgroups {
+    static let defaultParent = "/caisson-cri"
+
     static func removeEmpty(_ path: String, layout: CgroupLayout?) {
         guard let layout else { return }
+        let parent = Paths.parent(path)
         for hierarchy in layout.hierarchies {
             rmdir(hierarchy.mountPoint + path)
+            if parent == defaultParent { rmdir(hierarchy.mountPoint + parent) }
         }
     }
 }

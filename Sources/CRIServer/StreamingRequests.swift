@@ -1,5 +1,6 @@
 import CaissonSys
 import CRIProto
+import Engine
 import Synchronization
 
 /// Exec, Attach and PortForward requests waiting for the kubelet (or crictl) to connect
@@ -30,7 +31,7 @@ public final class StreamingRequests: Sendable {
 
     /// A URL for the request: BASE/exec/TOKEN (or attach, portforward).
     func register(_ request: Request) -> String {
-        let token = String(ContainerEngineID.long().prefix(32))
+        let token = String(ContainerEngine.randomID().prefix(32))
         let now = Clock.monotonicMilliseconds()
         pending.withLock { pending in
             pending = pending.filter { $0.value.expires > now }

@@ -39,12 +39,6 @@ extension ContainerEngine {
         }
         let directory = directory(of: record.id)
         for name in ["exit", "started", "stop-requested", "restarts"] { unlink(directory + "/" + name) }
-        var pair: [Int32] = [-1, -1]
-        // Close-on-exec from birth: another thread may be spawning a CNI plugin right now,
-        // and a descriptor it inherited would keep this channel open forever.
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-            throw .system(SysError("socketpair"))
-        }
         var arguments = [options.monitorPath, "--dir", directory, "--id", record.id, "--runtime", record.runtimePath,
                          "--runtime-root", runtimeRoot(for: record.runtimePath), "--bundle", bundle(of: record.id),
                          "--restart", record.config.restart]
@@ -57,28 +51,20 @@ extension ContainerEngine {
                 arguments += ["--on-exit", argument]
             }
         }
-        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        defer { close(null) }
-        var spawn = Spawn.Options(stdin: null, stdout: null, stderr: null)
-        spawn.inherit = [(pair[1], 3)]
-        spawn.newSession = true
+        let channel: Int32
         do {
-            _ = try Spawn.start(arguments, spawn)
+            channel = try MonitorLaunch.start(arguments)
         } catch {
-            close(pair[0])
-            close(pair[1])
             if let job, let attached = try? job.wait() { tearDownNetwork(attached) }
             throw .system(error)
         }
-        close(pair[1])
-        let reply = Files.readLine(fd: pair[0])
-        guard reply.hasPrefix("created ") else {
-            close(pair[0])
+        let reply = Files.readLine(fd: channel)
+        guard let pid = MonitorLaunch.createdPID(reply) else {
+            close(channel)
             if let job, let attached = try? job.wait() { tearDownNetwork(attached) }
             throw ContainerEngine.startFailure(reply)
         }
-        let pid = Int32(reply.dropFirst("created ".count)) ?? 0
-        return PendingStart(record: record, network: job, initPID: pid, channel: pair[0], attachSocket: directory + "/attach.sock")
+        return PendingStart(record: record, network: job, initPID: pid, channel: channel, attachSocket: directory + "/attach.sock")
     }
 
     /// Tells the monitor to start the container and waits until it has.

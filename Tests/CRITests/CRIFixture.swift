@@ -8,7 +8,7 @@ import GRPCNIOTransportHTTP2
 /// subnet of its own), a docker-registry holding a busybox image pushed by `caisson`,
 /// reached through a registries.conf mirror of `registry.example`. `with` runs a test
 /// body with CRI clients and then removes every pod, stops the daemon and checks that
-/// nothing of it is left on the machine (mounts, network namespaces, veths, iptables rules).
+/// nothing of it is left on the machine (mounts, network namespaces, veths, iptables rules, cgroups).
 final class CRIFixture: @unchecked Sendable {
     typealias Transport = HTTP2ClientTransport.Posix
     let directory: String
@@ -158,6 +158,11 @@ final class CRIFixture: @unchecked Sendable {
         let nat = try Shell.run("/usr/sbin/iptables", ["-t", "nat", "-S"])
         for rule in nat.stdout.split(separator: "\n") where rule.contains(subnet) { leftovers.append("iptables: \(rule)") }
         _ = try? Shell.run("/usr/sbin/ip", ["link", "delete", bridge])
+        // caissond's default cgroup parent goes with its last pod.
+        for hierarchy in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []
+        where FileManager.default.fileExists(atPath: "/sys/fs/cgroup/\(hierarchy)/caisson-cri") {
+            leftovers.append("cgroup /sys/fs/cgroup/\(hierarchy)/caisson-cri")
+        }
         let sandboxes = (try? FileManager.default.contentsOfDirectory(atPath: root + "/cri/sandboxes")) ?? []
         let containers = (try? FileManager.default.contentsOfDirectory(atPath: root + "/cri/containers")) ?? []
         leftovers += sandboxes.map { "sandbox directory \($0)" } + containers.map { "container directory \($0)" }
