@@ -19,12 +19,14 @@ public struct CRIOptions: Sendable {
     /// The address the streaming server (exec, attach, port-forward) listens on.
     public var streamAddress: String
     public var streamPort: Int
+    /// The cgroup parent of pods whose config names none (each daemon on a host its own).
+    public var cgroupParent: String
 
     public init(root: String = "/var/lib/caisson", runRoot: String = "/run/caisson", registriesConf: String? = nil,
                 authFile: String? = nil, cniConfigDirectory: String = "/etc/cni/net.d",
                 cniPluginDirectories: [String] = ["/usr/lib/cni", "/opt/cni/bin"],
                 runtimeHandlers: [String: String] = [:], monitorPath: String, streamAddress: String = "127.0.0.1",
-                streamPort: Int = 0) {
+                streamPort: Int = 0, cgroupParent: String = "/caisson-cri") {
         self.root = root
         self.runRoot = runRoot
         self.registriesConf = registriesConf
@@ -35,5 +37,6 @@ public struct CRIOptions: Sendable {
         self.monitorPath = monitorPath
         self.streamAddress = streamAddress
         self.streamPort = streamPort
+        self.cgroupParent = cgroupParent
     }
 }

@@ -33,7 +33,7 @@ extension PodManager {
         try store.reserve(name, for: id)
         let directory = store.containerDirectory(id)
         let rootfs = directory + "/bundle/rootfs"
-        let cgroupsPath = PodManager.cgroupsPath(parent: sandbox.cgroupParent, id: id)
+        let cgroupsPath = cgroupsPath(parent: sandbox.cgroupParent, id: id)
         var logPath = ""
         if !config.logPath.isEmpty {
             logPath = config.logPath.hasPrefix("/") ? config.logPath : sandbox.logDirectory + "/" + config.logPath
@@ -124,7 +124,7 @@ extension PodManager {
         }
         try stopContainer(record.id, timeout: 0)
         _ = try? runtime(record.runtimePath, ["delete", "--force", record.id])
-        PodCgroups.removeEmpty(record.cgroupsPath, layout: cgroupLayout)
+        PodCgroups.removeEmpty(record.cgroupsPath, layout: cgroupLayout, daemonParent: options.cgroupParent)
         let directory = store.containerDirectory(record.id)
         do {
             try images.unmountRootfs(id: "cri-" + record.id, target: directory + "/bundle/rootfs")
@@ -133,6 +133,7 @@ extension PodManager {
             throw .failed("cannot remove container \(record.id): \(error)")
         }
         store.forget(container: record)
+        cpuSamples.forget(record.id)
     }
 
     // MARK: Status
@@ -174,12 +175,43 @@ extension PodManager {
         status.annotations = config.annotations
         status.mounts = config.mounts
         status.logPath = record.logPath
-        if config.linux.hasResources {
-            var resources = Runtime_V1_ContainerResources()
-            resources.linux = config.linux.resources
-            status.resources = resources
-        }
+        status.resources = effectiveResources(directory: directory, requested: config.linux.resources)
         return status
+    }
+
+    /// containerd's verbose `info`: the pid, the runtime spec, the config, the runtime.
+    public func containerInfo(_ id: String) throws(CRIError) -> [String: String] {
+        let (record, config) = try store.container(id)
+        let directory = store.containerDirectory(record.id)
+        return VerboseInfo.container(record: record, config: config, state: store.state(ofDirectory: directory),
+                                     bundle: directory + "/bundle")
+    }
+
+    /// The resources in force, as containerd reports them: read back from the container's
+    /// runtime spec (which UpdateContainerResources keeps current), so defaults the spec
+    /// carries show too; the request's own values where the spec has none.
+    func effectiveResources(directory: String, requested: Runtime_V1_LinuxContainerResources) -> Runtime_V1_ContainerResources {
+        var linux = requested
+        let path = directory + "/bundle/config.json"
+        if let bytes = try? Files.readBytes(path), let spec = try? SpecJSON.decodeSpec(bytes, file: path),
+           let resources = spec.linux?.resources {
+            if let cpu = resources.cpu {
+                if let period = cpu.period { linux.cpuPeriod = Int64(clamping: period) }
+                if let quota = cpu.quota { linux.cpuQuota = quota }
+                if let shares = cpu.shares { linux.cpuShares = Int64(clamping: shares) }
+                if let cpus = cpu.cpus { linux.cpusetCpus = cpus }
+                if let mems = cpu.mems { linux.cpusetMems = mems }
+            }
+            if let memory = resources.memory {
+                if let limit = memory.limit { linux.memoryLimitInBytes = limit }
+                if let swap = memory.swap { linux.memorySwapLimitInBytes = swap }
+            }
+            if let unified = resources.unified { linux.unified = unified }
+            if let oom = spec.process?.oomScoreAdj { linux.oomScoreAdj = Int64(oom) }
+        }
+        var result = Runtime_V1_ContainerResources()
+        result.linux = linux
+        return result
     }
 
     public func listContainers(_ filter: Runtime_V1_ContainerFilter?) -> [Runtime_V1_Container] {

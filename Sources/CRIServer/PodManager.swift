@@ -17,6 +17,7 @@ public final class PodManager: Sendable {
     let network: PodNetwork
     let cni: CNI
     let cgroupLayout: CgroupLayout?
+    let cpuSamples = CPUSamples()
 
     public init(_ options: CRIOptions) throws {
         self.options = options

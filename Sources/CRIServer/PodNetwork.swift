@@ -78,7 +78,7 @@ struct PodNetwork: Sendable {
         }
     }
 
-    private func cacheFile(_ id: String) -> String { cacheDirectory + "/" + id + ".json" }
+    func cacheFile(_ id: String) -> String { cacheDirectory + "/" + id + ".json" }
 
     static func protocolName(_ value: Runtime_V1_Protocol) -> String {
         switch value {

@@ -4,6 +4,7 @@ import Glibc
 import CaissonSys
 import Cgroups
 import CRIProto
+import Synchronization
 
 /// ContainerStats and PodSandboxStats: CPU and memory from the container's cgroup (v1,
 /// v2 or hybrid, whichever carries each controller), the writable layer's usage, and
@@ -33,12 +34,15 @@ extension PodManager {
         let running = store.state(ofDirectory: store.containerDirectory(record.id)).status == .running
         if running, let (cpu, memory, _) = cgroupUsage(record.cgroupsPath, id: record.id, at: now) {
             result.cpu = cpu
+            result.cpu.usageNanoCores.value = cpuSamples.nanoCores(record.id, usage: cpu.usageCoreNanoSeconds.value, at: now)
             result.memory = memory
         } else {
             result.cpu.timestamp = now
             result.cpu.usageCoreNanoSeconds.value = 0
+            result.cpu.usageNanoCores.value = 0
             result.memory.timestamp = now
             result.memory.workingSetBytes.value = 0
+            result.memory.availableBytes.value = 0
         }
         result.writableLayer.timestamp = now
         result.writableLayer.fsID.mountpoint = options.root
@@ -68,6 +72,8 @@ extension PodManager {
         memory.rssBytes.value = raw["total_rss"] ?? raw["anon"] ?? 0
         memory.pageFaults.value = raw["total_pgfault"] ?? raw["pgfault"] ?? 0
         memory.majorPageFaults.value = raw["total_pgmajfault"] ?? raw["pgmajfault"] ?? 0
+        // As containerd: the limit less the working set, 0 without a limit.
+        memory.availableBytes.value = 0
         if let limit = stats.memory.usage.limit, limit < UInt64(Int64.max) / 2 {
             memory.availableBytes.value = limit > memory.workingSetBytes.value ? limit - memory.workingSetBytes.value : 0
         }
@@ -106,13 +112,14 @@ extension PodManager {
             containers.append(stats)
             if let usage = cgroupUsage(container.cgroupsPath, id: container.id, at: now) { processes += usage.processes }
         }
-        if let usage = cgroupUsage(PodManager.cgroupsPath(parent: record.cgroupParent, id: record.id), id: record.id, at: now) {
+        if let usage = cgroupUsage(cgroupsPath(parent: record.cgroupParent, id: record.id), id: record.id, at: now) {
             cpuTotal += usage.0.usageCoreNanoSeconds.value
             memoryTotal += usage.1.workingSetBytes.value
             processes += usage.processes
         }
         result.linux.cpu.timestamp = now
         result.linux.cpu.usageCoreNanoSeconds.value = cpuTotal
+        result.linux.cpu.usageNanoCores.value = cpuSamples.nanoCores("pod-" + record.id, usage: cpuTotal, at: now)
         result.linux.memory.timestamp = now
         result.linux.memory.workingSetBytes.value = memoryTotal
         result.linux.process.timestamp = now
@@ -157,6 +164,24 @@ extension PodManager {
         walk(path, depth: 0)
         return (bytes, inodes)
     }
+}
+
+/// The previous CPU reading of each container and pod, from which a stats call derives
+/// `usage_nano_cores` (CPU time per second of wall time since the last call), as
+/// containerd does. The first call for a container reports 0.
+final class CPUSamples: Sendable {
+    private let samples = Mutex<[String: (usage: UInt64, at: Int64)]>([:])
+
+    func nanoCores(_ key: String, usage: UInt64, at now: Int64) -> UInt64 {
+        samples.withLock { samples in
+            defer { samples[key] = (usage, now) }
+            guard let previous = samples[key], now > previous.at, usage >= previous.usage else { return 0 }
+            let cores = Double(usage - previous.usage) / Double(now - previous.at) * 1e9
+            return UInt64(cores.rounded())
+        }
+    }
+
+    func forget(_ key: String) { _ = samples.withLock { $0.removeValue(forKey: key) } }
 }
 
 extension Substring {

@@ -58,6 +58,7 @@ public struct RuntimeServiceHandler: Runtime_V1_RuntimeService.SimpleServiceProt
         return try await run { () throws(CRIError) in
             var response = Runtime_V1_PodSandboxStatusResponse()
             response.status = try manager.podSandboxStatus(request.podSandboxID)
+            if request.verbose { response.info = try manager.podSandboxInfo(request.podSandboxID) }
             response.timestamp = Timestamps.now()
             return response
         }
@@ -114,6 +115,7 @@ public struct RuntimeServiceHandler: Runtime_V1_RuntimeService.SimpleServiceProt
         return try await run { () throws(CRIError) in
             var response = Runtime_V1_ContainerStatusResponse()
             response.status = try manager.containerStatus(request.containerID)
+            if request.verbose { response.info = try manager.containerInfo(request.containerID) }
             return response
         }
     }

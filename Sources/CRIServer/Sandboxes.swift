@@ -156,14 +156,15 @@ extension PodManager {
         }
         linux.namespaces = namespaces
         linux.sysctl = config.linux.sysctls.isEmpty ? nil : config.linux.sysctls
-        linux.cgroupsPath = PodManager.cgroupsPath(parent: record.cgroupParent, id: record.id)
+        linux.cgroupsPath = cgroupsPath(parent: record.cgroupParent, id: record.id)
         spec.linux = linux
         spec.annotations = ["io.kubernetes.cri.container-type": "sandbox", "io.kubernetes.cri.sandbox-id": record.id]
         try Files.write(directory + "/bundle/config.json", bytes: SpecJSON.encode(spec, pretty: true), mode: 0o600)
     }
 
-    static func cgroupsPath(parent: String, id: String) -> String {
-        let base = parent.isEmpty ? PodCgroups.defaultParent : (parent.hasPrefix("/") ? parent : "/" + parent)
+    /// A pod's or container's cgroup: under the kubelet's parent, or the daemon's own.
+    func cgroupsPath(parent: String, id: String) -> String {
+        let base = parent.isEmpty ? options.cgroupParent : (parent.hasPrefix("/") ? parent : "/" + parent)
         return (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/" + id
     }
 
@@ -217,11 +218,13 @@ extension PodManager {
             try removeContainer(container.id)
         }
         try stopPodSandbox(record.id)
-        PodCgroups.removeEmpty(PodManager.cgroupsPath(parent: record.cgroupParent, id: record.id), layout: cgroupLayout)
+        PodCgroups.removeEmpty(cgroupsPath(parent: record.cgroupParent, id: record.id), layout: cgroupLayout,
+                               daemonParent: options.cgroupParent)
         do { try Files.removeTree(store.sandboxDirectory(record.id)) } catch {
             throw .failed("cannot remove the sandbox's directory: \(error)")
         }
         store.forget(sandbox: record)
+        cpuSamples.forget("pod-" + record.id)
     }
 
     // MARK: Status and listing
@@ -242,6 +245,14 @@ extension PodManager {
         status.annotations = config.annotations
         status.runtimeHandler = record.runtimeHandler
         return status
+    }
+
+    /// containerd's verbose `info`: the pause pid, the runtime spec, the config, the CNI result.
+    public func podSandboxInfo(_ id: String) throws(CRIError) -> [String: String] {
+        let (record, config) = try store.sandbox(id)
+        return VerboseInfo.sandbox(record: record, config: config, pausePID: pausePID(record),
+                                   bundle: store.sandboxDirectory(record.id) + "/bundle",
+                                   cniCache: network.cacheFile(record.id))
     }
 
     public func listPodSandboxes(_ filter: Runtime_V1_PodSandboxFilter?) -> [Runtime_V1_PodSandbox] {
@@ -277,17 +288,17 @@ enum OOMScore {
 }
 
 /// Removing the cgroups a pod leaves (the runtime removes each container's own): the
-/// pod's, and caissond's default parent once it is empty (rmdir fails while it is not).
-/// A parent the kubelet named is the kubelet's to remove.
+/// pod's, and the daemon's own parent (`--cgroup-parent`) once it is empty (rmdir fails
+/// while it is not). A parent the kubelet named is the kubelet's to remove.
 enum PodCgroups {
     static let defaultParent = "/caisson-cri"
 
-    static func removeEmpty(_ path: String, layout: CgroupLayout?) {
+    static func removeEmpty(_ path: String, layout: CgroupLayout?, daemonParent: String) {
         guard let layout else { return }
         let parent = Paths.parent(path)
         for hierarchy in layout.hierarchies {
             rmdir(hierarchy.mountPoint + path)
-            if parent == defaultParent { rmdir(hierarchy.mountPoint + parent) }
+            if parent == daemonParent { rmdir(hierarchy.mountPoint + parent) }
         }
     }
 }

@@ -5,7 +5,9 @@ import CaissonSys
 
 /// Starting a `caisson-monitor`: in a new session, stdio on /dev/null, and one end of a
 /// socket pair as its fd 3, on which it reports "created PID", takes "start" and reports
-/// "started" (or "error: ..."). Used by the engine and by caissond alike.
+/// "started" (or "error: ..."). Used by the engine and by caissond alike. The spawned
+/// process forks the real monitor and exits at once; waiting for it here means no caller,
+/// however long it lives, is left with a zombie per container.
 public enum MonitorLaunch {
     /// Spawns the monitor; returns our end of the channel (the caller closes it).
     public static func start(_ arguments: [String]) throws(SysError) -> Int32 {
@@ -21,12 +23,15 @@ public enum MonitorLaunch {
         spawn.inherit = [(pair[1], 3)]
         spawn.newSession = true
         defer { close(pair[1]) }
+        let pid: pid_t
         do {
-            _ = try Spawn.start(arguments, spawn)
+            pid = try Spawn.start(arguments, spawn)
         } catch {
             close(pair[0])
             throw error
         }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         return pair[0]
     }
 

@@ -203,7 +203,9 @@ public final class RegistryClient: Sendable {
         if response.status == .notFound {
             let body = try? await response.body.collect(upTo: 1 << 16)
             let detail = RegistryClient.errorDetail(body)
-            throw .manifestUnknown("\(endpoint.host)/\(endpoint.repository):\(reference)" + (detail.isEmpty ? "" : " (\(detail))"))
+            // name:tag, or name@sha256:... for a digest.
+            let separator = reference.contains(":") ? "@" : ":"
+            throw .manifestUnknown("\(endpoint.host)/\(endpoint.repository)\(separator)\(reference)" + (detail.isEmpty ? "" : " (\(detail))"))
         }
         guard response.status == .ok else { throw await failure(response, url: endpoint.baseURL + path) }
         let body: ByteBuffer

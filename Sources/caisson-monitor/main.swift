@@ -26,7 +26,18 @@ if arguments.first == "netns-create", arguments.count == 2 {
 }
 do {
     let options = try MonitorOptions(arguments)
-    Monitor(options: options).run()
+    // Whoever spawned us (caissond, or a `caisson` that exits soon) waits for this first
+    // process only: the monitor goes on in a child that init (or the nearest subreaper)
+    // adopts, as conmon does, so a long-lived daemon never holds its exit status (a zombie).
+    switch fork() {
+    case -1:
+        _ = try? Files.writeAll(fd: 3, bytes: Array("error: \(SysError("fork"))\n".utf8))
+        exit(125)
+    case 0:
+        Monitor(options: options).run()
+    default:
+        _exit(0)
+    }
 } catch {
     let message = "caisson-monitor: \(error)\n"
     _ = try? Files.writeAll(fd: 2, bytes: Array(message.utf8))

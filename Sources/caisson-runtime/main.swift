@@ -52,6 +52,18 @@ guard let name = globals.command else {
     printUsage()
     exit(globals.showHelp ? 0 : 1)
 }
+if name == "help" {
+    // runc's `help [COMMAND]`.
+    guard let topic = globals.arguments.first else {
+        printUsage()
+        exit(0)
+    }
+    guard let command = commands.first(where: { $0.name == topic }) else {
+        fail("unknown command \"\(topic)\" (see 'caisson-runtime --help')")
+    }
+    print("usage: caisson-runtime \(command.usage)")
+    exit(0)
+}
 guard let command = commands.first(where: { $0.name == name }) else {
     fail("unknown command \"\(name)\" (see 'caisson-runtime --help')")
 }

@@ -49,8 +49,8 @@ func asEngineError<T>(_ body: () async throws -> T) async throws -> T {
 }
 
 struct Run: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Create and run a container.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Create and run a container.", usage: "caisson run [OPTIONS] IMAGE [COMMAND] [ARG...]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .shortAndLong, help: "Run in the background and print the container id.") var detach = false
     @OptionGroup var options: ContainerOptions
 
@@ -127,8 +127,8 @@ enum SignalProxy {
 }
 
 struct Create: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a container without starting it.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a container without starting it.", usage: "caisson create [OPTIONS] IMAGE [COMMAND] [ARG...]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @OptionGroup var options: ContainerOptions
 
     func run() async throws {
@@ -138,8 +138,8 @@ struct Create: AsyncParsableCommand {
 }
 
 struct Start: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start containers.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start containers.", usage: "caisson start [OPTIONS] CONTAINER [CONTAINER...]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .shortAndLong, help: "Attach to the container's output and return its exit status.") var attach = false
     @Flag(name: .shortAndLong, help: "Attach standard input.") var interactive = false
     @Argument var containers: [String]
@@ -173,8 +173,8 @@ func forEach(_ names: [String], _ body: (String) throws -> Void) throws {
 }
 
 struct Stop: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop running containers (signal, then SIGKILL).")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop running containers (signal, then SIGKILL).", usage: "caisson stop [OPTIONS] CONTAINER [CONTAINER...]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Option(name: [.customShort("t"), .customLong("time")], help: "Seconds to wait before killing.") var time: Int?
     @Option(name: .shortAndLong, help: "Signal to send first.") var signal: String?
     @Argument var containers: [String]
@@ -189,8 +189,8 @@ struct Stop: ParsableCommand {
 }
 
 struct Restart: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart containers.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart containers.", usage: "caisson restart [OPTIONS] CONTAINER [CONTAINER...]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Option(name: [.customShort("t"), .customLong("time")]) var time: Int?
     @Argument var containers: [String]
     func validate() throws { if containers.isEmpty { throw ValidationError("\"restart\" requires at least 1 argument.") } }
@@ -205,8 +205,8 @@ struct Restart: ParsableCommand {
 }
 
 struct Kill: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Send a signal to containers (SIGKILL by default).")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Send a signal to containers (SIGKILL by default).", usage: "caisson kill [OPTIONS] CONTAINER [CONTAINER...]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Option(name: .shortAndLong) var signal = "KILL"
     @Argument var containers: [String]
     func validate() throws { if containers.isEmpty { throw ValidationError("\"kill\" requires at least 1 argument.") } }
@@ -220,8 +220,8 @@ struct Kill: ParsableCommand {
 }
 
 struct Remove: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove containers.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove containers.", usage: "caisson rm [OPTIONS] CONTAINER [CONTAINER...]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .shortAndLong, help: "Kill and remove running containers.") var force = false
     @Flag(name: .shortAndLong, help: "Remove the named volumes only they used.") var volumes = false
     @Argument var containers: [String]
@@ -236,8 +236,8 @@ struct Remove: ParsableCommand {
 }
 
 struct Pause: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Freeze containers.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Freeze containers.", usage: "caisson pause CONTAINER [CONTAINER...]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument var containers: [String]
     func run() throws {
         let engine = try global.engine()
@@ -246,8 +246,8 @@ struct Pause: ParsableCommand {
 }
 
 struct Unpause: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "unpause", abstract: "Thaw containers.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "unpause", abstract: "Thaw containers.", usage: "caisson unpause CONTAINER [CONTAINER...]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument var containers: [String]
     func run() throws {
         let engine = try global.engine()
@@ -256,16 +256,16 @@ struct Unpause: ParsableCommand {
 }
 
 struct Rename: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rename", abstract: "Rename a container.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "rename", abstract: "Rename a container.", usage: "caisson rename CONTAINER NEW_NAME")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument var container: String
     @Argument var name: String
     func run() throws { try global.engine().rename(container, to: name) }
 }
 
 struct Wait: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "wait", abstract: "Wait for containers to stop; print their exit codes.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "wait", abstract: "Wait for containers to stop; print their exit codes.", usage: "caisson wait CONTAINER [CONTAINER...]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument var containers: [String]
     func run() throws {
         let engine = try global.engine()
@@ -278,8 +278,8 @@ struct Wait: ParsableCommand {
 }
 
 struct Exec: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "exec", abstract: "Run a command in a running container.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "exec", abstract: "Run a command in a running container.", usage: "caisson exec [OPTIONS] CONTAINER COMMAND [ARG...]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .shortAndLong) var interactive = false
     @Flag(name: .shortAndLong) var tty = false
     @Flag(name: .shortAndLong, help: "Run in the background.") var detach = false
@@ -322,8 +322,8 @@ struct Exec: ParsableCommand {
 }
 
 struct Logs: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Show a container's output.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Show a container's output.", usage: "caisson logs [OPTIONS] CONTAINER")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .shortAndLong, help: "Follow new output until the container stops.") var follow = false
     @Option(name: [.customShort("n"), .long], help: "Lines from the end (or all).") var tail = "all"
     @Flag(name: .shortAndLong, help: "Show timestamps.") var timestamps = false
@@ -449,8 +449,8 @@ enum ExecutableCheck {
 }
 
 struct Attach: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "attach", abstract: "Attach to a running container's output (and input).")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "attach", abstract: "Attach to a running container's output (and input).", usage: "caisson attach [OPTIONS] CONTAINER")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .customLong("no-stdin"), help: "Do not send standard input.") var noStdin = false
     @Argument var container: String
 

@@ -46,8 +46,8 @@ enum SpecArgs {
 }
 
 struct PS: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ps", abstract: "List containers.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "ps", abstract: "List containers.", usage: "caisson ps [OPTIONS]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .shortAndLong, help: "All containers (default: running ones).") var all = false
     @Flag(name: .shortAndLong, help: "Only ids.") var quiet = false
     @Flag(name: .customLong("no-trunc")) var noTrunc = false
@@ -221,8 +221,8 @@ enum ContainerInspection {
 }
 
 struct Port: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "port", abstract: "List a container's published ports.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "port", abstract: "List a container's published ports.", usage: "caisson port CONTAINER [PRIVATE_PORT[/PROTO]]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument var container: String
     @Argument var port: String?
     func run() throws {
@@ -243,8 +243,8 @@ struct Port: ParsableCommand {
 }
 
 struct Top: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "top", abstract: "Show a container's processes.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "top", abstract: "Show a container's processes.", usage: "caisson top CONTAINER")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument var container: String
     func run() throws {
         let engine = try global.engine()

@@ -10,8 +10,8 @@ import Images
 import Registry
 
 struct Pull: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "pull", abstract: "Download an image from a registry.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "pull", abstract: "Download an image from a registry.", usage: "caisson pull [OPTIONS] NAME[:TAG|@DIGEST]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Option(help: "Platform OS/ARCH[/VARIANT] when the image has several (default: this machine's).")
     var platform: String?
     @Flag(name: .shortAndLong, help: "Suppress progress output.")
@@ -50,8 +50,8 @@ struct Pull: AsyncParsableCommand {
 }
 
 struct Push: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "push", abstract: "Upload an image to a registry.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "push", abstract: "Upload an image to a registry.", usage: "caisson push [OPTIONS] NAME[:TAG] [DESTINATION]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .shortAndLong, help: "Suppress progress output.")
     var quiet = false
     @Argument(help: "NAME[:TAG] of a local image") var name: String
@@ -102,8 +102,8 @@ struct ImageRow {
 }
 
 struct Images: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "images", abstract: "List images.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "images", abstract: "List images.", usage: "caisson images [OPTIONS] [REPOSITORY[:TAG]]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .shortAndLong, help: "Show all images (there are no intermediate images; same as without).")
     var all = false
     @Flag(name: .shortAndLong, help: "Only show image ids.")
@@ -178,8 +178,8 @@ struct Images: ParsableCommand {
 }
 
 struct RemoveImages: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rmi", abstract: "Remove images.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "rmi", abstract: "Remove images.", usage: "caisson rmi [OPTIONS] IMAGE [IMAGE...]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .shortAndLong, help: "Remove the image even if it has several names.")
     var force = false
     @Argument(help: "Images (name or id)") var images: [String]
@@ -204,8 +204,8 @@ struct RemoveImages: ParsableCommand {
 }
 
 struct Tag: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tag", abstract: "Give an image another name.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "tag", abstract: "Give an image another name.", usage: "caisson tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument(help: "SOURCE_IMAGE[:TAG]") var source: String
     @Argument(help: "TARGET_IMAGE[:TAG]") var target: String
 
@@ -217,8 +217,8 @@ struct Tag: ParsableCommand {
 }
 
 struct Inspect: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show details of containers or images as JSON.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show details of containers or images as JSON.", usage: "caisson inspect [OPTIONS] NAME|ID [NAME|ID...]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Option(name: .shortAndLong, help: "Format with a Go template ({{.Id}}, {{.State.Status}}, {{json .Config}}, ...).")
     var format: String?
     @Option(help: "container or image (default: whichever the name finds, containers first).")
@@ -302,8 +302,8 @@ enum ImageInspection {
 }
 
 struct Save: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "save", abstract: "Write images to a tar archive.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "save", abstract: "Write images to a tar archive.", usage: "caisson save [OPTIONS] IMAGE [IMAGE...]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
     var output: String?
     @Option(help: "docker-archive (default) or oci-archive.")
@@ -341,8 +341,8 @@ struct Save: ParsableCommand {
 }
 
 struct Load: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "load", abstract: "Load images from a docker or OCI archive.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "load", abstract: "Load images from a docker or OCI archive.", usage: "caisson load [OPTIONS]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Option(name: .shortAndLong, help: "Read from this file instead of standard input.")
     var input: String?
     @Flag(name: .shortAndLong, help: "Suppress the load output.")
@@ -370,8 +370,8 @@ struct Load: ParsableCommand {
 }
 
 struct Import: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "import", abstract: "Create an image from a root filesystem tarball.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "import", abstract: "Create an image from a root filesystem tarball.", usage: "caisson import [OPTIONS] FILE|- [REPOSITORY[:TAG]]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Option(name: .shortAndLong, help: "Dockerfile instruction to apply (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL).")
     var change: [String] = []
     @Option(name: .shortAndLong, help: "Commit message for the history.")
@@ -394,8 +394,8 @@ struct Import: ParsableCommand {
 }
 
 struct Login: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "login", abstract: "Log in to a registry.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "login", abstract: "Log in to a registry.", usage: "caisson login [OPTIONS] [SERVER]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Option(name: .shortAndLong) var username: String?
     @Option(name: .shortAndLong) var password: String?
     @Flag(name: .customLong("password-stdin"), help: "Read the password from standard input.")
@@ -445,8 +445,8 @@ struct Login: AsyncParsableCommand {
 }
 
 struct Logout: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "logout", abstract: "Log out from a registry.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "logout", abstract: "Log out from a registry.", usage: "caisson logout [OPTIONS] [SERVER]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument(help: "Registry host (default docker.io)") var server: String?
 
     func run() throws {
@@ -458,8 +458,8 @@ struct Logout: ParsableCommand {
 }
 
 struct Prune: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove unused images.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove unused images.", usage: "caisson image prune [OPTIONS]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .shortAndLong, help: "Remove all unused images, not just dangling ones.")
     var all = false
     @Flag(name: .shortAndLong, help: "Do not prompt for confirmation.")
@@ -487,20 +487,20 @@ struct Prune: ParsableCommand {
 /// `caisson image ...`: the same commands under docker's management-command names.
 struct ImageGroup: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "image", abstract: "Manage images.",
+        commandName: "image", abstract: "Manage images.", usage: "caisson image COMMAND",
         subcommands: [ImageList.self, Pull.self, Push.self, ImageRemove.self, Tag.self, Inspect.self, Save.self, Load.self,
                       Import.self, Prune.self])
 }
 
 struct ImageList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List images.", aliases: ["list"])
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List images.", usage: "caisson image ls [OPTIONS] [REPOSITORY[:TAG]]", aliases: ["list"])
     @OptionGroup var options: ImagesOptions
     func run() throws { try options.images.run() }
 }
 
 /// `image ls` shares `images`'s flags.
 struct ImagesOptions: ParsableArguments {
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .shortAndLong) var all = false
     @Flag(name: .shortAndLong) var quiet = false
     @Flag var digests = false
@@ -522,8 +522,8 @@ struct ImagesOptions: ParsableArguments {
 }
 
 struct ImageRemove: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove images.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove images.", usage: "caisson image rm [OPTIONS] IMAGE [IMAGE...]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .shortAndLong) var force = false
     @Argument var images: [String]
     func validate() throws { if images.isEmpty { throw ValidationError("\"image rm\" requires at least 1 argument.") } }

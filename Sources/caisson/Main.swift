@@ -12,8 +12,7 @@ import Registry
 @main
 struct Caisson: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "caisson",
-        abstract: "Run and manage containers and images.",
+        commandName: "caisson", abstract: "Run and manage containers and images.", usage: "caisson [OPTIONS] COMMAND",
         version: "caisson 0.1.0",
         subcommands: [
             Run.self, Create.self, Start.self, Stop.self, Restart.self, Kill.self, Remove.self, PS.self, Logs.self,
@@ -27,8 +26,10 @@ struct Caisson: AsyncParsableCommand {
     /// Exit codes as docker uses them: 125 for a mistake on the command line, 1 for a
     /// failed operation.
     static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let code = Help.answer(arguments) { Glibc.exit(code) }
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -44,7 +45,16 @@ struct Caisson: AsyncParsableCommand {
             fail(error.description, code: 1)
         } catch {
             let code = exitCode(for: error)
-            if code == .success { Glibc.exit(0) }
+            if code == .success {
+                // A help request (--help, -h, a group alone) or --version.
+                let path = Help.resolve(arguments, strict: false) ?? []
+                if path.isEmpty && arguments.contains("--version") {
+                    printOut(fullMessage(for: error) + "\n")
+                } else {
+                    printOut(Help.screen(for: arguments))
+                }
+                Glibc.exit(0)
+            }
             if code == .validationFailure {
                 let message = fullMessage(for: error)
                 writeError(message.hasSuffix("\n") ? message : message + "\n")

@@ -8,14 +8,14 @@ import Engine
 
 struct NetworkGroup: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "network", abstract: "Manage networks.",
+        commandName: "network", abstract: "Manage networks.", usage: "caisson network COMMAND",
         subcommands: [NetworkCreate.self, NetworkList.self, NetworkInspect.self, NetworkRemove.self,
                       NetworkConnect.self, NetworkDisconnect.self])
 }
 
 struct NetworkCreate: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a bridge network.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a bridge network.", usage: "caisson network create [OPTIONS] NETWORK")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Option(name: .shortAndLong, help: "bridge (the only driver).") var driver = "bridge"
     @Option(help: "Subnet in CIDR form (default: a free 10.89.N.0/24).") var subnet: String?
     @Option(name: .long) var label: [String] = []
@@ -32,8 +32,8 @@ struct NetworkCreate: ParsableCommand {
 }
 
 struct NetworkList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List networks.", aliases: ["list"])
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List networks.", usage: "caisson network ls [OPTIONS]", aliases: ["list"])
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .shortAndLong) var quiet = false
     @Option var format: String?
     func run() throws {
@@ -58,8 +58,8 @@ struct NetworkList: ParsableCommand {
 }
 
 struct NetworkInspect: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show networks as JSON.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show networks as JSON.", usage: "caisson network inspect [OPTIONS] NETWORK [NETWORK...]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument var networks: [String]
     func run() throws {
         let engine = try global.engine()
@@ -100,8 +100,8 @@ struct NetworkInspect: ParsableCommand {
 }
 
 struct NetworkRemove: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove networks.", aliases: ["remove"])
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove networks.", usage: "caisson network rm NETWORK [NETWORK...]", aliases: ["remove"])
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument var networks: [String]
     func run() throws {
         let engine = try global.engine()
@@ -115,8 +115,8 @@ struct NetworkRemove: ParsableCommand {
 /// A container is on exactly one network, chosen when it is created; attaching a running
 /// container to a second one is refused rather than half done.
 struct NetworkConnect: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "connect", abstract: "Connect a container to a further network.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "connect", abstract: "Connect a container to a further network.", usage: "caisson network connect [OPTIONS] NETWORK CONTAINER")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument var network: String
     @Argument var container: String
     func run() throws {
@@ -125,8 +125,8 @@ struct NetworkConnect: ParsableCommand {
 }
 
 struct NetworkDisconnect: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "disconnect", abstract: "Disconnect a container from a network it was connected to.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "disconnect", abstract: "Disconnect a container from a network it was connected to.", usage: "caisson network disconnect [OPTIONS] NETWORK CONTAINER")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument var network: String
     @Argument var container: String
     func run() throws {
@@ -136,13 +136,13 @@ struct NetworkDisconnect: ParsableCommand {
 
 struct VolumeGroup: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "volume", abstract: "Manage volumes.",
+        commandName: "volume", abstract: "Manage volumes.", usage: "caisson volume COMMAND",
         subcommands: [VolumeCreate.self, VolumeList.self, VolumeInspect.self, VolumeRemove.self, VolumePrune.self])
 }
 
 struct VolumeCreate: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a volume.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a volume.", usage: "caisson volume create [OPTIONS] [VOLUME]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Option(name: .long) var label: [String] = []
     @Argument var name: String?
     func run() throws {
@@ -158,8 +158,8 @@ struct VolumeCreate: ParsableCommand {
 }
 
 struct VolumeList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List volumes.", aliases: ["list"])
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List volumes.", usage: "caisson volume ls [OPTIONS]", aliases: ["list"])
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .shortAndLong) var quiet = false
     func run() throws {
         let volumes = try global.engine().store.volumes()
@@ -169,8 +169,8 @@ struct VolumeList: ParsableCommand {
 }
 
 struct VolumeInspect: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show volumes as JSON.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show volumes as JSON.", usage: "caisson volume inspect [OPTIONS] VOLUME [VOLUME...]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument var volumes: [String]
     func run() throws {
         let engine = try global.engine()
@@ -193,8 +193,8 @@ struct VolumeInspect: ParsableCommand {
 }
 
 struct VolumeRemove: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove volumes.", aliases: ["remove"])
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove volumes.", usage: "caisson volume rm [OPTIONS] VOLUME [VOLUME...]", aliases: ["remove"])
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .shortAndLong) var force = false
     @Argument var volumes: [String]
     func run() throws {
@@ -207,8 +207,8 @@ struct VolumeRemove: ParsableCommand {
 }
 
 struct VolumePrune: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove volumes no container uses.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove volumes no container uses.", usage: "caisson volume prune [OPTIONS]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .shortAndLong) var force = false
     func run() throws {
         if !force {
@@ -228,8 +228,8 @@ struct VolumePrune: ParsableCommand {
 }
 
 struct Version: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "version", abstract: "Show versions.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Show versions.", usage: "caisson version [OPTIONS]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     func run() throws {
         print("Client:\n Version:       0.1.0\n OS/Arch:       linux/\(Executables.architecture)")
         let engine = try? global.engine()
@@ -243,8 +243,8 @@ struct Version: ParsableCommand {
 }
 
 struct Info: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "info", abstract: "Show system-wide information.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "Show system-wide information.", usage: "caisson info [OPTIONS]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     func run() throws {
         let engine = try global.engine()
         let rows = try engine.list()
@@ -274,13 +274,13 @@ extension Executables {
 
 struct SystemGroup: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "system", abstract: "Manage the engine's state.",
+        commandName: "system", abstract: "Manage the engine's state.", usage: "caisson system COMMAND",
         subcommands: [SystemPrune.self, SystemReset.self, SystemDF.self, Info.self])
 }
 
 struct SystemPrune: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove stopped containers, unused networks and dangling images.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove stopped containers, unused networks and dangling images.", usage: "caisson system prune [OPTIONS]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .shortAndLong, help: "Remove all unused images, not just dangling ones.") var all = false
     @Flag(help: "Remove unused volumes too.") var volumes = false
     @Flag(name: .shortAndLong) var force = false
@@ -299,8 +299,8 @@ struct SystemPrune: ParsableCommand {
 }
 
 struct SystemReset: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "reset", abstract: "Remove every container, network, volume and image.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "reset", abstract: "Remove every container, network, volume and image.", usage: "caisson system reset [OPTIONS]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .shortAndLong) var force = false
     func run() throws {
         if !force {
@@ -314,8 +314,8 @@ struct SystemReset: ParsableCommand {
 }
 
 struct SystemDF: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "df", abstract: "Show disk usage.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "df", abstract: "Show disk usage.", usage: "caisson system df [OPTIONS]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     func run() throws {
         let engine = try global.engine()
         let images = try engine.images.list()

@@ -9,8 +9,8 @@ import Engine
 import LayerArchive
 
 struct Stats: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show containers' resource usage.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show containers' resource usage.", usage: "caisson stats [OPTIONS] [CONTAINER...]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .customLong("no-stream"), help: "Print one sample and exit.") var noStream = false
     @Flag(name: .shortAndLong, help: "Stopped containers too.") var all = false
     @Argument var containers: [String] = []
@@ -89,8 +89,8 @@ struct Stats: ParsableCommand {
 }
 
 struct Copy: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cp", abstract: "Copy files between a container and the host (CONTAINER:PATH).")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "cp", abstract: "Copy files between a container and the host (CONTAINER:PATH).", usage: "caisson cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n        caisson cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument(help: "SOURCE (HOST-PATH or CONTAINER:PATH)") var source: String
     @Argument(help: "DESTINATION (HOST-PATH or CONTAINER:PATH)") var destination: String
 
@@ -172,8 +172,8 @@ struct Copy: ParsableCommand {
 }
 
 struct Events: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "events", abstract: "Show the engine's events (follows until interrupted, or --until).")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "events", abstract: "Show the engine's events (follows until interrupted, or --until).", usage: "caisson events [OPTIONS]")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Option(help: "Only events since this time (RFC 3339) or duration ago (10m).") var since: String?
     @Option(help: "Stop at this time (RFC 3339) or duration ago; without it, follow.") var until: String?
     @Option(name: .shortAndLong, help: "type=, event=, container= (id or name).") var filter: [String] = []
@@ -242,8 +242,8 @@ struct Events: ParsableCommand {
 }
 
 struct Export: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "export", abstract: "Write a container's filesystem as a tar archive.")
-    @OptionGroup var global: GlobalOptions
+    static let configuration = CommandConfiguration(commandName: "export", abstract: "Write a container's filesystem as a tar archive.", usage: "caisson export [OPTIONS] CONTAINER")
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
     @Argument var container: String
 

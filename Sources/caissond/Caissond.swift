@@ -47,6 +47,9 @@ struct Caissond: AsyncParsableCommand {
     @Option(name: .customLong("runtime-handler"), help: "A runtime handler, NAME=PATH of its OCI runtime (repeatable).")
     var runtimeHandlers: [String] = []
 
+    @Option(name: .customLong("cgroup-parent"), help: "The cgroup parent of pods that name none (default /caisson-cri).")
+    var cgroupParent: String?
+
     @Option(help: "Configuration file (TOML); flags override it.")
     var config: String = "/etc/caisson/caissond.toml"
 
@@ -71,7 +74,8 @@ struct Caissond: AsyncParsableCommand {
             runtimeHandlers: handlers,
             monitorPath: Paths.parent(own) + "/caisson-monitor",
             streamAddress: streamAddress ?? file.streamAddress ?? "127.0.0.1",
-            streamPort: streamPort ?? file.streamPort ?? 0)
+            streamPort: streamPort ?? file.streamPort ?? 0,
+            cgroupParent: try Caissond.cgroupParent(cgroupParent ?? file.cgroupParent ?? "/caisson-cri"))
         let socket = criSocket ?? file.criSocket ?? options.runRoot + "/caisson.sock"
         guard access(options.monitorPath, X_OK) == 0 else {
             throw ValidationError("caisson-monitor is not installed beside caissond (\(options.monitorPath))")
@@ -103,6 +107,16 @@ struct Caissond: AsyncParsableCommand {
 }
 
 extension Caissond {
+    /// A cgroup parent as an absolute path without a trailing slash, never the root.
+    static func cgroupParent(_ value: String) throws -> String {
+        var path = value.hasPrefix("/") ? value : "/" + value
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        guard path != "/", !path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
+            throw ValidationError("--cgroup-parent must name a cgroup below the root, got \"\(value)\"")
+        }
+        return path
+    }
+
     /// This executable's path (/proc/self/exe), to find caisson-monitor beside it.
     static func executablePath() -> String {
         var buffer = [CChar](repeating: 0, count: 4096)

@@ -10,6 +10,7 @@ import Registry
 ///     auth_file = "/etc/caisson/auth.json"
 ///     stream_address = "127.0.0.1"
 ///     stream_port = 10010
+///     cgroup_parent = "/caisson-cri"
 ///     [cni]
 ///     conf_dir = "/etc/cni/net.d"
 ///     bin_dirs = ["/usr/lib/cni"]
@@ -25,6 +26,7 @@ struct DaemonConfigFile {
     var authFile: String?
     var streamAddress: String?
     var streamPort: Int?
+    var cgroupParent: String?
     var cniConfigDirectory: String?
     var cniPluginDirectories: [String]?
     var runtimeHandlers: [String: String] = [:]
@@ -56,6 +58,7 @@ struct DaemonConfigFile {
             case "registries_conf": config.registriesConf = try string(value, key)
             case "auth_file": config.authFile = try string(value, key)
             case "stream_address": config.streamAddress = try string(value, key)
+            case "cgroup_parent": config.cgroupParent = try string(value, key)
             case "stream_port":
                 guard case .integer(let port) = value, port >= 0, port < 65536 else {
                     throw Invalid(description: "\(path): stream_port must be a port number")

@@ -17,6 +17,8 @@ final class CRIFixture: @unchecked Sendable {
     let socket: String
     let bridge: String
     let subnet: String
+    /// This daemon's own cgroup parent: other caissonds on the host use theirs.
+    let cgroupParent: String
     let registry: TestRegistry
     private var daemon: BackgroundProcess?
 
@@ -41,6 +43,7 @@ final class CRIFixture: @unchecked Sendable {
         let tag = String(UInt32.random(in: 0..<0xffff), radix: 16)
         bridge = "ccri" + tag
         subnet = "10.\(UInt8.random(in: 100...199)).\(UInt8.random(in: 1...254)).0/24"
+        cgroupParent = "/caisson-test-" + Scratch.uniqueID("cri").suffix(8)
         registry = try TestRegistry(basicAuth: basicAuth)
         try makeImage(basicAuth: basicAuth)
         try writeConfiguration()
@@ -94,7 +97,7 @@ final class CRIFixture: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: socket)
         daemon = try BackgroundProcess(CRIFixture.binDirectory + "/caissond", [
             "--cri-socket", socket, "--root", root, "--runroot", runRoot, "--registries-conf", directory + "/registries.conf",
-            "--cni-conf-dir", directory + "/net.d",
+            "--cni-conf-dir", directory + "/net.d", "--cgroup-parent", cgroupParent,
         ], log: directory + "/caissond.log")
         let deadline = Date().addingTimeInterval(20)
         while !FileManager.default.fileExists(atPath: socket) {
@@ -102,6 +105,9 @@ final class CRIFixture: @unchecked Sendable {
             usleep(20_000)
         }
     }
+
+    /// The running daemon's process id.
+    var daemonPID: pid_t? { daemon?.pid }
 
     func stopDaemon() {
         daemon?.stop()
@@ -158,10 +164,10 @@ final class CRIFixture: @unchecked Sendable {
         let nat = try Shell.run("/usr/sbin/iptables", ["-t", "nat", "-S"])
         for rule in nat.stdout.split(separator: "\n") where rule.contains(subnet) { leftovers.append("iptables: \(rule)") }
         _ = try? Shell.run("/usr/sbin/ip", ["link", "delete", bridge])
-        // caissond's default cgroup parent goes with its last pod.
+        // This daemon's cgroup parent goes with its last pod.
         for hierarchy in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []
-        where FileManager.default.fileExists(atPath: "/sys/fs/cgroup/\(hierarchy)/caisson-cri") {
-            leftovers.append("cgroup /sys/fs/cgroup/\(hierarchy)/caisson-cri")
+        where FileManager.default.fileExists(atPath: "/sys/fs/cgroup/\(hierarchy)\(cgroupParent)") {
+            leftovers.append("cgroup /sys/fs/cgroup/\(hierarchy)\(cgroupParent)")
         }
         let sandboxes = (try? FileManager.default.contentsOfDirectory(atPath: root + "/cri/sandboxes")) ?? []
         let containers = (try? FileManager.default.contentsOfDirectory(atPath: root + "/cri/containers")) ?? []

@@ -212,6 +212,13 @@ struct RegistryTests {
         let missing = try cli.run(["pull", "\(registry.host)/tests/corrupt:nope"])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("manifest unknown"), "\(missing.stderr)")
+        #expect(missing.stderr.contains("/tests/corrupt:nope"), "\(missing.stderr)")
+        // A digest is written name@digest, as the user wrote it.
+        let absent = "sha256:" + String(repeating: "ab", count: 32)
+        let byDigest = try cli.run(["pull", "\(registry.host)/tests/corrupt@\(absent)"])
+        #expect(byDigest.status == 1)
+        #expect(byDigest.stderr.contains("/tests/corrupt@\(absent)"), "\(byDigest.stderr)")
+        #expect(!byDigest.stderr.contains(":\(absent)"), "\(byDigest.stderr)")
 
         // Flip bytes in the registry's copy of the top layer.
         let index = try ImageIndex.parse(Array(try Data(contentsOf: URL(fileURLWithPath: layout.directory + "/index.json"))))
