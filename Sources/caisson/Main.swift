@@ -46,7 +46,9 @@ struct Caisson: AsyncParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .success {
-                // A help request (--help, -h, a group alone) or --version.
+                // ExitCode(0) from a command says nothing; a help request (--help, -h, a
+                // group alone) or --version has a message.
+                if fullMessage(for: error).isEmpty { Glibc.exit(0) }
                 let path = Help.resolve(arguments, strict: false) ?? []
                 if path.isEmpty && arguments.contains("--version") {
                     printOut(fullMessage(for: error) + "\n")
