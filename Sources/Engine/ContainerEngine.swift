@@ -210,16 +210,14 @@ public final class ContainerEngine: Sendable {
                                      runtimePath: runtimePath, publishedPorts: published)
         record.netnsPath = config.network == "host" ? nil : netnsPath(of: id)
         let directory = directory(of: id)
+        // The record comes first: whatever a crash leaves after it belongs to a container
+        // that `ps -a` shows and `rm` removes.
+        try store.insert(record)
         do {
             try Files.makeDirectories(bundle(of: id), mode: 0o700)
         } catch {
+            try? store.deleteContainer(id)
             throw .system(error)
-        }
-        do {
-            try store.insert(record)
-        } catch {
-            try? Files.removeTree(directory)
-            throw error
         }
         var early: NetworkJob?
         if startingSoon, let network = try? prepareNamespace(record) {

@@ -30,7 +30,10 @@ extension ContainerEngine {
         let id = ContainerEngine.randomID()
         defer { events.record(type: "network", action: "create", id: id, attributes: ["name": name]) }
         return try store.insertNetwork(named: name) { existing in
+            // Subnets of this root's networks, and those the host routes already (another
+            // root's networks, or the host's own): a new network gets neither.
             let used = Set(existing.map(\.subnet))
+            let routed = requested == nil ? ContainerEngine.routedSubnets() : []
             var subnet: String
             var gateway: String
             if let requested {
@@ -41,12 +44,15 @@ extension ContainerEngine {
                 gateway = parsed.gateway
                 if used.contains(subnet) { throw EngineError.invalid("subnet \(subnet) is used by another network") }
             } else {
-                let index = name == ContainerEngine.defaultNetwork ? 0 : (1..<255).first { !used.contains("10.89.\($0).0/24") } ?? 254
+                let free = { (index: Int) in !used.contains("10.89.\(index).0/24") && !routed.contains("10.89.\(index).0/24") }
+                let index = name == ContainerEngine.defaultNetwork && free(0) ? 0 : (1..<255).first(where: free) ?? 254
                 subnet = "10.89.\(index).0/24"
                 gateway = "10.89.\(index).1"
             }
             let bridges = Set(existing.map(\.bridge))
-            let bridge = (0..<1000).map { "caisson\($0)" }.first { !bridges.contains($0) } ?? "caisson999"
+            // Free here and on the host: another root's networks have bridges too.
+            let bridge = (0..<1000).map { "caisson\($0)" }.first { !bridges.contains($0) && !Files.exists("/sys/class/net/" + $0) }
+                ?? "caisson999"
             return NetworkRecord(name: name, id: id, driver: "bridge", bridge: bridge, subnet: subnet, gateway: gateway,
                                  created: Clock.rfc3339Now(), labels: labels)
         }
@@ -61,6 +67,20 @@ extension ContainerEngine {
         let network = address & ~((1 << (32 - UInt32(bits))) - 1)
         func dotted(_ value: UInt32) -> String { "\(value >> 24).\((value >> 16) & 255).\((value >> 8) & 255).\(value & 255)" }
         return ("\(dotted(network))/\(bits)", dotted(network + 1))
+    }
+
+    /// The IPv4 subnets the host routes to (from /proc/net/route), as `A.B.C.D/N`.
+    static func routedSubnets() -> Set<String> {
+        guard let table = try? Files.readString("/proc/net/route") else { return [] }
+        var subnets = Set<String>()
+        for line in table.split(separator: "\n").dropFirst() {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard fields.count > 7, let destination = UInt32(fields[1], radix: 16), let mask = UInt32(fields[7], radix: 16) else { continue }
+            // Little-endian words: the first octet is the lowest byte.
+            let octets = (0..<4).map { (destination >> (8 * $0)) & 0xff }
+            subnets.insert(octets.map(String.init).joined(separator: ".") + "/\(mask.nonzeroBitCount)")
+        }
+        return subnets
     }
 
     /// `network rm`: refused while containers use it; the bridge goes with it.
@@ -87,6 +107,11 @@ extension ContainerEngine {
         guard let netns = record.netnsPath else { return nil }
         if ContainerEngine.namespaceExists(netns) {
             if record.ipAddress != nil || record.config.network == "none" { return nil }
+            // A start that died between attaching and recording the address: undo its
+            // attachment (the lease, the veth) and start over.
+            tearDownNetwork(record)
+            unlink(netns)
+            try cni.createNamespace(at: netns)
         } else {
             unlink(netns)
             try cni.createNamespace(at: netns)

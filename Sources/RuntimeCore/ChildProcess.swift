@@ -17,9 +17,9 @@ struct ChildPlan {
     }
 
     enum StartSignal {
-        /// `create`: wait until `start` opens ROOT/ID/exec.fifo (dir fd given).
+        /// `create`: after .proceed, wait until `start` opens ROOT/ID/exec.fifo (dir fd given).
         case fifo(directoryFD: Int32)
-        /// `run` and `exec`: the runtime sends .proceed on the sync channel.
+        /// `run` and `exec`: .proceed on the sync channel starts the program.
         case channel
     }
 
@@ -292,6 +292,10 @@ struct ChildProcess {
 
         try plan.channel.send(.ready)
         ChildProcess.reportedReady = true
+        // The runtime answers once the container's state is saved. Until then, its death
+        // (the channel's end of file) is ours: a container no state names could never be
+        // deleted.
+        guard let (proceed, _) = try plan.channel.receive(), proceed == .proceed else { _exit(1) }
         switch plan.startSignal {
         case .fifo(let directoryFD):
             let fifo = openat(directoryFD, "exec.fifo", O_WRONLY | O_CLOEXEC)
@@ -301,7 +305,7 @@ struct ChildProcess {
             close(fifo)
             close(directoryFD)
         case .channel:
-            guard let (message, _) = try plan.channel.receive(), message == .proceed else { _exit(1) }
+            break
         }
         plan.channel.close()
 

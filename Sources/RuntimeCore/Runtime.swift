@@ -79,7 +79,8 @@ public struct Runtime {
         if process.terminal != true && options.consoleSocket != nil {
             throw .usage("--console-socket is only used when process.terminal is true")
         }
-        try store.reserve(id: id)
+        let reservation = try store.reserve(id: id, configBytes: prepared.configBytes)
+        defer { close(reservation) }
 
         var cgroup: Cgroup?
         let descriptors = LaunchDescriptors(preserveFDs: options.preserveFDs)
@@ -162,7 +163,7 @@ public struct Runtime {
                 bundle: prepared.bundle, rootfs: prepared.rootfs, created: Clock.rfc3339Now(),
                 owner: ownerName(), config: spec)
             do {
-                try store.save(record, configBytes: prepared.configBytes)
+                try store.saveState(record)
                 if let pidFile = options.pidFile { try writePidFile(pidFile, pid: outcome.pid) }
             } catch {
                 Glibc.kill(outcome.pid, SIGKILL)
@@ -180,6 +181,14 @@ public struct Runtime {
     /// `create`: the container waits in "created" until `start`.
     public func create(id: String, options: CreateOptions) throws(RuntimeError) {
         let created = try create(id: id, options: options, startByFIFO: true, terminalToRuntime: false)
+        // The state is saved: the container may now wait on exec.fifo without us.
+        do {
+            try wrap { () throws(SysError) in try created.channel.send(.proceed) }
+        } catch {
+            created.channel.close()
+            try? forceDelete(created.record)
+            throw error
+        }
         created.channel.close()
     }
 
@@ -298,7 +307,15 @@ public struct Runtime {
     // MARK: delete
 
     public func delete(id: String, force: Bool) throws(RuntimeError) {
-        let record = try store.load(id: id)
+        let record: ContainerRecord
+        do {
+            record = try store.load(id: id)
+        } catch .containerNotFound where (try? StateStore.validate(id: id)) != nil && store.isAbandoned(id: id) {
+            // A create killed before it saved the state: nothing can run (its process
+            // waits for the state before anything else), but the cgroup may be there.
+            deleteAbandoned(id: id)
+            return
+        }
         try store.withLock(id: id) { () throws(RuntimeError) in
             let status = self.status(of: record)
             if status != .stopped && status != .created && !force {
@@ -306,6 +323,20 @@ public struct Runtime {
             }
             try forceDelete(record)
         }
+    }
+
+    /// What a killed create leaves: the directory with the config copy, perhaps a cgroup.
+    func deleteAbandoned(id: String) {
+        let configPath = store.directory(of: id) + "/config.json"
+        if let bytes = try? Files.readBytes(configPath), let spec = try? SpecJSON.decodeSpec(bytes, file: configPath),
+           let layout = try? CgroupLayout.detect(),
+           let cgroup = try? Cgroup(layout: layout, cgroupsPath: spec.linux?.cgroupsPath, containerID: id), cgroup.exists {
+            if cgroup.isFrozen { try? cgroup.thaw() }
+            for pid in (try? cgroup.pids()) ?? [] { Glibc.kill(pid, SIGKILL) }
+            for _ in 0..<2000 where !((try? cgroup.pids()) ?? []).isEmpty { Clock.sleep(milliseconds: 1) }
+            try? cgroup.destroy()
+        }
+        store.remove(id: id)
     }
 
     /// Kills whatever is left, removes the cgroup, runs poststop hooks, forgets the container.

@@ -81,16 +81,51 @@ public struct StateStore {
     }
 
     /// Creates the container's directory; fails if the id is taken.
-    public func reserve(id: String) throws(RuntimeError) {
+    /// Makes ROOT/ID (a taken id fails here) and writes the config copy into it, holding
+    /// the directory's lock until the caller closes the returned descriptor: a `delete`
+    /// meanwhile waits, and one that finds the lock free and no state.json knows the
+    /// create died (see `Runtime.delete`).
+    public func reserve(id: String, configBytes: [UInt8]) throws(RuntimeError) -> Int32 {
         do {
             try Files.makeDirectories(root, mode: 0o711)
         } catch {
             throw .system(error)
         }
-        if mkdir(directory(of: id), 0o711) != 0 {
+        let path = directory(of: id)
+        if mkdir(path, 0o711) != 0 {
             if errno == EEXIST { throw .containerExists(id) }
-            throw .system(SysError("mkdir", path: directory(of: id)))
+            throw .system(SysError("mkdir", path: path))
         }
+        let lock = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if lock < 0 {
+            let error = SysError("open", path: path)
+            remove(id: id)
+            throw .system(error)
+        }
+        _ = retryingOnInterrupt { flock(lock, LOCK_EX) }
+        do {
+            try Files.writeAtomically(path + "/config.json", bytes: configBytes)
+        } catch {
+            close(lock)
+            remove(id: id)
+            throw .system(error)
+        }
+        return lock
+    }
+
+    /// Writes state.json alone (the config copy was written at `reserve`).
+    public func saveState(_ record: ContainerRecord) throws(RuntimeError) {
+        do {
+            try Files.writeAtomically(directory(of: record.id) + "/state.json", bytes: record.stateJSON)
+        } catch {
+            throw .system(error)
+        }
+    }
+
+    /// A directory whose create died before saving its state: no state.json (checked
+    /// under the lock, so a create still running is waited for).
+    public func isAbandoned(id: String) -> Bool {
+        (try? withLock(id: id) { () throws(RuntimeError) in !Files.exists(directory(of: id) + "/state.json") }) ?? false
     }
 
     /// Writes state.json and, with `configBytes` (the bundle's config.json as read) or

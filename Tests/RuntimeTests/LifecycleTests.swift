@@ -113,6 +113,29 @@ import OCISpec
         #expect(driver.leftovers(id: id, bundle: bundle).isEmpty)
     }
 
+    /// A create killed after the container process and cgroup exist but before state.json
+    /// was written (here: the state file taken away from a created container). delete
+    /// refused it as unknown and left the cgroup, the process and the directory.
+    @Test func deleteCleansUpACreateThatDiedBeforeSavingItsState() throws {
+        let driver = try RuntimeDriver()
+        let bundle = try BusyboxBundle(args: ["sleep", "100"])
+        try bundle.write()
+        let id = Scratch.uniqueID("abandoned")
+        #expect(try driver.run(["create", "--bundle", bundle.directory, id]).status == 0)
+        let pid = try driver.state(id)["pid"] as? Int ?? 0
+        try FileManager.default.removeItem(atPath: driver.root + "/" + id + "/state.json")
+        #expect(try driver.run(["state", id]).status != 0)
+        let deleted = try driver.run(["delete", "--force", id])
+        #expect(deleted.status == 0, "\(deleted.stderr)")
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        #expect(stat.isEmpty || stat.contains(") Z"))
+        #expect(driver.leftovers(id: id, bundle: bundle).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: driver.root + "/" + id))
+        // An id that never existed is still an error without --force (and ignored with it, as by runc).
+        #expect(try driver.run(["delete", Scratch.uniqueID("never")]).status != 0)
+        #expect(try driver.run(["delete", "--force", Scratch.uniqueID("never")]).status == 0)
+    }
+
     @Test func pauseAndResumeFreezeTheContainer() throws {
         let driver = try RuntimeDriver()
         let bundle = try BusyboxBundle(args: ["sleep", "100"])
