@@ -45,6 +45,8 @@ extension PodManager {
             stdinOnce: config.stdinOnce)
         var mounted = false
         do {
+            // On disk first: after a crash the container is found (created) and removable.
+            try store.persist(record, config: config)
             try Files.makeDirectories(directory + "/bundle", mode: 0o700)
             try images.mountRootfs(image, id: "cri-" + id, target: rootfs)
             mounted = true

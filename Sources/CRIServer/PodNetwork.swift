@@ -48,8 +48,7 @@ struct PodNetwork: Sendable {
             if !mapping.hostIp.isEmpty { entry.set("hostIP", .string(mapping.hostIp)) }
             return .object(entry)
         }))
-        let args = [("IgnoreUnknown", "1"), ("K8S_POD_NAMESPACE", sandbox.namespace), ("K8S_POD_NAME", sandbox.name),
-                    ("K8S_POD_INFRA_CONTAINER_ID", sandbox.id), ("K8S_POD_UID", sandbox.uid)]
+        let args = PodNetwork.arguments(sandbox)
         let result: JSONValue?
         do {
             try Files.makeDirectories(cacheDirectory, mode: 0o700)
@@ -69,10 +68,23 @@ struct PodNetwork: Sendable {
         return addresses.sorted { !$0.contains(":") && $1.contains(":") }
     }
 
-    /// Detaches (DEL with the cached list and result); a sandbox never attached is fine.
-    func detach(sandboxID: String, netns: String) throws(CRIError) {
+    /// The kubelet's CNI_ARGS for a pod.
+    static func arguments(_ sandbox: SandboxRecord) -> [(String, String)] {
+        [("IgnoreUnknown", "1"), ("K8S_POD_NAMESPACE", sandbox.namespace), ("K8S_POD_NAME", sandbox.name),
+         ("K8S_POD_INFRA_CONTAINER_ID", sandbox.id), ("K8S_POD_UID", sandbox.uid)]
+    }
+
+    /// Detaches: DEL with the cached list and result, or, when the ADD never finished
+    /// (the daemon died during RunPodSandbox), with the configured list, so the plugins
+    /// still release what they hold for the pod (its address lease, its veth).
+    func detach(sandbox: SandboxRecord, netns: String) throws(CRIError) {
         do {
-            try cni.delete(cachedIn: cacheFile(sandboxID), containerID: sandboxID, netns: netns)
+            if Files.exists(cacheFile(sandbox.id)) {
+                try cni.delete(cachedIn: cacheFile(sandbox.id), containerID: sandbox.id, netns: netns)
+            } else {
+                try cni.delete(list: try configurationList(), containerID: sandbox.id, netns: netns,
+                               args: PodNetwork.arguments(sandbox), runtimeConfig: JSONObject())
+            }
         } catch {
             throw .failed("failed to tear down the pod network: \(error)")
         }

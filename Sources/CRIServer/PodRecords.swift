@@ -100,7 +100,10 @@ public final class PodStore: Sendable {
             guard let bytes = try? Files.readBytes(directory + "/record.json"),
                   let record = try? SpecJSON.decode(SandboxRecord.self, from: bytes, file: "record.json"),
                   let configBytes = try? Files.readBytes(directory + "/config.pb"),
-                  let config = try? Runtime_V1_PodSandboxConfig(serializedBytes: configBytes) else { continue }
+                  let config = try? Runtime_V1_PodSandboxConfig(serializedBytes: configBytes) else {
+                PodStore.discard(directory)
+                continue
+            }
             loaded.sandboxes[id] = (record, config)
             loaded.names["sandbox:" + record.key] = id
         }
@@ -109,11 +112,22 @@ public final class PodStore: Sendable {
             guard let bytes = try? Files.readBytes(directory + "/record.json"),
                   let record = try? SpecJSON.decode(PodContainerRecord.self, from: bytes, file: "record.json"),
                   let configBytes = try? Files.readBytes(directory + "/config.pb"),
-                  let config = try? Runtime_V1_ContainerConfig(serializedBytes: configBytes) else { continue }
+                  let config = try? Runtime_V1_ContainerConfig(serializedBytes: configBytes) else {
+                PodStore.discard(directory)
+                continue
+            }
             loaded.containers[id] = (record, config)
             loaded.names["container:" + record.sandboxID + ":" + record.name] = id
         }
         contents.withLock { $0 = loaded }
+    }
+
+    /// A directory without a whole record, found at start: the record is written before
+    /// anything else is made for a pod or container, and removed last, so this is what a
+    /// daemon killed in the middle of writing it, or of removing the rest, left behind.
+    static func discard(_ directory: String) {
+        for mount in ["/bundle/rootfs", "/shm"] { umount2(directory + mount, Int32(MNT_DETACH)) }
+        try? Files.removeTree(directory)
     }
 
     // MARK: Names
@@ -137,15 +151,20 @@ public final class PodStore: Sendable {
     // MARK: Sandboxes
 
     func save(_ record: SandboxRecord, config: Runtime_V1_PodSandboxConfig) throws {
-        let directory = sandboxDirectory(record.id)
-        try Files.makeDirectories(directory, mode: 0o700)
-        try Files.write(directory + "/config.pb", bytes: Array(try config.serializedBytes() as [UInt8]), mode: 0o600)
-        try Files.write(directory + "/record.json", bytes: SpecJSON.encode(record), mode: 0o600)
+        try persist(record, config: config)
         contents.withLock { $0.sandboxes[record.id] = (record, config) }
     }
 
+    /// Writes a sandbox to disk only (listed after the next daemon start, not before `save`).
+    func persist(_ record: SandboxRecord, config: Runtime_V1_PodSandboxConfig) throws {
+        let directory = sandboxDirectory(record.id)
+        try Files.makeDirectories(directory, mode: 0o700)
+        try Files.writeAtomically(directory + "/config.pb", bytes: Array(try config.serializedBytes() as [UInt8]))
+        try Files.writeAtomically(directory + "/record.json", bytes: SpecJSON.encode(record))
+    }
+
     func update(_ record: SandboxRecord) throws {
-        try Files.write(sandboxDirectory(record.id) + "/record.json", bytes: SpecJSON.encode(record), mode: 0o600)
+        try Files.writeAtomically(sandboxDirectory(record.id) + "/record.json", bytes: SpecJSON.encode(record))
         contents.withLock { $0.sandboxes[record.id]?.record = record }
     }
 
@@ -176,11 +195,16 @@ public final class PodStore: Sendable {
     // MARK: Containers
 
     func save(_ record: PodContainerRecord, config: Runtime_V1_ContainerConfig) throws {
+        try persist(record, config: config)
+        contents.withLock { $0.containers[record.id] = (record, config) }
+    }
+
+    /// Writes a container to disk only (listed after the next daemon start, not before `save`).
+    func persist(_ record: PodContainerRecord, config: Runtime_V1_ContainerConfig) throws {
         let directory = containerDirectory(record.id)
         try Files.makeDirectories(directory, mode: 0o700)
-        try Files.write(directory + "/config.pb", bytes: Array(try config.serializedBytes() as [UInt8]), mode: 0o600)
-        try Files.write(directory + "/record.json", bytes: SpecJSON.encode(record), mode: 0o600)
-        contents.withLock { $0.containers[record.id] = (record, config) }
+        try Files.writeAtomically(directory + "/config.pb", bytes: Array(try config.serializedBytes() as [UInt8]))
+        try Files.writeAtomically(directory + "/record.json", bytes: SpecJSON.encode(record))
     }
 
     func container(_ id: String) throws(CRIError) -> (record: PodContainerRecord, config: Runtime_V1_ContainerConfig) {

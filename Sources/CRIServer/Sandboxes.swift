@@ -39,6 +39,9 @@ extension PodManager {
         try store.reserve("sandbox:" + record.key, for: id)
         let directory = store.sandboxDirectory(id)
         do {
+            // On disk before anything is made for it: should the daemon die in the
+            // middle, it finds this NOTREADY sandbox again and removing it undoes the rest.
+            try store.persist(record, config: config)
             try Files.makeDirectories(directory + "/bundle/rootfs", mode: 0o755)
             if !config.logDirectory.isEmpty { try Files.makeDirectories(config.logDirectory, mode: 0o755) }
             // The CNI ADD (tens of milliseconds of plugin runs) goes beside the pause
@@ -200,7 +203,7 @@ extension PodManager {
     /// Network, network namespace and /dev/shm of a sandbox (each step safe to repeat).
     private func tearDownSandbox(_ record: SandboxRecord) {
         if let netns = record.netnsPath, Files.exists(netns) {
-            try? network.detach(sandboxID: record.id, netns: netns)
+            try? network.detach(sandbox: record, netns: netns)
             cni.removeNamespace(at: netns)
         }
         let shm = store.sandboxDirectory(record.id) + "/shm"

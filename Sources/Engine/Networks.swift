@@ -240,12 +240,27 @@ public struct CNI: Sendable {
     /// are reported but every plugin is asked.
     public func delete(cachedIn cacheFile: String, containerID: String, netns: String) throws(EngineError) {
         guard let bytes = try? Files.readBytes(cacheFile), case .object(let list)? = try? JSONParser.parse(bytes) else { return }
-        guard case .array(let plugins)? = list["plugins"] else { return }
         var runtimeConfig = JSONObject()
         if case .object(let cached)? = list["cachedRuntimeConfig"] { runtimeConfig = cached }
         var argText = ""
         if case .string(let cached)? = list["cachedArgs"] { argText = cached }
         let previous: JSONValue? = list["cachedResult"] == .null ? nil : list["cachedResult"]
+        try delete(list: list, containerID: containerID, netns: netns, argText: argText, runtimeConfig: runtimeConfig,
+                   previous: previous)
+        unlink(cacheFile)
+    }
+
+    /// DEL through a configuration list with no cached result: for an ADD that was
+    /// interrupted before it could be cached (the plugins release by container id).
+    public func delete(list: JSONObject, containerID: String, netns: String, args: [(String, String)],
+                       runtimeConfig: JSONObject) throws(EngineError) {
+        try delete(list: list, containerID: containerID, netns: netns,
+                   argText: args.map { "\($0.0)=\($0.1)" }.joined(separator: ";"), runtimeConfig: runtimeConfig, previous: nil)
+    }
+
+    private func delete(list: JSONObject, containerID: String, netns: String, argText: String, runtimeConfig: JSONObject,
+                        previous: JSONValue?) throws(EngineError) {
+        guard case .array(let plugins)? = list["plugins"] else { return }
         var failure: EngineError?
         for case .object(let plugin) in plugins.reversed() {
             let prepared = CNI.prepare(plugin, list: list, runtimeConfig: runtimeConfig, previous: previous)
@@ -256,7 +271,6 @@ public struct CNI: Sendable {
             }
         }
         if let failure { throw failure }
-        unlink(cacheFile)
     }
 
     static func prepare(_ plugin: JSONObject, list: JSONObject, runtimeConfig: JSONObject, previous: JSONValue?) -> JSONObject {
