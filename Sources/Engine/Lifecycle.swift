@@ -31,6 +31,13 @@ extension ContainerEngine {
         var record = try find(id)
         let current = state(of: record)
         if current.isRunning { throw .invalid("container \(record.name) is already running") }
+        if current.monitorPID != nil {
+            // The monitor of a start whose caller died before saying "start": it deletes
+            // the created container and exits; the new one may create it only then.
+            if !waitForMonitor(record, timeoutMilliseconds: 5000) {
+                throw .invalid("container \(record.name) is still being started or cleaned up by its monitor; try again")
+            }
+        }
         try ensureRootfsMounted(record)
         var job: NetworkJob? = earlyNetworks.withLock { $0.removeValue(forKey: record.id) }
         if job == nil, let network = try prepareNamespace(record) {
