@@ -189,6 +189,8 @@ public struct CNI: Sendable {
         if let bytes = try? Files.readBytes(cache), case .object(let object)? = try? JSONParser.parse(bytes) {
             cached = object["cachedResult"]
             list = object
+        } else {
+            CNI.stopInterruptedAdds(containerID: containerID)
         }
         guard case .array(let plugins)? = list["plugins"] else { return }
         for case .object(var plugin) in plugins.reversed() {
@@ -261,6 +263,7 @@ public struct CNI: Sendable {
     private func delete(list: JSONObject, containerID: String, netns: String, argText: String, runtimeConfig: JSONObject,
                         previous: JSONValue?) throws(EngineError) {
         guard case .array(let plugins)? = list["plugins"] else { return }
+        if previous == nil { CNI.stopInterruptedAdds(containerID: containerID) }
         var failure: EngineError?
         for case .object(let plugin) in plugins.reversed() {
             let prepared = CNI.prepare(plugin, list: list, runtimeConfig: runtimeConfig, previous: previous)
@@ -271,6 +274,25 @@ public struct CNI: Sendable {
             }
         }
         if let failure { throw failure }
+    }
+
+    /// An ADD with no cached result may still be running: its caller was killed, but the
+    /// plugin it ran goes on and would take an address after our DEL released it. Such
+    /// plugins (by their CNI environment) are killed before the DEL, which then undoes
+    /// whatever they had done. Only on this rare path: it reads every process's environment.
+    static func stopInterruptedAdds(containerID: String) {
+        let wanted = ["CNI_COMMAND=ADD", "CNI_CONTAINERID=" + containerID]
+        var stray: [Int32] = []
+        for entry in (try? Files.listDirectory("/proc")) ?? [] {
+            guard let pid = Int32(entry), pid != getpid(),
+                  let environment = try? Files.readBytes("/proc/\(entry)/environ") else { continue }
+            let variables = environment.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if wanted.allSatisfy(variables.contains) { stray.append(pid) }
+        }
+        for pid in stray { kill(pid, SIGKILL) }
+        for pid in stray {
+            for _ in 0..<200 where kill(pid, 0) == 0 && Processes.state(of: pid) != "Z" { Clock.sleep(milliseconds: 5) }
+        }
     }
 
     static func prepare(_ plugin: JSONObject, list: JSONObject, runtimeConfig: JSONObject, previous: JSONValue?) -> JSONObject {
