@@ -66,6 +66,19 @@ final class EngineFixture: @unchecked Sendable {
     func tearDown() throws -> [String] {
         // This engine's containers (other suites run containers of their own meanwhile).
         let ids = try run(["ps", "-a", "-q", "--no-trunc"]).stdout.split(separator: "\n").map(String.init)
+        // And its networks' bridges and subnets (other engines on the host have their own).
+        var bridges: [String] = []
+        var subnets: [String] = []
+        let names = try run(["network", "ls", "-q"]).stdout.split(separator: "\n").map(String.init)
+        if !names.isEmpty, let data = try run(["network", "inspect"] + names).stdout.data(using: .utf8),
+           let networks = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] {
+            for network in networks {
+                if let bridge = (network["Options"] as? [String: String])?["com.docker.network.bridge.name"] { bridges.append(bridge) }
+                for config in ((network["IPAM"] as? [String: Any])?["Config"] as? [[String: Any]]) ?? [] {
+                    if let subnet = config["Subnet"] as? String { subnets.append(subnet) }
+                }
+            }
+        }
         let reset = try run(["system", "reset", "--force"])
         var leftovers: [String] = []
         if reset.status != 0 { leftovers.append("system reset failed: \(reset.stderr)") }
@@ -74,13 +87,20 @@ final class EngineFixture: @unchecked Sendable {
             leftovers.append("mount: \(line)")
         }
         let links = try Shell.run("/usr/sbin/ip", ["-o", "link"]).stdout
-        for line in links.split(separator: "\n") where line.contains("caisson") {
-            leftovers.append("link: \(line)")
+        for line in links.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            let name = fields.count > 1 ? String(fields[1].dropLast()) : ""
+            if bridges.contains(name) || bridges.contains(where: { line.contains(" master \($0) ") }) {
+                leftovers.append("link: \(line)")
+            }
         }
         for table in ["nat", "filter"] {
             let rules = try Shell.run("/usr/sbin/iptables", ["-t", table, "-S"]).stdout
             for line in rules.split(separator: "\n") where line.contains("caisson:") {
-                leftovers.append("iptables \(table): \(line)")
+                let words = line.split(separator: " ").map(String.init)
+                if words.contains(where: { subnets.contains($0) || bridges.contains($0) }) {
+                    leftovers.append("iptables \(table): \(line)")
+                }
             }
         }
         let netns = (try? FileManager.default.contentsOfDirectory(atPath: runRoot + "/netns")) ?? []
