@@ -1,4 +1,5 @@
 @testable import CRIServer
+import SPDY
 import Crypto
 import Testing
 

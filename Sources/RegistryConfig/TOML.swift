@@ -24,6 +24,9 @@ public struct TOMLError: Error, CustomStringConvertible, Sendable {
 }
 
 /// A small strict TOML parser (the subset above; dates and floats are refused clearly).
+///
+/// It lives in `RegistryConfig`, the registry settings without the HTTP client, so that
+/// this parser of files other tools write can be built, tested and fuzzed on its own.
 public struct TOMLParser {
     private let bytes: [UInt8]
     private var index = 0
