@@ -163,3 +163,28 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Fuzz targets (Fuzz/, run by scripts/fuzz): only with CAISSON_FUZZ=1, because they are
+// libFuzzer entry points that link only when built with `-sanitize=fuzzer` (scripts/fuzz
+// passes it, with the address sanitizer, to every module), so the normal build and
+// `swift test` never see them.
+if Context.environment["CAISSON_FUZZ"] == "1" {
+    let entryPoint: [SwiftSetting] = [.unsafeFlags(["-parse-as-library"])]
+    func fuzzTarget(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+        .executableTarget(name: "fuzz-\(name)", dependencies: ["FuzzSupport"] + dependencies,
+                          path: "Fuzz/Sources/\(name)", swiftSettings: entryPoint)
+    }
+    package.targets += [
+        .target(name: "CFuzzDriver", path: "Fuzz/Sources/CFuzzDriver"),
+        .target(name: "FuzzSupport", dependencies: ["CaissonSys", "CFuzzDriver"], path: "Fuzz/Sources/FuzzSupport"),
+        fuzzTarget("json", ["CaissonJSON"]),
+        fuzzTarget("config", ["OCISpec", "RuntimeCore", "CaissonJSON", "CaissonSys"]),
+        fuzzTarget("image", ["ImageSpec", "CaissonJSON"]),
+        fuzzTarget("registries", ["RegistryConfig", "ImageSpec", "CaissonSys"]),
+        fuzzTarget("tar", ["LayerArchive"]),
+        fuzzTarget("layer", ["LayerArchive", "CaissonSys", "ImageSpec"]),
+        fuzzTarget("archive", ["Images", "CaissonSys"]),
+        fuzzTarget("spdy", ["SPDY"]),
+        fuzzTarget("format", ["CLIFormatting", "CaissonJSON"]),
+    ]
+}
