@@ -123,6 +123,10 @@ public final class SPDYFramer {
         bytes += [UInt8(value >> 24), UInt8((value >> 16) & 0xff), UInt8((value >> 8) & 0xff), UInt8(value & 0xff)]
     }
 
+    /// The most a header block may inflate to (Go's http.DefaultMaxHeaderBytes): a frame of
+    /// up to 16 MiB of zlib could otherwise inflate to gigabytes.
+    public static let maxHeaderBlock = 1 << 20
+
     /// A header block: inflated with the connection's context; names lower-cased.
     private func decodeHeaders(_ compressed: [UInt8]) throws(SPDYError) -> [String: String] {
         var plain: [UInt8] = []
@@ -147,6 +151,10 @@ public final class SPDYFramer {
                 }
                 let produced = output.count - Int(inflater.avail_out)
                 plain += output[0..<produced]
+                if plain.count > SPDYFramer.maxHeaderBlock {
+                    failure = "header block inflates to more than \(SPDYFramer.maxHeaderBlock) bytes"
+                    break
+                }
                 if status != Z_OK && status != Z_BUF_ERROR { failure = "header block does not inflate (zlib \(status))"; break }
                 if inflater.avail_in == 0 && inflater.avail_out != 0 { break }
                 if status == Z_BUF_ERROR && produced == 0 { break }
