@@ -85,9 +85,11 @@ public enum Time {
 /// Columns padded as docker's tabwriter does (three spaces between columns).
 public enum Table {
     public static func render(_ rows: [[String]]) -> String {
-        guard let first = rows.first else { return "" }
-        var widths = [Int](repeating: 0, count: first.count)
-        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        guard !rows.isEmpty else { return "" }
+        // Rows may have more cells than the header (a value holding a tab, in a `table`
+        // template): every column is measured.
+        var widths = [Int](repeating: 0, count: rows.map(\.count).max() ?? 0)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
         var out = ""
         for row in rows {
             var line = ""
