@@ -150,11 +150,15 @@ let package = Package(
         .testTarget(
             name: "CRITests",
             dependencies: [
-                "CaissonTestSupport", "CRIProto", "CRIServer", "SPDY",
+                "CaissonTestSupport", "CRIProto", "CRIServer", "SPDY", "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]
+        ),
+        .testTarget(
+            name: "FormattingTests",
+            dependencies: ["CLIFormatting", "CaissonJSON"]
         ),
         .testTarget(
             name: "RuntimeTests",
