@@ -27,6 +27,7 @@ public func fuzzFormat(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 
 nonisolated(unsafe) private let fields: [(String, String)] = [
     ("ID", "0123456789ab"), ("Names", "web"), ("Image", "busybox"), ("Status", "Up 2 minutes"), ("Ports", ""),
+    ("Command", "\"sh\t-c 'sleep 1'\""), ("Labels", "a=b,tab=x\ty"),
 ]
 
 nonisolated(unsafe) private let row: JSONObject = {
