@@ -4,7 +4,8 @@
 The inputs are the documents the tests use (configs from `caisson-runtime spec`, the
 registries.conf and auth files of Tests/ImageTests, the --format strings of
 Tests/EngineTests) and small archives and SPDY frames made here the way the real peers
-make them (tar, gzip, zstd, client-go's header blocks)."""
+make them (tar, gzip, zstd, client-go's header blocks). Files named regression-* are inputs that
+crashed a parser once; they are kept by hand, not written here."""
 import gzip, hashlib, io, json, os, re, struct, subprocess, sys, tarfile, zlib
 
 OUT = "Fuzz/corpus"

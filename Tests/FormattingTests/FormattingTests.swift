@@ -2,8 +2,8 @@ import CaissonJSON
 import CLIFormatting
 import Testing
 
-/// `--format` templates and tables (the CLIFormatting module), with the inputs the fuzz
-/// target (Fuzz/Sources/format) found.
+/// `--format` templates and tables (the CLIFormatting module), with the input that
+/// crashed them, found while writing their fuzz target (Fuzz/Sources/format).
 @Suite struct FormattingTests {
     @Test("templates: fields, nested JSON, json, table headers")
     func templates() throws {
@@ -19,8 +19,8 @@ import Testing
         #expect(throws: FormatTemplateError.self) { try FormatTemplate(parsing: "{{range .}}") }
     }
 
-    /// Found with the format fuzz target: a value holding a tab gives a `table` row more
-    /// cells than its header, and the column widths were indexed past their end.
+    /// A value holding a tab gives a `table` row more cells than its header, and the column
+    /// widths were indexed past their end.
     @Test("a table row with more cells than the header is aligned, not a crash")
     func rowWiderThanHeader() throws {
         let template = try FormatTemplate(parsing: "table {{.Names}}\\t{{.Command}}")

@@ -3,8 +3,9 @@ import LayerArchive
 import Registry
 import Testing
 
-/// Inputs the fuzz targets (Fuzz/, scripts/fuzz) showed to crash a parser; each must now
-/// give a typed error or a value.
+/// Inputs that crashed a parser, found while fuzzing it (by reading the parser beside its
+/// fuzz target under Fuzz/, then confirmed by running the input through that target);
+/// each must now give a typed error or a value.
 @Suite struct TarFuzzRegressionTests {
     /// A ustar header block with a valid checksum.
     static func header(_ name: String, type: UInt8, size: Int = 0) -> [UInt8] {
