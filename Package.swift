@@ -72,9 +72,12 @@ let package = Package(
         .target(name: "LayerArchive", dependencies: ["CaissonSys", "CaissonShim", "CZlib", "CZstd", "ImageSpec"]),
         // The content-addressed blob store: verified ingest, read-only blobs, garbage collection.
         .target(name: "ContentStore", dependencies: ["CaissonSys", "ImageSpec"]),
-        // registries.conf, credentials and the OCI distribution client (pull and push).
+        // registries.conf (TOML), auth files and RegistryError: the registry settings, without
+        // the HTTP client (so the parsers build and fuzz alone).
+        .target(name: "RegistryConfig", dependencies: ["CaissonSys", "CaissonJSON", "ImageSpec", "ContentStore"]),
+        // The OCI distribution client (pull and push); re-exports RegistryConfig.
         .target(name: "Registry", dependencies: [
-            "CaissonSys", "CaissonJSON", "ImageSpec", "ContentStore",
+            "RegistryConfig", "CaissonSys", "CaissonJSON", "ImageSpec", "ContentStore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
@@ -95,10 +98,12 @@ let package = Package(
             dependencies: ["CaissonSys", "CaissonShim", "CaissonJSON", "AttachProtocol"],
             linkerSettings: staticRuntimeLinking
         ),
+        // docker's output formats for the command line: sizes, times, tables, `--format` templates.
+        .target(name: "CLIFormatting", dependencies: ["CaissonJSON"]),
         .executableTarget(
             name: "caisson",
             dependencies: [
-                "Images", "Registry", "ImageSpec", "ContentStore", "LayerArchive", "CaissonSys", "CaissonJSON",
+                "CLIFormatting", "Images", "Registry", "ImageSpec", "ContentStore", "LayerArchive", "CaissonSys", "CaissonJSON",
                 "Engine", "AttachProtocol", "CaissonShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -109,11 +114,13 @@ let package = Package(
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
         ]),
+        // SPDY/3.1 frames (Kubernetes' streaming protocols): the framer and its zlib header blocks.
+        .target(name: "SPDY", dependencies: ["CaissonSys", "CZlib"]),
         // Pods for the kubelet: sandboxes, containers, CNI, CRI logs, exec, stats; the
         // runtime and image services of the CRI on top.
         .target(name: "CRIServer", dependencies: [
             "CRIProto", "Images", "ImageSpec", "Registry", "Engine", "Cgroups", "OCISpec", "CaissonSys", "CaissonJSON",
-            "CaissonShim", "CZlib", "AttachProtocol",
+            "CaissonShim", "SPDY", "AttachProtocol",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
@@ -143,11 +150,15 @@ let package = Package(
         .testTarget(
             name: "CRITests",
             dependencies: [
-                "CaissonTestSupport", "CRIProto", "CRIServer",
+                "CaissonTestSupport", "CRIProto", "CRIServer", "SPDY", "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]
+        ),
+        .testTarget(
+            name: "FormattingTests",
+            dependencies: ["CLIFormatting", "CaissonJSON"]
         ),
         .testTarget(
             name: "RuntimeTests",
@@ -156,3 +167,28 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Fuzz targets (Fuzz/, run by scripts/fuzz): only with CAISSON_FUZZ=1, because they are
+// libFuzzer entry points that link only when built with `-sanitize=fuzzer` (scripts/fuzz
+// passes it, with the address sanitizer, to every module), so the normal build and
+// `swift test` never see them.
+if Context.environment["CAISSON_FUZZ"] == "1" {
+    let entryPoint: [SwiftSetting] = [.unsafeFlags(["-parse-as-library"])]
+    func fuzzTarget(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+        .executableTarget(name: "fuzz-\(name)", dependencies: ["FuzzSupport"] + dependencies,
+                          path: "Fuzz/Sources/\(name)", swiftSettings: entryPoint)
+    }
+    package.targets += [
+        .target(name: "CFuzzDriver", path: "Fuzz/Sources/CFuzzDriver"),
+        .target(name: "FuzzSupport", dependencies: ["CaissonSys", "CFuzzDriver"], path: "Fuzz/Sources/FuzzSupport"),
+        fuzzTarget("json", ["CaissonJSON"]),
+        fuzzTarget("config", ["OCISpec", "RuntimeCore", "CaissonJSON", "CaissonSys"]),
+        fuzzTarget("image", ["ImageSpec", "CaissonJSON"]),
+        fuzzTarget("registries", ["RegistryConfig", "ImageSpec", "CaissonSys"]),
+        fuzzTarget("tar", ["LayerArchive"]),
+        fuzzTarget("layer", ["LayerArchive", "CaissonSys", "ImageSpec"]),
+        fuzzTarget("archive", ["Images", "CaissonSys"]),
+        fuzzTarget("spdy", ["SPDY"]),
+        fuzzTarget("format", ["CLIFormatting", "CaissonJSON"]),
+    ]
+}

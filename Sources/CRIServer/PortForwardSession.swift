@@ -4,6 +4,7 @@ import Glibc
 import CaissonShim
 import CaissonSys
 import CRIProto
+import SPDY
 
 /// One port-forward connection (`portforward.k8s.io` over SPDY): for every forwarded
 /// connection the client opens an error stream and a data stream with the same

@@ -6,6 +6,7 @@ import CaissonJSON
 import CaissonShim
 import CaissonSys
 import CRIProto
+import SPDY
 
 /// One exec or attach over SPDY (Kubernetes' remote-command protocol): the client opens
 /// an error stream and, as asked, stdin, stdout, stderr and resize streams; output goes

@@ -4,6 +4,7 @@ import Glibc
 import CaissonShim
 import CaissonSys
 import CRIProto
+import SPDY
 
 /// The HTTP server behind the URLs Exec, Attach and PortForward return: it upgrades
 /// each connection to SPDY/3.1 and speaks Kubernetes' remote-command protocol

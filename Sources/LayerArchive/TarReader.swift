@@ -168,6 +168,8 @@ public struct TarReader<Source: ByteSource> {
                 deviceMajor: UInt32(truncatingIfNeeded: (try? TarReader.number(header, 329, 8, field: "devmajor")) ?? 0),
                 deviceMinor: UInt32(truncatingIfNeeded: (try? TarReader.number(header, 337, 8, field: "devminor")) ?? 0))
             try TarReader.applyPAX(pax, to: &entry)
+            // The content and its padding must be skippable without overflowing.
+            guard entry.size <= Int64.max - 511 else { throw .corrupt("entry size \(entry.size) is too large") }
             switch type {
             case 0, UInt8(ascii: "0"), UInt8(ascii: "7"):
                 entry.kind = .file
@@ -246,7 +248,7 @@ public struct TarReader<Source: ByteSource> {
         while index < bytes.count {
             guard let space = bytes[index...].firstIndex(of: UInt8(ascii: " ")),
                   let length = Int(String(decoding: bytes[index..<space], as: UTF8.self)),
-                  length > 0, index + length <= bytes.count, bytes[index + length - 1] == UInt8(ascii: "\n"),
+                  length > 0, length <= bytes.count - index, bytes[index + length - 1] == UInt8(ascii: "\n"),
                   let equals = bytes[(space + 1)..<(index + length)].firstIndex(of: UInt8(ascii: "=")) else {
                 throw .corrupt("malformed PAX record")
             }
@@ -268,9 +270,10 @@ public struct TarReader<Source: ByteSource> {
         if let uid = text("uid"), let value = UInt32(uid) { entry.uid = value }
         if let gid = text("gid"), let value = UInt32(gid) { entry.gid = value }
         if let mtime = text("mtime") {
-            let parts = mtime.split(separator: ".", maxSplits: 1)
+            // "SECONDS[.FRACTION]"; an unreadable value leaves the header's time.
+            let parts = mtime.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
             if let seconds = Int64(parts[0]) { entry.modificationTime = seconds }
-            if parts.count == 2 {
+            if parts.count == 2, parts[1].utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
                 let digits = String(parts[1].prefix(9))
                 let padded = digits + String(repeating: "0", count: 9 - digits.count)
                 entry.modificationNanoseconds = Int(padded) ?? 0

@@ -4,6 +4,7 @@ import Glibc
 import ArgumentParser
 import Foundation
 import CaissonJSON
+import CLIFormatting
 import CaissonShim
 import CaissonSys
 import Engine

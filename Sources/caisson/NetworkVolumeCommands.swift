@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import CaissonJSON
+import CLIFormatting
 import CaissonSys
 import Engine
 

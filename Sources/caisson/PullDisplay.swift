@@ -4,6 +4,7 @@ import Glibc
 import ImageSpec
 import Images
 import Synchronization
+import CLIFormatting
 
 /// Shows a pull as docker does: on a terminal one line per layer with a progress bar,
 /// redrawn in place; otherwise plain status lines as each layer changes state.

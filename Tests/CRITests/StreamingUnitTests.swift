@@ -1,5 +1,7 @@
 @testable import CRIServer
 import Crypto
+import CZlib
+import SPDY
 import Testing
 
 /// The parts of the streaming server that are facts of the protocols.
@@ -36,5 +38,51 @@ struct StreamingUnitTests {
         #expect(Timestamps.nanoseconds(rfc3339: "1970-01-01T00:00:01.5Z") == 1_500_000_000)
         #expect(Timestamps.nanoseconds(rfc3339: "2026-11-29T22:26:19.123456789Z") % 1_000_000_000 == 123_456_789)
         #expect(Timestamps.nanoseconds(rfc3339: "garbage") == 0)
+    }
+
+    /// A SYN_STREAM whose header block is `plain`, deflated with the SPDY dictionary as
+    /// client-go does.
+    static func synStream(headerBlock plain: [UInt8]) -> [UInt8] {
+        var stream = z_stream()
+        _ = deflateInit_(&stream, Z_DEFAULT_COMPRESSION, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        defer { deflateEnd(&stream) }
+        _ = SPDYDictionary.bytes.withUnsafeBufferPointer { deflateSetDictionary(&stream, $0.baseAddress, uInt($0.count)) }
+        var input = plain
+        var compressed: [UInt8] = []
+        var output = [UInt8](repeating: 0, count: 65536)
+        let count = input.count
+        input.withUnsafeMutableBufferPointer { buffer in
+            stream.next_in = buffer.baseAddress
+            stream.avail_in = uInt(count)
+            repeat {
+                output.withUnsafeMutableBufferPointer { out in
+                    stream.next_out = out.baseAddress
+                    stream.avail_out = uInt(out.count)
+                    _ = deflate(&stream, Z_SYNC_FLUSH)
+                }
+                compressed += output[0..<(output.count - Int(stream.avail_out))]
+            } while stream.avail_out == 0
+        }
+        let payload: [UInt8] = [0, 0, 0, 1, 0, 0, 0, 0, 0, 0] + compressed
+        return [0x80, 0x03, 0x00, 0x01, 0x00, UInt8(payload.count >> 16), UInt8((payload.count >> 8) & 0xff), UInt8(payload.count & 0xff)]
+            + payload
+    }
+
+    static func headerBlock(_ pairs: [(String, [UInt8])]) -> [UInt8] {
+        func be(_ n: Int) -> [UInt8] { [UInt8(n >> 24), UInt8((n >> 16) & 0xff), UInt8((n >> 8) & 0xff), UInt8(n & 0xff)] }
+        return be(pairs.count) + pairs.flatMap { be($0.0.utf8.count) + Array($0.0.utf8) + be($0.1.count) + $0.1 }
+    }
+
+    /// Found by reading the framer while fuzzing it (Fuzz/Sources/spdy): a header block is
+    /// zlib, so a small frame could inflate to gigabytes; it is refused past 1 MiB.
+    @Test func spdyHeaderBlockThatInflatesTooFarIsRefused() throws {
+        let ordinary = try SPDYFramer(fd: -1, pending: StreamingUnitTests.synStream(
+            headerBlock: StreamingUnitTests.headerBlock([("StreamType", Array("error".utf8))])))
+        #expect(try ordinary.next() == .synStream(streamID: 1, headers: ["streamtype": "error"], fin: false))
+        let bomb = StreamingUnitTests.synStream(
+            headerBlock: StreamingUnitTests.headerBlock([("a", [UInt8](repeating: 0x78, count: 8 << 20))]))
+        #expect(bomb.count < 64 << 10)
+        let framer = try SPDYFramer(fd: -1, pending: bomb)
+        #expect { try framer.next() } throws: { "\($0)".contains("header block inflates to more than") }
     }
 }

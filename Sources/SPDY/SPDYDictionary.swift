@@ -1,7 +1,7 @@
 /// The zlib dictionary of SPDY/3 header blocks (draft-mbelshe-httpbis-spdy-00, 2.6.10.1):
 /// 65 length-prefixed header names and values, then a run of common values. Both ends
 /// must use exactly these bytes.
-enum SPDYDictionary {
+public enum SPDYDictionary {
     static let words = [
         "options", "head", "post", "put", "delete", "trace", "accept", "accept-charset", "accept-encoding",
         "accept-language", "accept-ranges", "age", "allow", "authorization", "cache-control", "connection",
@@ -21,7 +21,7 @@ enum SPDYDictionary {
         + "e/png,image/jpg,image/gif,application/xml,application/xhtml+xml,text/plain,text/javascript,publicpri"
         + "vatemax-age=gzip,deflate,sdchcharset=utf-8charset=iso-8859-1,utf-,*,enq=0."
 
-    static let bytes: [UInt8] = {
+    public static let bytes: [UInt8] = {
         var result: [UInt8] = []
         for word in words {
             let count = UInt32(word.utf8.count)

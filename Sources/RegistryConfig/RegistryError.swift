@@ -1,7 +1,9 @@
 import ContentStore
 import ImageSpec
 
-/// Why talking to a registry failed, in words a user can act on.
+/// Why talking to a registry failed, in words a user can act on. It is in `RegistryConfig`
+/// (with registries.conf and the auth files, whose errors it reports); `Registry`
+/// re-exports it.
 public enum RegistryError: Error, CustomStringConvertible, Sendable {
     case configuration(file: String, reason: String)
     case blocked(String)

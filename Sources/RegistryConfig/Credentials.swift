@@ -18,6 +18,9 @@ public struct Credential: Sendable, Equatable {
 /// (`{"auths": {"HOST": {"auth": base64("user:password")}}}`), so that logins made by
 /// docker, podman or skopeo are used, and `caisson login` writes a file they read.
 ///
+/// It lives in `RegistryConfig`, the registry settings without the HTTP client, so that
+/// this parser of files other tools write can be built, tested and fuzzed on its own.
+///
 /// Lookup order: the file given (`--authfile` or `REGISTRY_AUTH_FILE`), else
 /// `$XDG_RUNTIME_DIR/containers/auth.json`, `~/.config/containers/auth.json`,
 /// `~/.docker/config.json`. Logins are written to the given file or to

@@ -5,7 +5,7 @@ import CaissonSys
 import CZlib
 
 /// One SPDY/3.1 frame, as far as Kubernetes' streaming protocols use them.
-enum SPDYFrame {
+public enum SPDYFrame: Sendable, Equatable {
     case synStream(streamID: UInt32, headers: [String: String], fin: Bool)
     case synReply(streamID: UInt32)
     case data(streamID: UInt32, bytes: [UInt8], fin: Bool)
@@ -17,21 +17,25 @@ enum SPDYFrame {
 }
 
 /// What went wrong on a SPDY connection.
-struct SPDYError: Error, CustomStringConvertible {
-    let description: String
+public struct SPDYError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// Reads and writes SPDY/3.1 frames on a connected socket (blocking), with the two zlib
 /// contexts of the header blocks (one per direction, for the whole connection, primed
 /// with the SPDY dictionary). The peers here (client-go's spdystream) do no flow control,
 /// so neither does this.
-final class SPDYFramer {
-    let fd: Int32
+///
+/// The framer is a module of its own (`SPDY`, on zlib only) so that this parser of bytes
+/// from the network can be tested and fuzzed without the CRI server's gRPC dependencies.
+public final class SPDYFramer {
+    public let fd: Int32
     private var inflater = z_stream()
     private var deflater = z_stream()
     private var buffer: [UInt8] = []
 
-    init(fd: Int32, pending: [UInt8]) throws(SPDYError) {
+    public init(fd: Int32, pending: [UInt8]) throws(SPDYError) {
         self.fd = fd
         buffer = pending
         guard inflateInit_(&inflater, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK,
@@ -51,14 +55,14 @@ final class SPDYFramer {
     // MARK: Reading
 
     /// Whether a whole frame is buffered (so `next` will not block).
-    var hasBufferedFrame: Bool {
+    public var hasBufferedFrame: Bool {
         guard buffer.count >= 8 else { return false }
         let length = Int(buffer[5]) << 16 | Int(buffer[6]) << 8 | Int(buffer[7])
         return buffer.count >= 8 + length
     }
 
     /// Reads more from the socket into the buffer; false at end of stream.
-    func fill() -> Bool {
+    public func fill() -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = read(fd, &chunk, chunk.count)
@@ -70,7 +74,7 @@ final class SPDYFramer {
     }
 
     /// The next buffered frame, or nil when no whole frame is buffered yet.
-    func next() throws(SPDYError) -> SPDYFrame? {
+    public func next() throws(SPDYError) -> SPDYFrame? {
         guard hasBufferedFrame else { return nil }
         let length = Int(buffer[5]) << 16 | Int(buffer[6]) << 8 | Int(buffer[7])
         let flags = buffer[4]
@@ -119,6 +123,10 @@ final class SPDYFramer {
         bytes += [UInt8(value >> 24), UInt8((value >> 16) & 0xff), UInt8((value >> 8) & 0xff), UInt8(value & 0xff)]
     }
 
+    /// The most a header block may inflate to (Go's http.DefaultMaxHeaderBytes): a frame of
+    /// up to 16 MiB of zlib could otherwise inflate to gigabytes.
+    public static let maxHeaderBlock = 1 << 20
+
     /// A header block: inflated with the connection's context; names lower-cased.
     private func decodeHeaders(_ compressed: [UInt8]) throws(SPDYError) -> [String: String] {
         var plain: [UInt8] = []
@@ -143,6 +151,10 @@ final class SPDYFramer {
                 }
                 let produced = output.count - Int(inflater.avail_out)
                 plain += output[0..<produced]
+                if plain.count > SPDYFramer.maxHeaderBlock {
+                    failure = "header block inflates to more than \(SPDYFramer.maxHeaderBlock) bytes"
+                    break
+                }
                 if status != Z_OK && status != Z_BUF_ERROR { failure = "header block does not inflate (zlib \(status))"; break }
                 if inflater.avail_in == 0 && inflater.avail_out != 0 { break }
                 if status == Z_BUF_ERROR && produced == 0 { break }
@@ -209,14 +221,14 @@ final class SPDYFramer {
         }
     }
 
-    func writeSynReply(streamID: UInt32) throws(SPDYError) {
+    public func writeSynReply(streamID: UInt32) throws(SPDYError) {
         var payload: [UInt8] = []
         SPDYFramer.appendUInt32(streamID & 0x7fff_ffff, to: &payload)
         payload += deflateHeaders([])
         try send(controlFrame(type: 2, flags: 0, payload: payload))
     }
 
-    func writeData(streamID: UInt32, bytes: [UInt8], fin: Bool = false) throws(SPDYError) {
+    public func writeData(streamID: UInt32, bytes: [UInt8], fin: Bool = false) throws(SPDYError) {
         var offset = 0
         repeat {
             let chunk = min(bytes.count - offset, 0xff_ffff)
@@ -230,20 +242,20 @@ final class SPDYFramer {
         } while offset < bytes.count
     }
 
-    func writeRstStream(streamID: UInt32, status: UInt32) throws(SPDYError) {
+    public func writeRstStream(streamID: UInt32, status: UInt32) throws(SPDYError) {
         var payload: [UInt8] = []
         SPDYFramer.appendUInt32(streamID & 0x7fff_ffff, to: &payload)
         SPDYFramer.appendUInt32(status, to: &payload)
         try send(controlFrame(type: 3, flags: 0, payload: payload))
     }
 
-    func writePing(id: UInt32) throws(SPDYError) {
+    public func writePing(id: UInt32) throws(SPDYError) {
         var payload: [UInt8] = []
         SPDYFramer.appendUInt32(id, to: &payload)
         try send(controlFrame(type: 6, flags: 0, payload: payload))
     }
 
-    func writeGoAway() throws(SPDYError) {
+    public func writeGoAway() throws(SPDYError) {
         try send(controlFrame(type: 7, flags: 0, payload: [0, 0, 0, 0, 0, 0, 0, 0]))
     }
 }

@@ -5,9 +5,12 @@ import CaissonJSON
 
 /// Output in docker's conventions: sizes in decimal units with three significant digits,
 /// times as "2 hours ago", tables with aligned columns, and `--format` templates.
-enum Units {
+///
+/// This module exists so that the `--format` template parser, which reads what users type,
+/// can be tested and fuzzed without the command line's engine and image dependencies.
+public enum Units {
     /// go-units HumanSize: 4.26MB, 523kB, 12B.
-    static func humanSize(_ bytes: Int64) -> String {
+    public static func humanSize(_ bytes: Int64) -> String {
         let units = ["B", "kB", "MB", "GB", "TB", "PB"]
         var value = Double(bytes)
         var unit = 0
@@ -18,7 +21,7 @@ enum Units {
         return significant(value) + units[unit]
     }
 
-    static func significant(_ value: Double) -> String {
+    public static func significant(_ value: Double) -> String {
         // Three significant digits, as docker prints sizes (go-units HumanSizeWithPrecision 3).
         var buffer = [CChar](repeating: 0, count: 32)
         _ = withVaList([value]) { vsnprintf(&buffer, 32, "%.3g", $0) }
@@ -26,7 +29,7 @@ enum Units {
     }
 
     /// go-units HumanDuration.
-    static func humanDuration(seconds: Int64) -> String {
+    public static func humanDuration(seconds: Int64) -> String {
         if seconds < 1 { return "Less than a second" }
         if seconds == 1 { return "1 second" }
         if seconds < 60 { return "\(seconds) seconds" }
@@ -42,15 +45,16 @@ enum Units {
         return "\(hours / 24 / 365) years"
     }
 
-    static func since(_ rfc3339: String?) -> String {
+    public static func since(_ rfc3339: String?) -> String {
         guard let text = rfc3339, let epoch = Time.parseRFC3339(text) else { return "N/A" }
         return humanDuration(seconds: max(0, Int64(time(nil)) - epoch)) + " ago"
     }
 }
 
-enum Time {
+/// RFC 3339 times as docker prints and filters them.
+public enum Time {
     /// Seconds since the epoch of an RFC 3339 time (fractions ignored).
-    static func parseRFC3339(_ text: String) -> Int64? {
+    public static func parseRFC3339(_ text: String) -> Int64? {
         let bytes = Array(text.utf8)
         guard bytes.count >= 19 else { return nil }
         func number(_ range: Range<Int>) -> Int64? { Int64(String(decoding: bytes[range], as: UTF8.self)) }
@@ -79,11 +83,13 @@ enum Time {
 }
 
 /// Columns padded as docker's tabwriter does (three spaces between columns).
-enum Table {
-    static func render(_ rows: [[String]]) -> String {
-        guard let first = rows.first else { return "" }
-        var widths = [Int](repeating: 0, count: first.count)
-        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+public enum Table {
+    public static func render(_ rows: [[String]]) -> String {
+        guard !rows.isEmpty else { return "" }
+        // Rows may have more cells than the header (a value holding a tab, in a `table`
+        // template): every column is measured.
+        var widths = [Int](repeating: 0, count: rows.map(\.count).max() ?? 0)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
         var out = ""
         for row in rows {
             var line = ""
@@ -97,23 +103,31 @@ enum Table {
     }
 }
 
-/// The part of Go's text/template that `--format` is used with: `{{.Field}}`,
-/// `{{json .}}`, `{{json .Field}}`, and a leading `table` for a headed table.
-struct FormatTemplate {
-    enum Piece { case text(String), field(String), json(String?) }
-    let pieces: [Piece]
-    let isTable: Bool
+/// Why a `--format` template cannot be parsed or rendered (the command line reports it
+/// as a usage error).
+public struct FormatTemplateError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
 
-    init(_ raw: String) throws(CLIError) {
+/// The part of Go's text/template that `--format` is used with: `{{.Field}}`,
+/// `{{json .}}`, `{{json .Field}}`, and a leading `table` for a headed table. The command
+/// line turns its errors into usage errors (exit 125).
+public struct FormatTemplate: Sendable {
+    public enum Piece: Sendable, Equatable { case text(String), field(String), json(String?) }
+    public let pieces: [Piece]
+    public let isTable: Bool
+
+    public init(parsing raw: String) throws(FormatTemplateError) {
         var format = raw.replacingEscapes()
         isTable = format.hasPrefix("table")
         if isTable { format = String(format.dropFirst(5)).drop(while: { $0 == " " }).description }
         var pieces: [Piece] = []
         var rest = Substring(format)
-        while let open = rest.range(of: "{{") {
+        while let open = rest.firstRange(of: "{{") {
             if open.lowerBound > rest.startIndex { pieces.append(.text(String(rest[..<open.lowerBound]))) }
-            guard let close = rest[open.upperBound...].range(of: "}}") else {
-                throw CLIError.usage("template: unclosed action in \"\(raw)\"")
+            guard let close = rest[open.upperBound...].firstRange(of: "}}") else {
+                throw FormatTemplateError("template: unclosed action in \"\(raw)\"")
             }
             let action = String(rest[open.upperBound..<close.lowerBound]).trimmed()
             if action == "json ." {
@@ -123,7 +137,7 @@ struct FormatTemplate {
             } else if action.hasPrefix("."), !action.contains(" "), action.count > 1 {
                 pieces.append(.field(String(action.dropFirst())))
             } else {
-                throw CLIError.usage("template: unsupported action {{\(action)}} (use {{.Field}} or {{json .}})")
+                throw FormatTemplateError("template: unsupported action {{\(action)}} (use {{.Field}} or {{json .}})")
             }
             rest = rest[close.upperBound...]
         }
@@ -132,7 +146,7 @@ struct FormatTemplate {
     }
 
     /// Renders one row; `fields` maps names to display values; `json` is the row as JSON.
-    func render(_ fields: [(String, String)], json: JSONObject) throws(CLIError) -> String {
+    public func rendering(_ fields: [(String, String)], json: JSONObject) throws(FormatTemplateError) -> String {
         var out = ""
         for piece in pieces {
             switch piece {
@@ -151,11 +165,11 @@ struct FormatTemplate {
                 } else if name.contains("."), FormatTemplate.lookup(String(name.split(separator: ".")[0]), in: json) != nil {
                     out += "<no value>"  // a missing map key, as Go's templates print it
                 } else {
-                    throw CLIError.usage("template: can't evaluate field \(name) (fields: \(fields.map(\.0).joined(separator: ", ")))")
+                    throw FormatTemplateError("template: can't evaluate field \(name) (fields: \(fields.map(\.0).joined(separator: ", ")))")
                 }
             case .json(let name):
                 if let name {
-                    guard let value = FormatTemplate.lookup(name, in: json) else { throw CLIError.usage("template: can't evaluate field \(name)") }
+                    guard let value = FormatTemplate.lookup(name, in: json) else { throw FormatTemplateError("template: can't evaluate field \(name)") }
                     out += String(decoding: JSONEncoding.serialize(value), as: UTF8.self)
                 } else {
                     out += String(decoding: JSONEncoding.serialize(.object(json)), as: UTF8.self)
@@ -166,7 +180,7 @@ struct FormatTemplate {
     }
 
     /// `A.B.C` inside a JSON object.
-    static func lookup(_ path: String, in object: JSONObject) -> JSONValue? {
+    public static func lookup(_ path: String, in object: JSONObject) -> JSONValue? {
         var current: JSONValue = .object(object)
         for key in path.split(separator: ".") {
             guard case .object(let members) = current, let next = members[String(key)] else { return nil }
@@ -176,7 +190,7 @@ struct FormatTemplate {
     }
 
     /// The header row of a `table` template: the field names in upper case with docker's spacing.
-    func header(_ names: [String: String]) -> String {
+    public func header(_ names: [String: String]) -> String {
         var out = ""
         for piece in pieces {
             switch piece {
@@ -190,10 +204,10 @@ struct FormatTemplate {
 }
 
 extension String {
-    func trimmed() -> String {
+    public func trimmed() -> String {
         String(self.drop(while: { $0 == " " || $0 == "\n" }).reversed().drop(while: { $0 == " " || $0 == "\n" }).reversed())
     }
-    func replacingEscapes() -> String {
+    public func replacingEscapes() -> String {
         var out = ""
         var iterator = makeIterator()
         while let c = iterator.next() {
@@ -213,8 +227,8 @@ extension String {
 }
 
 /// Table rows from a `table` template line are tab separated; align them.
-enum TabAlign {
-    static func align(_ lines: [String]) -> String {
+public enum TabAlign {
+    public static func align(_ lines: [String]) -> String {
         Table.render(lines.map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) })
     }
 }

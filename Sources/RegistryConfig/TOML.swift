@@ -24,10 +24,19 @@ public struct TOMLError: Error, CustomStringConvertible, Sendable {
 }
 
 /// A small strict TOML parser (the subset above; dates and floats are refused clearly).
+///
+/// It lives in `RegistryConfig`, the registry settings without the HTTP client, so that
+/// this parser of files other tools write can be built, tested and fuzzed on its own.
 public struct TOMLParser {
     private let bytes: [UInt8]
     private var index = 0
     private var line = 1
+    private var depth = 0
+
+    /// Limits that no configuration comes near, so that a hostile file cannot exhaust the
+    /// stack (nested arrays and inline tables) or memory (a table name of thousands of parts).
+    public static let maxNesting = 64
+    public static let maxKeyParts = 64
 
     public static func parse(_ text: String) throws(TOMLError) -> TOMLValue {
         var parser = TOMLParser(bytes: Array(text.utf8))
@@ -113,13 +122,24 @@ public struct TOMLParser {
                 parts.append(String(decoding: bytes[start..<index], as: UTF8.self))
             }
             skipSpaces()
-            if current == UInt8(ascii: ".") { index += 1; continue }
+            if current == UInt8(ascii: ".") {
+                guard parts.count < TOMLParser.maxKeyParts else { throw fail("a key has more than \(TOMLParser.maxKeyParts) parts") }
+                index += 1
+                continue
+            }
             return parts
         }
     }
 
     private mutating func parseValue() throws(TOMLError) -> TOMLValue {
         guard let c = current else { throw fail("expected a value") }
+        if c == UInt8(ascii: "[") || c == UInt8(ascii: "{") {
+            guard depth < TOMLParser.maxNesting else {
+                throw fail("arrays and inline tables nest more than \(TOMLParser.maxNesting) levels deep")
+            }
+            depth += 1
+        }
+        defer { if c == UInt8(ascii: "[") || c == UInt8(ascii: "{") { depth -= 1 } }
         switch c {
         case UInt8(ascii: "\""): return .string(try basicString())
         case UInt8(ascii: "'"): return .string(try literalString())

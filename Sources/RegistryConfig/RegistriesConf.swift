@@ -4,6 +4,9 @@ import ImageSpec
 /// The registry settings podman and CRI-O read (containers-registries.conf(5), TOML, v1
 /// and v2 forms): where unqualified names are searched, which registries are mirrored,
 /// redirected (`location`), reached over plain HTTP (`insecure`) or refused (`blocked`).
+///
+/// It lives in `RegistryConfig`, the registry settings without the HTTP client, so that
+/// this parser of files other tools write can be built, tested and fuzzed on its own.
 public struct RegistriesConf: Sendable, Equatable {
     /// One `[[registry]]` table.
     public struct Registry: Sendable, Equatable {
@@ -135,8 +138,15 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     public var baseURL: String { (insecure ? "http://" : "https://") + (host == "docker.io" ? "registry-1.docker.io" : host) }
     public var description: String { "\(host)/\(repository)" }
 
+    package init(host: String, repository: String, insecure: Bool, isMirror: Bool) {
+        self.host = host
+        self.repository = repository
+        self.insecure = insecure
+        self.isMirror = isMirror
+    }
+
     /// Docker's rule: loopback registries are reached over plain HTTP.
-    static func isLoopback(_ host: String) -> Bool {
+    package static func isLoopback(_ host: String) -> Bool {
         let name = host.split(separator: ":").first.map(String.init) ?? host
         return name == "localhost" || name.hasPrefix("127.") || host.hasPrefix("[::1]")
     }
