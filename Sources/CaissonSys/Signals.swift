@@ -26,9 +26,12 @@ public enum Signals {
         }
     }
 
-    public static func parse(_ text: String) throws(ParseError) -> Int32 {
+    /// A signal by number, name (`TERM`, `SIGTERM`) or real-time offset (`RTMIN+2`). With
+    /// `allowingZero`, 0 too: no signal, only the check that the target exists (as
+    /// `kill(2)` and runc's `kill ID 0`, a liveness probe).
+    public static func parse(_ text: String, allowingZero: Bool = false) throws(ParseError) -> Int32 {
         if let number = Int32(text) {
-            guard number > 0 && number <= maximum else { throw .unknown(text) }
+            guard (number > 0 || (number == 0 && allowingZero)) && number <= maximum else { throw .unknown(text) }
             return number
         }
         var name = Text.asciiUppercased(text)

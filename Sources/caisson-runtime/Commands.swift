@@ -82,7 +82,7 @@ let commands: [Command] = [
     },
     Command(name: "kill", usage: "kill [--all] ID [SIGNAL]", flags: [toggle("all", "a")]) { arguments, runtime in
         let id = try requireID(arguments, "kill", extra: 1)
-        let signal = try Signals.parse(arguments.positionals.count > 1 ? arguments.positionals[1] : "TERM")
+        let signal = try Signals.parse(arguments.positionals.count > 1 ? arguments.positionals[1] : "TERM", allowingZero: true)
         try runtime.kill(id: id, signal: signal, all: arguments.isSet("all"))
         return 0
     },

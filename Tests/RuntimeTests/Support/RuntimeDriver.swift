@@ -19,13 +19,22 @@ struct RuntimeDriver {
         return "/work/main/.build/debug/caisson-runtime"
     }()
 
-    init() throws {
+    /// The runtime this driver runs: caisson-runtime, or a peer (runc) for side-by-side tests.
+    let executable: String
+
+    init(executable: String = RuntimeDriver.binary) throws {
         root = try Scratch.directory("root")
+        self.executable = executable
+    }
+
+    /// caisson-runtime and, where installed, runc: the same commands through each.
+    static var withPeers: [String] {
+        [binary] + ["/usr/sbin/runc", "/usr/bin/runc"].filter { FileManager.default.isExecutableFile(atPath: $0) }.prefix(1)
     }
 
     @discardableResult
     func run(_ arguments: [String], stdin: String? = nil, timeout: TimeInterval = 60) throws -> Shell.Result {
-        try Shell.run(RuntimeDriver.binary, ["--root", root] + arguments, stdin: stdin, timeout: timeout)
+        try Shell.run(executable, ["--root", root] + arguments, stdin: stdin, timeout: timeout)
     }
 
     /// Writes the bundle's config and starts it detached (`run -d`); returns the id.

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+
+/// caisson-runtime beside runc on the same bundles: what a caller sees (exit statuses,
+/// the container's state) must be the same. Each scenario runs with every runtime and is
+/// compared with runc's answers.
+@Suite(.serialized)
+struct RuncParityTests {
+    /// Runs `scenario` with each runtime; returns runtime -> what it observed.
+    static func compare(_ scenario: (RuntimeDriver) throws -> [String]) throws -> [String: [String]] {
+        var seen: [String: [String]] = [:]
+        for executable in RuntimeDriver.withPeers {
+            seen[(executable as NSString).lastPathComponent] = try scenario(try RuntimeDriver(executable: executable))
+        }
+        return seen
+    }
+
+    static func expectSameAsRunc(_ seen: [String: [String]]) {
+        guard let runc = seen["runc"] else { return }
+        #expect(seen["caisson-runtime"] == runc, "caisson-runtime \(seen["caisson-runtime"] ?? []) vs runc \(runc)")
+    }
+
+    /// `kill ID 0` and `kill --all ID 0`: a liveness probe, accepted while the container
+    /// runs (caisson-runtime refused signal 0 as unknown); refused once it has stopped.
+    @Test func signalZeroProbesLiveness() throws {
+        let seen = try Self.compare { driver in
+            let bundle = try BusyboxBundle(args: ["sleep", "100"])
+            let id = try driver.runDetached(bundle, prefix: "probe")
+            defer { driver.forceDelete(id) }
+            var observed = [
+                "kill 0: \(try driver.run(["kill", id, "0"]).status)",
+                "kill --all 0: \(try driver.run(["kill", "--all", id, "0"]).status)",
+                "still \(try driver.status(id))",
+            ]
+            _ = try driver.run(["kill", id, "KILL"])
+            for _ in 0..<200 where try driver.status(id) != "stopped" { usleep(10_000) }
+            observed.append("stopped, kill 0 fails: \(try driver.run(["kill", id, "0"]).status != 0)")
+            return observed
+        }
+        #expect(seen["caisson-runtime"] == ["kill 0: 0", "kill --all 0: 0", "still running", "stopped, kill 0 fails: true"])
+        Self.expectSameAsRunc(seen)
+    }
+
+    /// The v1 or v2 cgroup file of a controller for a process.
+    static func cgroupFile(pid: Int, controller: String, file: String) -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 2).map(String.init)
+            guard parts.count == 3 else { continue }
+            if parts[1].split(separator: ",").contains(Substring(controller)) {
+                return "/sys/fs/cgroup/\(controller)\(parts[2])/\(file)"
+            }
+        }
+        return nil
+    }
+
+    /// `update --memory -1 --pids-limit -1`: back to unlimited.
+    @Test func updateMinusOneMeansUnlimited() throws {
+        let seen = try Self.compare { driver in
+            let bundle = try BusyboxBundle(args: ["sleep", "100"])
+            let id = try driver.runDetached(bundle, prefix: "unlimit")
+            defer { driver.forceDelete(id) }
+            let pid = try driver.state(id)["pid"] as? Int ?? 0
+            func read(_ controller: String, _ file: String) -> String {
+                guard let path = Self.cgroupFile(pid: pid, controller: controller, file: file),
+                      let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "?" }
+                return text.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            var observed = ["limit: \(try driver.run(["update", "--memory", "64M", "--pids-limit", "50", id]).status)"]
+            observed.append("\(read("memory", "memory.limit_in_bytes")) \(read("pids", "pids.max"))")
+            observed.append("unlimit: \(try driver.run(["update", "--memory", "-1", "--pids-limit", "-1", id]).status)")
+            let memory = read("memory", "memory.limit_in_bytes")
+            observed.append("\((UInt64(memory) ?? 0) > UInt64(1) << 60 ? "unlimited" : memory) \(read("pids", "pids.max"))")
+            return observed
+        }
+        #expect(seen["caisson-runtime"] == ["limit: 0", "67108864 50", "unlimit: 0", "unlimited max"])
+        Self.expectSameAsRunc(seen)
+    }
+}
