@@ -76,4 +76,31 @@ struct RuncParityTests {
         #expect(seen["caisson-runtime"] == ["limit: 0", "67108864 50", "unlimit: 0", "unlimited max"])
         Self.expectSameAsRunc(seen)
     }
+
+    /// `run` into an existing frozen cgroup is refused at once (it hung before: the
+    /// process joined the frozen cgroup and never ran).
+    @Test func frozenCgroupIsRefused() throws {
+        let seen = try Self.compare { driver in
+            let path = "/" + Scratch.uniqueID("parity-frozen")
+            let hierarchies = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [])
+                .map { "/sys/fs/cgroup/" + $0 }.filter { FileManager.default.fileExists(atPath: $0 + "/cgroup.procs") }
+            for hierarchy in hierarchies { mkdir(hierarchy + path, 0o755) }
+            let freezer = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/freezer/cgroup.procs")
+                ? "/sys/fs/cgroup/freezer\(path)/freezer.state" : "/sys/fs/cgroup\(path)/cgroup.freeze"
+            try (freezer.hasSuffix("freezer.state") ? "FROZEN" : "1").write(toFile: freezer, atomically: false, encoding: .utf8)
+            defer {
+                try? (freezer.hasSuffix("freezer.state") ? "THAWED" : "0").write(toFile: freezer, atomically: false, encoding: .utf8)
+                for hierarchy in hierarchies { rmdir(hierarchy + path) }
+            }
+            var bundle = try BusyboxBundle(args: ["true"])
+            bundle.spec.linux?.cgroupsPath = path
+            try bundle.write()
+            let id = Scratch.uniqueID("frozen")
+            defer { driver.forceDelete(id) }
+            let ran = try driver.run(["run", "--bundle", bundle.directory, id], timeout: 20)
+            return ["run fails: \(ran.status != 0)", "mentions frozen: \(ran.stderr.contains("frozen"))"]
+        }
+        #expect(seen["caisson-runtime"] == ["run fails: true", "mentions frozen: true"])
+        Self.expectSameAsRunc(seen)
+    }
 }
