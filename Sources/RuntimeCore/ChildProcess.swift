@@ -280,6 +280,7 @@ struct ChildProcess {
         if let seccomp, !noNewPrivileges { listener = try seccomp.load() }
         let capabilities = process.capabilities.map { CapabilitySets($0, lastCapability: plan.lastCapability) }
         try capabilities?.dropBounding()
+        try credentials.giveStdio(terminalSlave.map { [$0] } ?? [0, 1, 2])
         try credentials.switchUser()
         try capabilities?.applySets()
         try credentials.setNoNewPrivileges()

@@ -59,6 +59,25 @@ struct ProcessCredentials {
         if caisson_prctl(8, 0, 0, 0, 0) != 0 { throw SysError("prctl PR_SET_KEEPCAPS") }
     }
 
+    /// Before the switch to the process's user: its stdio (the pty slave, or fds 0-2) is
+    /// handed to that user, keeping the group (the tty group for a pty), as runc does, so a
+    /// shell running as another user owns its terminal (chown, job control). /dev/null and
+    /// what the user owns already are left alone, and so is what a user namespace cannot
+    /// map (EINVAL, EPERM).
+    func giveStdio(_ descriptors: [Int32]) throws(SysError) {
+        let uid = process.user.uid
+        guard uid != 0 else { return }
+        for fd in descriptors {
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { continue }
+            if info.st_uid == uid { continue }
+            if info.st_mode & S_IFMT == S_IFCHR && info.st_rdev == 0x103 { continue }  // /dev/null (1, 3)
+            if fchown(fd, uid, info.st_gid) != 0 && errno != EINVAL && errno != EPERM {
+                throw SysError("chown the container's stdio (fd \(fd)) to uid \(uid)")
+            }
+        }
+    }
+
     func setNoNewPrivileges() throws(SysError) {
         if process.noNewPrivileges == true {
             // PR_SET_NO_NEW_PRIVS

@@ -103,4 +103,24 @@ struct RuncParityTests {
         #expect(seen["caisson-runtime"] == ["run fails: true", "mentions frozen: true"])
         Self.expectSameAsRunc(seen)
     }
+
+    /// A terminal process running as another user owns its pty (the tty group kept): it
+    /// stayed root's before, so such a shell could not use job control or chown it.
+    @Test func ptyBelongsToTheProcessUser() throws {
+        let seen = try Self.compare { driver in
+            var bundle = try BusyboxBundle(args: ["sh", "-c", "stat -c '%u %g' $(tty)"], terminal: true)
+            bundle.spec.process?.user.uid = 1000
+            bundle.spec.process?.user.gid = 1000
+            try bundle.write()
+            let id = Scratch.uniqueID("pty")
+            defer { driver.forceDelete(id) }
+            let command = "\(driver.executable) --root \(driver.root) run --bundle \(bundle.directory) \(id)"
+            let ran = try Shell.run("/usr/bin/script", ["-qec", command, "/dev/null"], timeout: 30)
+            // The terminal's output carries echoed control bytes and CR LF: take the two numbers.
+            let owner = ran.stdout.firstMatch(of: /(\d+) (\d+)/).map { "\($0.1) \($0.2)" } ?? ""
+            return ["status \(ran.status)", "pty owner \(owner)"]
+        }
+        #expect(seen["caisson-runtime"] == ["status 0", "pty owner 1000 5"])
+        Self.expectSameAsRunc(seen)
+    }
 }
