@@ -73,7 +73,7 @@ public struct DeviceFilterProgram {
             case "b": jumps.append(block.count); block.append(.jumpIfNotEqual(2, 1, skip: 0))
             default: break
             }
-            let mask = DeviceFilterProgram.accessMask(rule.access)
+            let mask = DeviceFilterProgram.accessMask(rule.permissions)
             if mask != 7 {
                 if rule.allow {
                     // Anything requested beyond the rule's access: no match.
@@ -85,10 +85,10 @@ public struct DeviceFilterProgram {
                     jumps.append(block.count); block.append(.jumpIfEqual(6, 0, skip: 0))
                 }
             }
-            if let major = rule.major, major >= 0 {
+            if !rule.isWildcard, let major = rule.major, major >= 0 {
                 jumps.append(block.count); block.append(.jumpIfNotEqual(4, Int32(truncatingIfNeeded: major), skip: 0))
             }
-            if let minor = rule.minor, minor >= 0 {
+            if !rule.isWildcard, let minor = rule.minor, minor >= 0 {
                 jumps.append(block.count); block.append(.jumpIfNotEqual(5, Int32(truncatingIfNeeded: minor), skip: 0))
             }
             block += [.moveImmediate(0, rule.allow ? 1 : 0), .exit]

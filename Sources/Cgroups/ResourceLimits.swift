@@ -248,11 +248,13 @@ extension Cgroup {
             // rules in order so later rules override earlier ones, as the spec says.
             try write(dir, "devices.deny", "a")
             for rule in rules + Cgroup.defaultAllowedDevices {
-                if rule.type == nil || rule.type == "a", rule.major == nil, rule.minor == nil {
+                if rule.isWildcard {
                     // "a" rules affect everything: allow-all is written as is, deny-all resets.
                     try write(dir, rule.allow ? "devices.allow" : "devices.deny", "a")
                     continue
                 }
+                // No access left once unknown letters are dropped: the rule changes nothing.
+                if rule.permissions.isEmpty { continue }
                 try write(dir, rule.allow ? "devices.allow" : "devices.deny", rule.cgroupV1Line)
             }
             return

@@ -1,7 +1,9 @@
 /// The config.json that `caisson-runtime spec` writes: the same starting point
 /// `runc spec` gives, so bundles made for runc look familiar.
 public enum DefaultSpec {
-    public static func make(rootless: Bool, uid: UInt32 = 0, gid: UInt32 = 0) -> Spec {
+    /// `cgroupNamespace`: whether to list a cgroup namespace (the engines' containers have
+    /// one; `caisson-runtime spec`, like runc's, lists it only on hosts with cgroup v2 alone).
+    public static func make(rootless: Bool, uid: UInt32 = 0, gid: UInt32 = 0, cgroupNamespace: Bool = true) -> Spec {
         let defaultCaps = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
         var process = Process(
             terminal: true,
@@ -37,17 +39,20 @@ public enum DefaultSpec {
             "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
         ]
         linux.readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
-        linux.namespaces = ["pid", "network", "ipc", "uts", "mount", "cgroup"].map { Namespace(type: $0) }
+        linux.namespaces = ["pid", "network", "ipc", "uts", "mount"].map { Namespace(type: $0) }
+        if cgroupNamespace { linux.namespaces?.append(Namespace(type: "cgroup")) }
         if rootless {
-            // An unprivileged user maps itself to root; sysfs and device cgroups are the host's.
-            linux.namespaces = ["pid", "ipc", "uts", "mount", "user"].map { Namespace(type: $0) }
+            // As runc's: no network namespace, a user namespace mapping the caller to root,
+            // sysfs bound from the host in place, no uid=/gid= mount options, no resources.
+            linux.namespaces = (linux.namespaces ?? []).filter { $0.type != "network" } + [Namespace(type: "user")]
             linux.uidMappings = [IDMapping(containerID: 0, hostID: uid, size: 1)]
             linux.gidMappings = [IDMapping(containerID: 0, hostID: gid, size: 1)]
-            mounts.removeAll { $0.destination == "/sys" || $0.destination == "/sys/fs/cgroup" }
-            mounts.append(Mount(destination: "/sys", type: "none", source: "/sys",
-                                options: ["rbind", "nosuid", "noexec", "nodev", "ro"]))
-            if let index = mounts.firstIndex(where: { $0.destination == "/dev/pts" }) {
-                mounts[index].options?.removeAll { $0 == "gid=5" }
+            for index in mounts.indices {
+                if mounts[index].destination == "/sys" {
+                    mounts[index] = Mount(destination: "/sys", type: "none", source: "/sys",
+                                          options: ["rbind", "nosuid", "noexec", "nodev", "ro"])
+                }
+                mounts[index].options?.removeAll { $0.hasPrefix("gid=") || $0.hasPrefix("uid=") }
             }
         } else {
             var resources = Resources()

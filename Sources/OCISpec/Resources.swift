@@ -109,11 +109,22 @@ public struct DeviceCgroupRule: Codable, Sendable, Equatable {
         self.access = access
     }
 
-    /// The v1 devices.allow/devices.deny line: "c 1:3 rwm", "a *:* rwm".
+    /// The device type the rule applies to: "a" (every device) when unset or empty, as runc reads it.
+    public var effectiveType: String { (type ?? "").isEmpty ? "a" : type! }
+
+    /// Whether the rule covers every device: an "a" rule ignores its major and minor.
+    public var isWildcard: Bool { effectiveType == "a" }
+
+    /// The access the rule grants or denies, reduced to r, w and m in that order; other
+    /// letters are ignored as runc and the kernel ignore them ("" when none is left).
+    public var permissions: String {
+        let given = access ?? "rwm"
+        return String("rwm".filter { given.contains($0) })
+    }
+
+    /// The v1 devices.allow/devices.deny line: "c 1:3 rwm", "b *:* m"; -1 is a wildcard too.
     public var cgroupV1Line: String {
-        let kind = type ?? "a"
-        let majorText = major.map(String.init) ?? "*"
-        let minorText = minor.map(String.init) ?? "*"
-        return "\(kind) \(majorText):\(minorText) \(access ?? "rwm")"
+        func number(_ value: Int64?) -> String { value.map { $0 < 0 ? "*" : String($0) } ?? "*" }
+        return "\(effectiveType) \(number(major)):\(number(minor)) \(permissions)"
     }
 }

@@ -19,7 +19,9 @@ extension Spec {
 
 extension Process {
     init(fields f: JSONFields) throws(ConfigError) {
-        self.init(user: try f.object("user") { (f) throws(ConfigError) in try User(fields: f) }, cwd: try f.string("cwd"))
+        // As runc reads it (Go's zero values): no user, uid or gid means 0.
+        self.init(user: try f.optionalObject("user") { (f) throws(ConfigError) in try User(fields: f) } ?? User(),
+                  cwd: try f.string("cwd"))
         terminal = try f.optionalBool("terminal")
         consoleSize = try f.optionalObject("consoleSize") { (f) throws(ConfigError) in
             ConsoleSize(height: try f.integer("height"), width: try f.integer("width"))
@@ -55,7 +57,7 @@ extension Process {
 
 extension User {
     init(fields f: JSONFields) throws(ConfigError) {
-        self.init(uid: try f.integer("uid"), gid: try f.integer("gid"), umask: try f.optionalInteger("umask"),
+        self.init(uid: try f.optionalInteger("uid") ?? 0, gid: try f.optionalInteger("gid") ?? 0, umask: try f.optionalInteger("umask"),
                   additionalGids: try f.member("additionalGids").map { (value) throws(ConfigError) in
                       try JSONFields.array(value, f.child("additionalGids")) { (item, path) throws(ConfigError) in try JSONFields.integer(item, path) }
                   })
@@ -222,5 +224,10 @@ extension SpecJSON {
     /// Reads a config.json (the fast path: no Codable).
     public static func decodeSpec(_ bytes: [UInt8], file: String) throws(ConfigError) -> Spec {
         try JSONFields.read(bytes, file: file) { (fields) throws(ConfigError) in try Spec(fields: fields) }
+    }
+
+    /// Reads a process.json (`exec --process`) with config.json's rules for a process.
+    public static func decodeProcess(_ bytes: [UInt8], file: String) throws(ConfigError) -> Process {
+        try JSONFields.read(bytes, file: file) { (fields) throws(ConfigError) in try Process(fields: fields) }
     }
 }

@@ -81,11 +81,13 @@ public enum SpecValidator {
             }
         }
         for (index, rule) in (spec.linux?.resources?.devices ?? []).enumerated() {
-            if let type = rule.type, !["a", "c", "b"].contains(type) {
-                throw fail("linux.resources.devices[\(index)].type: unknown device type \"\(type)\"")
+            // runc's rules: the type is a, b or c (unset means a); access must be given, its
+            // letters other than r, w and m are ignored.
+            guard ["a", "c", "b"].contains(rule.effectiveType) else {
+                throw fail("linux.resources.devices[\(index)].type: invalid cgroup device type \"\(rule.type ?? "")\" (use a, b or c)")
             }
-            if let access = rule.access, access.contains(where: { !"rwm".contains($0) }) {
-                throw fail("linux.resources.devices[\(index)].access: \"\(access)\" (use r, w and m)")
+            if (rule.access ?? "").isEmpty {
+                throw fail("linux.resources.devices[\(index)].access: device access cannot be empty (use r, w and m)")
             }
         }
         if let seccomp = spec.linux?.seccomp { try validate(seccomp, file: file) }

@@ -260,6 +260,10 @@ struct ChildProcess {
             break
         }
         close(terminal.master)
+        // The terminal becomes our stdio now, as runc's init does, not at exec: a create
+        // waiting for `start` must not hold its caller's stdout and stderr open (a shell's
+        // `$(caisson-runtime create ...)` would wait for the container).
+        try ContainerTerminal.attach(slave: terminal.slave)
     }
 
     // MARK: common tail
@@ -315,10 +319,7 @@ struct ChildProcess {
                                   annotations: plan.spec.annotations)
             try HookRunner.run(plan.spec.hooks?.startContainer, kind: "startContainer", state: state)
         }
-        if let terminalSlave {
-            try ContainerTerminal.attach(slave: terminalSlave)
-            if terminalSlave > 2 { close(terminalSlave) }
-        }
+        if let terminalSlave, terminalSlave > 2 { close(terminalSlave) }
         // The program starts with no blocked signals and default dispositions, whatever
         // the runtime's caller had (blocked and ignored signals survive exec).
         var empty = sigset_t()

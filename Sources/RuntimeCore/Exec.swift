@@ -15,7 +15,7 @@ extension Runtime {
         let status = status(of: record)
         guard status == .running || status == .created || (status == .paused && options.ignorePaused) else {
             if status == .paused {
-                throw .usage("cannot exec in container \"\(id)\": it is paused (resume it, or use --ignore-paused)")
+                throw .usage("cannot exec in a paused container \"\(id)\" (use --ignore-paused to override)")
             }
             throw .wrongState(id: id, status: status, operation: "exec in")
         }

@@ -32,7 +32,7 @@ struct ProcessCredentials {
     /// a leaked host descriptor as cwd would show up as an unreachable path).
     func enterWorkingDirectory() throws(RuntimeError) {
         if chdir(process.cwd) != 0 {
-            throw .system(SysError("chdir to process.cwd", path: process.cwd))
+            throw .system(SysError("chdir to cwd (\"\(process.cwd)\") set in the process settings", path: nil))
         }
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         guard getcwd(&buffer, buffer.count) != nil else {

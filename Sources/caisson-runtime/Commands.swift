@@ -168,10 +168,12 @@ let commands: [Command] = [
         if Files.exists(path) {
             throw RuntimeError.usage("spec: \(path) exists; remove it first")
         }
-        let spec = DefaultSpec.make(rootless: arguments.isSet("rootless"), uid: getuid(), gid: getgid())
-        var bytes = SpecJSON.encode(spec, pretty: true)
-        bytes.append(UInt8(ascii: "\n"))
-        try Files.write(path, bytes: bytes, mode: 0o666)
+        // runc adds a cgroup namespace only where the host is cgroup v2 alone.
+        let unified = (try? CgroupLayout.detect())?.mode == .unified
+        let spec = DefaultSpec.make(rootless: arguments.isSet("rootless"), uid: getuid(), gid: getgid(),
+                                    cgroupNamespace: unified)
+        // Laid out as runc writes it: tab-indented, no final newline.
+        try Files.write(path, bytes: tabIndented(SpecJSON.encode(spec, pretty: true)), mode: 0o666)
         return 0
     },
     Command(name: "features", usage: "features", flags: []) { _, _ in
@@ -185,6 +187,26 @@ let commands: [Command] = [
         throw RuntimeError.unsupported("restore: checkpoint/restore (CRIU) is not supported by caisson-runtime")
     },
 ]
+
+/// Pretty JSON (two spaces a level) with each level's two spaces turned into a tab, as
+/// Go's json.MarshalIndent(v, "", "\t") writes it. Strings never hold a raw newline.
+func tabIndented(_ bytes: [UInt8]) -> [UInt8] {
+    var output: [UInt8] = []
+    output.reserveCapacity(bytes.count)
+    var atLineStart = true
+    var pendingSpaces = 0
+    for byte in bytes {
+        if atLineStart && byte == 0x20 {
+            pendingSpaces += 1
+            if pendingSpaces == 2 { output.append(0x09); pendingSpaces = 0 }
+            continue
+        }
+        if pendingSpaces > 0 { output.append(0x20); pendingSpaces = 0 }
+        atLineStart = byte == 0x0A
+        output.append(byte)
+    }
+    return output
+}
 
 /// Prints rows in columns like Go's tabwriter with runc's settings (min width 12, padding 3).
 func printTable(_ rows: [[String]]) {

@@ -23,11 +23,12 @@ func execCommand(_ arguments: ArgumentScanner, _ runtime: Runtime) throws -> Int
     var process: Process
     if let file = arguments.value("process") {
         let bytes = file == "-" ? try Files.readAll(fd: 0, path: "stdin") : try Files.readBytes(file)
-        process = try SpecJSON.decode(Process.self, from: bytes, file: file)
+        process = try SpecJSON.decodeProcess(bytes, file: file)
     } else {
         let commandLine = Array(arguments.positionals.dropFirst())
         guard !commandLine.isEmpty else {
-            throw ArgumentScanner.UsageError(description: "exec: a command is required (or --process FILE)")
+            // runc counts this as exec failing (255), not as a usage error.
+            throw RuntimeError.usage("exec: process args cannot be empty: give a command (or --process FILE)")
         }
         let record = try runtime.store.load(id: id)
         guard var base = record.config.process else {

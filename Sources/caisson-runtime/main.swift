@@ -77,5 +77,8 @@ do {
     let status = try command.action(arguments, Runtime(root: globals.root))
     exit(status)
 } catch {
+    // runc ends exec's own failures with 255, keeping 0-254 for the process's status;
+    // callers (shims, probes) tell the two apart by it.
+    if name == "exec", !(error is ArgumentScanner.UsageError) { fail("exec failed: \(error)", code: 255) }
     fail("\(error)")
 }

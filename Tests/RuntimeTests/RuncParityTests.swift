@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import OCISpec
+import Cgroups
 
 /// caisson-runtime beside runc on the same bundles: what a caller sees (exit statuses,
 /// the container's state) must be the same. Each scenario runs with every runtime and is
@@ -121,6 +123,128 @@ struct RuncParityTests {
             return ["status \(ran.status)", "pty owner \(owner)"]
         }
         #expect(seen["caisson-runtime"] == ["status 0", "pty owner 1000 5"])
+        Self.expectSameAsRunc(seen)
+    }
+}
+
+extension RuncParityTests {
+    /// `out=$(... create --console-socket S ID)` returns at once: the container's process
+    /// takes its terminal as stdio before waiting for `start` (it held the caller's pipe,
+    /// so the shell waited until the container was started or deleted).
+    @Test func createWithConsoleReturnsToACapturingCaller() throws {
+        let seen = try Self.compare { driver in
+            let bundle = try BusyboxBundle(args: ["echo", "started"], terminal: true)
+            try bundle.write()
+            let socketPath = try Scratch.directory("console") + "/console.sock"
+            let listener = try ConsoleListener(path: socketPath)
+            let id = Scratch.uniqueID("capture")
+            defer { driver.forceDelete(id) }
+            let create = "\(driver.executable) --root \(driver.root) create --console-socket \(socketPath) --bundle \(bundle.directory) \(id)"
+            let ran: Shell.Result
+            do {
+                ran = try Shell.run("/bin/sh", ["-c", "out=$(\(create) 2>&1); echo \"status $? [$out]\""], timeout: 15)
+            } catch {
+                return ["create holds the caller's stdout"]
+            }
+            let master = try listener.acceptMaster()
+            defer { close(master) }
+            return [ran.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "state \(try driver.status(id))",
+                    "start \(try driver.run(["start", id]).status)"]
+        }
+        #expect(seen["caisson-runtime"] == ["status 0 []", "state created", "start 0"])
+        Self.expectSameAsRunc(seen)
+    }
+
+    /// exec's own failures exit 255 (a paused container, a missing cwd or program, an
+    /// unknown container, no command); the process's own status passes through.
+    @Test func execFailuresExitWith255() throws {
+        let seen = try Self.compare { driver in
+            let bundle = try BusyboxBundle(args: ["sleep", "100"])
+            let id = try driver.runDetached(bundle, prefix: "exec255")
+            defer { driver.forceDelete(id) }
+            _ = try driver.run(["pause", id])
+            let paused = try driver.run(["exec", id, "true"])
+            _ = try driver.run(["resume", id])
+            return [
+                "paused \(paused.status) names it: \(paused.stderr.contains("paused container"))",
+                "cwd \(try driver.run(["exec", "--cwd", "/nonexistent", id, "true"]).status)",
+                "program \(try driver.run(["exec", id, "/nonexistent"]).status)",
+                "container \(try driver.run(["exec", "nosuch-\(id)", "true"]).status)",
+                "no command \(try driver.run(["exec", id]).status)",
+                "no id \(try driver.run(["exec"]).status)",
+                "process status \(try driver.run(["exec", id, "sh", "-c", "exit 7"]).status)",
+            ]
+        }
+        #expect(seen["caisson-runtime"] == ["paused 255 names it: true", "cwd 255", "program 255", "container 255",
+                                            "no command 255", "no id 1", "process status 7"])
+        Self.expectSameAsRunc(seen)
+    }
+
+    /// `spec` writes runc's document (tab-indented; a cgroup namespace only on cgroup v2
+    /// hosts; rootless as runc makes it), apart from ociVersion and hostname, which name
+    /// the runtime that wrote it. A namespace listed twice is refused by both.
+    @Test func specWritesRuncsDefaultDocument() throws {
+        func document(_ driver: RuntimeDriver, _ flags: [String]) throws -> String {
+            let directory = try Scratch.directory("spec")
+            let ran = try Shell.run(driver.executable, ["spec", "--bundle", directory] + flags)
+            guard ran.status == 0 else { return "spec failed: \(ran.stderr)" }
+            return try String(contentsOfFile: directory + "/config.json", encoding: .utf8)
+                .replacingOccurrences(of: #""ociVersion": "[^"]*""#, with: "\"ociVersion\": \"-\"", options: .regularExpression)
+                .replacingOccurrences(of: #""hostname": "[^"]*""#, with: "\"hostname\": \"-\"", options: .regularExpression)
+        }
+        let seen = try Self.compare { driver in
+            var bundle = try BusyboxBundle(args: ["true"])
+            bundle.spec.linux?.namespaces?.append(Namespace(type: "uts"))
+            try bundle.write()
+            let id = Scratch.uniqueID("dupns")
+            defer { driver.forceDelete(id) }
+            let duplicate = try driver.run(["run", "--bundle", bundle.directory, id])
+            return [try document(driver, []), try document(driver, ["--rootless"]), "duplicate ns refused: \(duplicate.status != 0)"]
+        }
+        let ours = seen["caisson-runtime"] ?? []
+        #expect(ours.first?.contains("\t\"process\": {") == true)
+        let unified = (try? CgroupLayout.detect())?.mode == .unified
+        let written = try JSONSerialization.jsonObject(with: Data((ours.first ?? "").utf8)) as? [String: Any]
+        let namespaces = ((written?["linux"] as? [String: Any])?["namespaces"] as? [[String: Any]] ?? []).compactMap { $0["type"] as? String }
+        #expect(namespaces.contains("cgroup") == unified)
+        #expect(ours.last == "duplicate ns refused: true")
+        Self.expectSameAsRunc(seen)
+    }
+
+    /// Device cgroup rules as runc reads them: no type means "a", an "a" rule ignores its
+    /// numbers, -1 is a wildcard, letters other than r, w, m are ignored, and only an
+    /// empty access or an unknown type is refused. `exec -p` without a user runs as root.
+    @Test func deviceRulesAndProcessDefaultsAsRuncReadsThem() throws {
+        let rules: [DeviceCgroupRule] = [
+            DeviceCgroupRule(allow: true, type: "a", major: 3, access: "r"),
+            DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 3, access: "x"),
+            DeviceCgroupRule(allow: false, type: "c", major: -1, minor: -1, access: "rwm"),
+            DeviceCgroupRule(allow: true, type: "", major: 1, minor: 3, access: "rw"),
+            DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 5, access: "RWrr"),
+            DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 3),
+            DeviceCgroupRule(allow: true, type: "u", major: 1, minor: 3, access: "rwm"),
+        ]
+        let seen = try Self.compare { driver in
+            var observed: [String] = []
+            for rule in rules {
+                var bundle = try BusyboxBundle(args: ["true"])
+                bundle.spec.linux?.resources?.devices?.append(rule)
+                try bundle.write()
+                let id = Scratch.uniqueID("devrule")
+                defer { driver.forceDelete(id) }
+                observed.append("\(rule.type ?? "-") \(rule.access ?? "-"): \(try driver.run(["run", "--bundle", bundle.directory, id]).status)")
+            }
+            let bundle = try BusyboxBundle(args: ["sleep", "100"])
+            let id = try driver.runDetached(bundle, prefix: "nouser")
+            defer { driver.forceDelete(id) }
+            let process = try Scratch.directory("process") + "/process.json"
+            try #"{"args": ["/bin/id"], "cwd": "/"}"#.write(toFile: process, atomically: true, encoding: .utf8)
+            let ran = try driver.run(["exec", "-p", process, id])
+            observed.append("exec -p without user: \(ran.status) \(ran.stdout.trimmingCharacters(in: .whitespacesAndNewlines))")
+            return observed
+        }
+        #expect(seen["caisson-runtime"] == ["a r: 0", "c x: 0", "c rwm: 0", " rw: 0", "c RWrr: 0", "c -: 1", "u rwm: 1",
+                                            "exec -p without user: 0 uid=0(root) gid=0(root)"])
         Self.expectSameAsRunc(seen)
     }
 }
