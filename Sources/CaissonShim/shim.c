@@ -188,6 +188,17 @@ int caisson_openat2(int dirfd, const char *path, uint64_t extra_flags, uint64_t 
     return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 }
 
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+
+int caisson_mount_setattr(int dirfd, const char *path, unsigned int flags, uint64_t set, uint64_t clear) {
+    struct {
+        uint64_t attr_set, attr_clr, propagation, userns_fd;
+    } attr = {set, clear, 0, 0};
+    return (int)syscall(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof(attr));
+}
+
 int caisson_execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags) {
     return (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags);
 }

@@ -69,12 +69,38 @@ public struct MountOptions: Equatable {
         "unbindable": MountFlag.unbindable, "runbindable": MountFlag.unbindable | MountFlag.recursive,
     ]
 
-    /// Recursive attribute options (mount_setattr) that this runtime does not apply.
-    static let recursiveAttributes: Set<String> = [
-        "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec", "rexec", "rnoatime", "ratime",
-        "rnodiratime", "rdiratime", "rrelatime", "rnorelatime", "rstrictatime", "rnostrictatime",
-        "rnosymfollow", "rsymfollow", "idmap", "ridmap",
+    /// MOUNT_ATTR_* bits of mount_setattr(2).
+    enum MountAttribute {
+        static let readOnly: UInt64 = 0x1
+        static let noSuid: UInt64 = 0x2
+        static let noDev: UInt64 = 0x4
+        static let noExec: UInt64 = 0x8
+        static let atimeMask: UInt64 = 0x70
+        static let relatime: UInt64 = 0x0
+        static let noAtime: UInt64 = 0x10
+        static let strictAtime: UInt64 = 0x20
+        static let noDiratime: UInt64 = 0x80
+        static let noSymFollow: UInt64 = 0x20_0000
+    }
+
+    /// Recursive attribute options: applied to the mount and every mount below it with
+    /// mount_setattr(AT_RECURSIVE). The flag is set, or cleared for the inverse option.
+    static let recursiveAttributes: [String: (clear: Bool, attribute: UInt64)] = [
+        "rro": (false, MountAttribute.readOnly), "rrw": (true, MountAttribute.readOnly),
+        "rnosuid": (false, MountAttribute.noSuid), "rsuid": (true, MountAttribute.noSuid),
+        "rnodev": (false, MountAttribute.noDev), "rdev": (true, MountAttribute.noDev),
+        "rnoexec": (false, MountAttribute.noExec), "rexec": (true, MountAttribute.noExec),
+        "rnodiratime": (false, MountAttribute.noDiratime), "rdiratime": (true, MountAttribute.noDiratime),
+        "rrelatime": (false, MountAttribute.relatime), "rnorelatime": (true, MountAttribute.relatime),
+        "rnoatime": (false, MountAttribute.noAtime), "ratime": (true, MountAttribute.noAtime),
+        "rstrictatime": (false, MountAttribute.strictAtime), "rnostrictatime": (true, MountAttribute.strictAtime),
+        "rnosymfollow": (false, MountAttribute.noSymFollow), "rsymfollow": (true, MountAttribute.noSymFollow),
     ]
+
+    /// Attributes to set and clear recursively (both 0 when the options have none).
+    public var recursiveSet: UInt64 = 0
+    public var recursiveClear: UInt64 = 0
+    public var hasRecursiveAttributes: Bool { recursiveSet != 0 || recursiveClear != 0 }
 
     public enum ParseError: Error, CustomStringConvertible {
         case unsupported(String)
@@ -95,7 +121,18 @@ public struct MountOptions: Equatable {
                 propagation.append(flag)
             } else if option == "tmpcopyup" {
                 copyUp = true
-            } else if MountOptions.recursiveAttributes.contains(option) {
+            } else if let (clear, attribute) = MountOptions.recursiveAttributes[option] {
+                if clear {
+                    recursiveClear |= attribute
+                } else {
+                    recursiveSet |= attribute
+                    // The access-time setting is a field, not a bit: mount_setattr wants
+                    // the whole field cleared whenever one of its values is set.
+                    if attribute & MountAttribute.atimeMask == attribute {
+                        recursiveClear |= MountAttribute.atimeMask
+                    }
+                }
+            } else if option == "idmap" || option == "ridmap" {
                 throw .unsupported(option)
             } else {
                 data.append(option)

@@ -67,8 +67,31 @@ struct RootFilesystem {
 
     private func mountEntry(_ entry: Mount, root: RootedPath) throws {
         let options = try MountOptions(entry.options ?? [])
-        let type = entry.type ?? ""
         let destination = Paths.clean(entry.destination)
+        try mountOne(entry, options: options, destination: destination, root: root)
+        if options.hasRecursiveAttributes {
+            try setRecursiveAttributes(options, destination: destination, root: root)
+        }
+    }
+
+    /// rro, rnosuid, ...: mount_setattr(AT_RECURSIVE) on the new mount and all below it.
+    private func setRecursiveAttributes(_ options: MountOptions, destination: String, root: RootedPath) throws {
+        guard let mounted = try root.open(destination) else {
+            throw SysError("open the mount for its recursive attributes", path: Paths.join(rootfs, destination), errno: ENOENT)
+        }
+        defer { close(mounted) }
+        let flags: UInt32 = 0x1000 /* AT_EMPTY_PATH */ | 0x8000 /* AT_RECURSIVE */
+        if caisson_mount_setattr(mounted, "", flags, options.recursiveSet, options.recursiveClear) != 0 {
+            let code = errno
+            if code == ENOSYS {
+                throw ConfigError(file: "config.json", "mount \(destination): recursive mount options (rro, rnosuid, ...) need mount_setattr, which this kernel lacks (Linux 5.12 or later)")
+            }
+            throw SysError("mount_setattr (recursive attributes) on \(destination)", errno: code)
+        }
+    }
+
+    private func mountOne(_ entry: Mount, options: MountOptions, destination: String, root: RootedPath) throws {
+        let type = entry.type ?? ""
         if options.isBind || type == "bind" {
             try bindMount(entry, options: options, destination: destination, root: root)
             return

@@ -248,3 +248,30 @@ extension RuncParityTests {
         Self.expectSameAsRunc(seen)
     }
 }
+
+extension RuncParityTests {
+    /// Recursive mount attributes (`rro`, `rnoexec`, ...) reach the mounts below a
+    /// recursive bind too (caisson-runtime refused them as unsupported).
+    @Test func recursiveMountAttributesReachSubmounts() throws {
+        let host = try Scratch.directory("rro")
+        try FileManager.default.createDirectory(atPath: host + "/sub", withIntermediateDirectories: true)
+        #expect(try Shell.run("/bin/mount", ["-t", "tmpfs", "tmpfs", host + "/sub"]).status == 0)
+        defer { _ = try? Shell.run("/bin/umount", ["-l", host + "/sub"]) }
+        let seen = try Self.compare { driver in
+            var bundle = try BusyboxBundle(args: ["sh", "-c", """
+                touch /mnt/top 2>/dev/null && echo top-writable || echo top-readonly
+                touch /mnt/sub/x 2>/dev/null && echo sub-writable || echo sub-readonly
+                grep -c ' /mnt/sub .*noexec' /proc/self/mountinfo
+                """])
+            bundle.spec.mounts?.append(Mount(destination: "/mnt", type: "bind", source: host,
+                                             options: ["rbind", "rro", "rnoexec"]))
+            try bundle.write()
+            let id = Scratch.uniqueID("rro")
+            defer { driver.forceDelete(id) }
+            let ran = try driver.run(["run", "--bundle", bundle.directory, id])
+            return ["status \(ran.status)"] + ran.stdout.split(separator: "\n").map(String.init)
+        }
+        #expect(seen["caisson-runtime"] == ["status 0", "top-readonly", "sub-readonly", "1"])
+        Self.expectSameAsRunc(seen)
+    }
+}

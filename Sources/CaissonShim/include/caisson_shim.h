@@ -50,6 +50,10 @@ int caisson_set_controlling_tty(int fd);                  /* TIOCSCTTY 0 */
 /* close_range(2); flags may hold CLOSE_RANGE_CLOEXEC (4). */
 int caisson_close_range(unsigned int first, unsigned int last, unsigned int flags);
 
+/* mount_setattr(2) (Linux 5.12+): `set` and `clear` are MOUNT_ATTR_* bits; flags may
+ * hold AT_RECURSIVE and AT_EMPTY_PATH. */
+int caisson_mount_setattr(int dirfd, const char *path, unsigned int flags, uint64_t set, uint64_t clear);
+
 /* openat2(2) with O_PATH|O_CLOEXEC (plus `extra_flags`) and the given RESOLVE_* bits:
  * used to resolve paths inside a root without ever leaving it. */
 int caisson_openat2(int dirfd, const char *path, uint64_t extra_flags, uint64_t resolve);
