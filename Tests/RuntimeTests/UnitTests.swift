@@ -23,7 +23,10 @@ import OCISpec
         #expect(options.flags & MountFlag.noSuid != 0)
         #expect(options.propagation == [MountFlag.slave | MountFlag.recursive])
         #expect(options.data == ["mode=755", "size=64k"])
-        #expect(throws: MountOptions.ParseError.self) { try MountOptions(["rro"]) }
+        let recursive = try MountOptions(["rro", "rnoatime", "rsuid"])
+        #expect(recursive.recursiveSet == 0x1 | 0x10)
+        #expect(recursive.recursiveClear == 0x70 | 0x2)
+        #expect(throws: MountOptions.ParseError.self) { try MountOptions(["ridmap"]) }
     }
 
     @Test func pathsCleanWithoutEscapingTheRoot() {
