@@ -114,8 +114,12 @@ struct RootFilesystem {
             if lower < 0 { throw SysError("open", path: Paths.join(rootfs, destination)) }
         }
         defer { if lower >= 0 { close(lower) } }
+        // A read-only /dev is mounted writable and made read-only in finish(), once the
+        // mounts below it, the devices and the console are in place (as runc orders it).
+        var flags = options.flags
+        if destination == "/dev" { flags &= ~MountFlag.readOnly }
         do {
-            try mount(entry.source ?? type, targetPath, type, options.flags, data,
+            try mount(entry.source ?? type, targetPath, type, flags, data,
                       describe: "\(type) on \(destination)")
         } catch {
             // sysfs needs a network namespace of our own; without one, bind the host's.
@@ -401,6 +405,11 @@ struct RootFilesystem {
     }
 
     func finish() throws(SysError) {
+        if let dev = spec.mounts?.last(where: { Paths.clean($0.destination) == "/dev" }),
+           let options = try? MountOptions(dev.options ?? []), !options.isBind, dev.type != "bind",
+           options.flags & MountFlag.readOnly != 0 {
+            try remountBind("/dev", flags: options.remountFlags, describe: "/dev (read-only)")
+        }
         if spec.root?.readonly == true {
             try remountBind("/", flags: MountFlag.readOnly, describe: "/ (read-only root)")
         }

@@ -275,3 +275,29 @@ extension RuncParityTests {
         Self.expectSameAsRunc(seen)
     }
 }
+
+extension RuncParityTests {
+    /// A read-only /dev (`"options": [..., "ro"]`): the mounts under it and the devices are
+    /// made first, then /dev turns read-only (caisson-runtime failed making /dev/pts).
+    @Test func readOnlyDevIsSetUpBeforeItsRemount() throws {
+        let seen = try Self.compare { driver in
+            var bundle = try BusyboxBundle(args: ["sh", "-c", """
+                ls /dev | tr '\\n' ' '; echo
+                touch /dev/x 2>/dev/null && echo writable || echo readonly
+                echo data > /dev/null && echo null-works
+                grep ' /dev ' /proc/self/mountinfo | cut -d' ' -f6
+                """])
+            if let index = bundle.spec.mounts?.firstIndex(where: { $0.destination == "/dev" }) {
+                bundle.spec.mounts?[index].options?.append("ro")
+            }
+            try bundle.write()
+            let id = Scratch.uniqueID("rodev")
+            defer { driver.forceDelete(id) }
+            let ran = try driver.run(["run", "--bundle", bundle.directory, id])
+            return ["status \(ran.status)"] + ran.stdout.split(separator: "\n").map(String.init)
+        }
+        #expect(seen["caisson-runtime"]?.prefix(2) == ["status 0", "fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero "])
+        #expect(seen["caisson-runtime"]?.suffix(3) == ["readonly", "null-works", "ro,nosuid"])
+        Self.expectSameAsRunc(seen)
+    }
+}
