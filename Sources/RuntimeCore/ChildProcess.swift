@@ -227,7 +227,9 @@ struct ChildProcess {
             try plan.channel.send(.runCreateRuntimeHooks)
             guard let (reply, _) = try plan.channel.receive(), reply == .proceed else { _exit(1) }
         }
-        try HookRunner.run(spec.hooks?.createContainer, kind: "createContainer", state: state)
+        // In the container's mount namespace, before pivot_root, from its root directory.
+        try HookRunner.run(spec.hooks?.createContainer, kind: "createContainer", state: state,
+                           workingDirectory: plan.rootfs)
     }
 
     // MARK: exec

@@ -9,11 +9,14 @@ import OCISpec
 /// JSON on its standard input, and killed if it outlives its timeout.
 public enum HookRunner {
     /// Runs hooks in order; the first failure stops the rest and is returned as an error.
-    public static func run(_ hooks: [Hook]?, kind: String, state: HookState) throws(RuntimeError) {
+    /// `workingDirectory`: where the hooks start (createContainer hooks: the container's
+    /// root, as runc runs them); the caller's own otherwise.
+    public static func run(_ hooks: [Hook]?, kind: String, state: HookState,
+                           workingDirectory: String? = nil) throws(RuntimeError) {
         guard let hooks, !hooks.isEmpty else { return }
         let input = SpecJSON.encode(state)
-        for hook in hooks {
-            try run(hook, kind: kind, input: input)
+        for (index, hook) in hooks.enumerated() {
+            try run(hook, kind: kind, index: index, input: input, workingDirectory: workingDirectory)
         }
     }
 
@@ -22,16 +25,17 @@ public enum HookRunner {
     public static func runWarning(_ hooks: [Hook]?, kind: String, state: HookState) {
         guard let hooks, !hooks.isEmpty else { return }
         let input = SpecJSON.encode(state)
-        for hook in hooks {
+        for (index, hook) in hooks.enumerated() {
             do {
-                try run(hook, kind: kind, input: input)
+                try run(hook, kind: kind, index: index, input: input)
             } catch {
                 RuntimeLog.shared.warn("\(error)")
             }
         }
     }
 
-    static func run(_ hook: Hook, kind: String, input: [UInt8]) throws(RuntimeError) {
+    static func run(_ hook: Hook, kind: String, index: Int, input: [UInt8],
+                    workingDirectory: String? = nil) throws(RuntimeError) {
         var stdinPipe: [Int32] = [-1, -1]
         var outputPipe: [Int32] = [-1, -1]
         guard caisson_pipe2(&stdinPipe, O_CLOEXEC) == 0, caisson_pipe2(&outputPipe, O_CLOEXEC) == 0 else {
@@ -42,6 +46,7 @@ public enum HookRunner {
         let path = hook.path
         let pid = caisson_clone(0, nil)
         if pid == 0 {
+            if let workingDirectory, chdir(workingDirectory) != 0 { _exit(126) }
             dup2(stdinPipe[0], 0)
             dup2(outputPipe[1], 1)
             dup2(outputPipe[1], 2)
@@ -77,12 +82,14 @@ public enum HookRunner {
         if timedOut { kill(pid, SIGKILL) }
         let status = (try? Processes.waitForExit(pid)) ?? 255
         let text = Text.trim(String(decoding: output, as: UTF8.self))
-        let detail = text.isEmpty ? "" : ": \(text)"
+        // runc's shape, "error running prestart hook #1: ...", numbered from 0 as the spec lists them.
+        let prefix = "error running \(kind) hook #\(index) (\(hook.path))"
         if timedOut {
-            throw .hookFailed("\(kind) hook \(hook.path) timed out after \(hook.timeout ?? 0)s")
+            throw .hookFailed("\(prefix): timed out after \(hook.timeout ?? 0)s")
         }
         if status != 0 {
-            throw .hookFailed("\(kind) hook \(hook.path) failed with exit status \(status)\(detail)")
+            let detail = text.isEmpty ? "" : ", output: \(text)"
+            throw .hookFailed("\(prefix): exit status \(status)\(detail)")
         }
     }
 }

@@ -301,3 +301,34 @@ extension RuncParityTests {
         Self.expectSameAsRunc(seen)
     }
 }
+
+extension RuncParityTests {
+    /// createContainer hooks start in the container's root directory (as runc runs them,
+    /// in the container's mount namespace before pivot_root; they started in the bundle),
+    /// and a failing hook is reported as `error running <kind> hook #N` with its status.
+    @Test func createContainerHooksRunFromTheContainerRoot() throws {
+        let seen = try Self.compare { driver in
+            let scratch = try Scratch.directory("hooks")
+            let hook = scratch + "/hook.sh"
+            try "#!/bin/sh\nls > \(scratch)/$1.seen\necho hook says no\nexit $2\n".write(toFile: hook, atomically: true, encoding: .utf8)
+            chmod(hook, 0o755)
+            var bundle = try BusyboxBundle(args: ["true"])
+            try bundle.writeFile("/only-in-the-rootfs", "")
+            var hooks = Hooks()
+            hooks.createContainer = [Hook(path: hook, args: ["hook.sh", "ok", "0"]),
+                                     Hook(path: hook, args: ["hook.sh", "failing", "3"])]
+            bundle.spec.hooks = hooks
+            try bundle.write()
+            let id = Scratch.uniqueID("hookcwd")
+            defer { driver.forceDelete(id) }
+            let ran = try driver.run(["run", "--bundle", bundle.directory, id])
+            let listing = (try? String(contentsOfFile: scratch + "/ok.seen", encoding: .utf8)) ?? ""
+            return ["status \(ran.status)", "started in the root: \(listing.contains("only-in-the-rootfs"))",
+                    "names the hook: \(ran.stderr.contains("error running") && ran.stderr.contains("hook #1"))",
+                    "exit status: \(ran.stderr.contains("exit status 3"))", "output: \(ran.stderr.contains("hook says no"))"]
+        }
+        #expect(seen["caisson-runtime"] == ["status 1", "started in the root: true", "names the hook: true",
+                                            "exit status: true", "output: true"])
+        Self.expectSameAsRunc(seen)
+    }
+}
