@@ -341,9 +341,44 @@ struct RootFilesystem {
 
     // MARK: pivot_root
 
+    /// Without pivot_root the host's mounts stay in the container's mount namespace,
+    /// under the chroot. A full proc or sysfs mount there would let a container with
+    /// CAP_SYS_ADMIN in a user namespace mount a new proc or sysfs (the kernel permits it
+    /// where such a mount is already fully visible). As runc does, unmount every full
+    /// proc and sysfs mount outside the rootfs (or cover it with a tmpfs where unmounting
+    /// is refused), with propagation to the host cut first.
+    private func hideHostProcAndSysfs() throws(SysError) {
+        guard let text = try? Files.readString("/proc/self/mountinfo") else { return }
+        var points: [String] = []
+        for line in text.split(separator: "\n") {
+            let halves = line.split(separator: " - ", maxSplits: 1)
+            guard halves.count == 2 else { continue }
+            let fields = halves[0].split(separator: " ")
+            let fsType = halves[1].split(separator: " ").first.map(String.init) ?? ""
+            guard fields.count > 4, fields[3] == "/", fsType == "proc" || fsType == "sysfs" else { continue }
+            let point = Paths.unescapeMountPath(String(fields[4]))
+            if point == rootfs || point.hasPrefix(rootfs + "/") { continue }
+            points.append(point)
+        }
+        for point in points {
+            do {
+                try mount(nil, point, nil, MountFlag.slave | MountFlag.recursive, nil, describe: "propagation of \(point)")
+            } catch {
+                // A parent already gone took this one with it.
+                if error.errno == ENOENT { continue }
+                throw error
+            }
+            if umount2(point, Int32(MNT_DETACH)) != 0 {
+                guard errno == EINVAL || errno == EPERM else { throw SysError("unmount the host's \(point)") }
+                try mount("tmpfs", point, "tmpfs", 0, nil, describe: "tmpfs over the host's \(point)")
+            }
+        }
+    }
+
     /// Makes the rootfs the process's root and detaches the host's tree.
     func pivot(noPivot: Bool) throws(SysError) {
         if noPivot {
+            try hideHostProcAndSysfs()
             if chdir(rootfs) != 0 { throw SysError("chdir", path: rootfs) }
             try mount(rootfs, "/", nil, MountFlag.move, nil, describe: "move of rootfs to /")
             if chroot(".") != 0 { throw SysError("chroot", path: rootfs) }

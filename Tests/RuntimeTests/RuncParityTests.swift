@@ -332,3 +332,38 @@ extension RuncParityTests {
         Self.expectSameAsRunc(seen)
     }
 }
+
+extension RuncParityTests {
+    /// `--no-pivot` in a user namespace with CAP_SYS_ADMIN: which new proc and sysfs
+    /// mounts the kernel lets the container make must be what runc's container may make,
+    /// with and without pivot_root (caisson-runtime now hides the host's full proc and
+    /// sysfs mounts before the chroot, as runc does).
+    @Test func noPivotGivesNoMoreMountsThanRunc() throws {
+        let seen = try Self.compare { driver in
+            var observed: [String] = []
+            for pivot in [["--no-pivot"], []] {
+                var bundle = try BusyboxBundle(args: ["sh", "-c", """
+                    mount -t sysfs none /mnt 2>/dev/null && echo sysfs-mounted || echo sysfs-refused
+                    mount -t proc none /mnt 2>/dev/null && echo proc-mounted || echo proc-refused
+                    """])
+                try FileManager.default.createDirectory(atPath: bundle.rootfs + "/mnt", withIntermediateDirectories: true)
+                bundle.spec.linux?.namespaces?.append(Namespace(type: "user"))
+                bundle.spec.linux?.uidMappings = [IDMapping(containerID: 0, hostID: 100_000, size: 65536)]
+                bundle.spec.linux?.gidMappings = [IDMapping(containerID: 0, hostID: 100_000, size: 65536)]
+                bundle.spec.linux?.namespaces?.removeAll { $0.type == "cgroup" }
+                bundle.spec.mounts?.removeAll { $0.destination.hasPrefix("/sys") }
+                for set in [\Capabilities.bounding, \.effective, \.permitted] {
+                    bundle.spec.process?.capabilities?[keyPath: set]?.append("CAP_SYS_ADMIN")
+                }
+                try bundle.write()
+                let id = Scratch.uniqueID("nopivot")
+                defer { driver.forceDelete(id) }
+                let ran = try driver.run(["run"] + pivot + ["--bundle", bundle.directory, id])
+                observed.append("\(pivot.first ?? "pivot"): \(ran.status) " + ran.stdout.split(separator: "\n").joined(separator: " "))
+            }
+            return observed
+        }
+        #expect(seen["caisson-runtime"] == ["--no-pivot: 0 sysfs-mounted proc-mounted", "pivot: 0 sysfs-refused proc-mounted"])
+        Self.expectSameAsRunc(seen)
+    }
+}
