@@ -27,6 +27,7 @@ extension Cgroup {
     /// Applies limits. `devices` are applied only at creation (`includeDevices`), since
     /// an update must not reset device access of a running container.
     public func apply(_ resources: Resources, includeDevices: Bool = true, warn: (String) -> Void = { _ in }) throws(CgroupError) {
+        try validateUnified(resources.unified)
         do {
             if let memory = resources.memory { try applyMemory(memory, warn: warn) }
             if let cpu = resources.cpu { try applyCPU(cpu) }

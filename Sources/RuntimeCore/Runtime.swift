@@ -79,6 +79,7 @@ public struct Runtime {
         if process.terminal != true && options.consoleSocket != nil {
             throw .usage("--console-socket is only used when process.terminal is true")
         }
+        try validateCgroupSettings(spec, id: id)
         let reservation = try store.reserve(id: id, configBytes: prepared.configBytes)
         defer { close(reservation) }
 

@@ -184,4 +184,39 @@ struct RuncParityCgroupTests {
         #expect(driver.leftovers(id: id).isEmpty)
     }
 
+    // MARK: 18. unified keys the host cannot take
+
+    /// `memory.min` in linux.resources.unified on a host whose cgroup v2 hierarchy has no
+    /// memory controller (this hybrid host's) fails before anything is made: runc's
+    /// "invalid configuration" error, no state, no cgroup (a nested path's parent was
+    /// left behind before, and the error did not say "invalid configuration").
+    @Test func unifiedKeyWithoutControllerIsInvalid() throws {
+        let v2Controllers = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers")
+            ? Self.read("/sys/fs/cgroup/cgroup.controllers") : Self.read("/sys/fs/cgroup/unified/cgroup.controllers")
+        guard !v2Controllers.split(separator: " ").contains("memory"),
+              !FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers") else { return }
+        let seen = try RuncParityTests.compare { driver in
+            let parent = "/" + Scratch.uniqueID("parity-unified")
+            defer { Self.removeCgroup(parent) }
+            var bundle = try BusyboxBundle(args: ["true"])
+            bundle.spec.linux?.cgroupsPath = parent + "/ctr"
+            bundle.spec.linux?.resources?.unified = ["memory.min": "1048576"]
+            try bundle.write()
+            let id = Scratch.uniqueID("unified")
+            defer { driver.forceDelete(id) }
+            let created = try driver.run(["create", "--bundle", bundle.directory, id])
+            let cgroups = Self.hierarchies.filter { FileManager.default.fileExists(atPath: $0 + parent) }
+            return [
+                "create fails \(created.status != 0)",
+                "invalid configuration \(created.stderr.contains("invalid configuration"))",
+                "state \(try driver.status(id))",
+                "state directory \(FileManager.default.fileExists(atPath: driver.root + "/" + id))",
+                "cgroups \(cgroups)",
+            ]
+        }
+        #expect(seen["caisson-runtime"] == ["create fails true", "invalid configuration true", "state missing",
+                                            "state directory false", "cgroups []"])
+        RuncParityTests.expectSameAsRunc(seen)
+    }
+
 }
