@@ -17,4 +17,12 @@ extension Runtime {
         }
     }
 
+    /// runc 1.1's warnings when the container's cgroup already holds processes (joining it
+    /// is allowed, but not for long): printed by create and run, to the log or stderr.
+    static func warnIfPopulated(_ cgroup: Cgroup) {
+        guard cgroup.exists, let pids = try? cgroup.pids(), !pids.isEmpty else { return }
+        RuntimeLog.shared.warn("container's cgroup is not empty: \(pids.count) process(es) found")
+        RuntimeLog.shared.warn("DEPRECATED: running container in a non-empty cgroup won't be supported in runc 1.2; "
+            + "https://github.com/opencontainers/runc/issues/3132")
+    }
 }

@@ -219,4 +219,35 @@ struct RuncParityCgroupTests {
         RuncParityTests.expectSameAsRunc(seen)
     }
 
+    // MARK: 19. joining a cgroup that has processes
+
+    /// `run` into an existing cgroup that already holds a process prints runc 1.1's
+    /// warning (and still runs); caisson-runtime said nothing.
+    @Test func populatedCgroupWarns() throws {
+        let seen = try RuncParityTests.compare { driver in
+            let path = "/" + Scratch.uniqueID("parity-busy")
+            Self.makeCgroup(path)
+            let spawned = try Shell.run("/bin/sh", ["-c", "sleep 60 >/dev/null 2>&1 </dev/null & echo $!"])
+            let intruder = Int32(spawned.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            defer {
+                if intruder > 0 { kill(intruder, SIGKILL) }
+                Self.removeCgroup(path)
+            }
+            for hierarchy in Self.hierarchies {
+                try? String(intruder).write(toFile: hierarchy + path + "/cgroup.procs", atomically: false, encoding: .utf8)
+            }
+            var bundle = try BusyboxBundle(args: ["true"])
+            bundle.spec.linux?.cgroupsPath = path
+            try bundle.write()
+            let id = Scratch.uniqueID("busy")
+            defer { driver.forceDelete(id) }
+            let ran = try driver.run(["create", "--bundle", bundle.directory, id], timeout: 30)
+            let warnings = Self.messages(ran.stderr, level: "warning")
+            return ["create \(ran.status)", "status \(try driver.status(id))",
+                    "warns: \(warnings.first ?? "nothing")", "deprecation: \(warnings.contains { $0.hasPrefix("DEPRECATED") })"]
+        }
+        #expect(seen["caisson-runtime"] == ["create 0", "status created",
+                                            "warns: container's cgroup is not empty: 1 process(es) found", "deprecation: true"])
+        RuncParityTests.expectSameAsRunc(seen)
+    }
 }
