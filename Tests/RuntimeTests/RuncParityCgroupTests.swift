@@ -68,6 +68,98 @@ struct RuncParityCgroupTests {
         }
     }
 
+    // MARK: 11. exec --cgroup
+
+    /// `exec --cgroup SUB` and `--cgroup CONTROLLER[,CONTROLLER]:SUB` put the process in
+    /// existing sub-cgroups of the container's (all hierarchies, or the named ones; the
+    /// v2 hierarchy of this hybrid host included), and refuse what runc refuses with its
+    /// wording. caisson-runtime refused every --cgroup before.
+    @Test func execJoinsSubCgroup() throws {
+        let seen = try RuncParityTests.compare { driver in
+            let path = "/" + Scratch.uniqueID("parity-exec-sub")
+            var bundle = try BusyboxBundle(args: ["sleep", "100"])
+            bundle.spec.linux?.cgroupsPath = path
+            let id = try driver.runDetached(bundle, prefix: "execsub")
+            defer {
+                driver.forceDelete(id)
+                Self.removeCgroup(path)
+            }
+            Self.makeCgroup(path + "/sub")
+            // Where the exec'd process is, per hierarchy: in "sub" or in the container's own.
+            func placement(_ arguments: [String]) throws -> String {
+                let result = try driver.run(["exec"] + arguments + [id, "cat", "/proc/self/cgroup"])
+                guard result.status == 0 else { return "fails: \(result.stderr)" }
+                return result.stdout.split(separator: "\n").map { line -> String in
+                    let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+                    guard parts.count == 3 else { return String(line) }
+                    return "\(parts[1].isEmpty ? "v2" : parts[1])=\(parts[2].hasSuffix("/sub") ? "sub" : "own")"
+                }.sorted().joined(separator: " ")
+            }
+            func refusal(_ arguments: [String], _ phrase: String) throws -> String {
+                let result = try driver.run(["exec"] + arguments + [id, "true"])
+                return "fails \(result.status != 0), says \"\(phrase)\": \(result.stderr.contains(phrase))"
+            }
+            return [
+                "none: " + (try placement([])),
+                "all: " + (try placement(["--cgroup", "sub"])),
+                "memory,pids: " + (try placement(["--cgroup", "memory,pids:sub"])),
+                "cpu + v2: " + (try placement(["--cgroup", "cpu:sub", "--cgroup", ":/sub"])),
+                try refusal(["--cgroup", "nosuch:sub"], "unknown controller nosuch"),
+                try refusal(["--cgroup", "memory:a:b"], "invalid --cgroup argument: memory:a:b"),
+                try refusal(["--cgroup", "sub", "--cgroup", "sub2"], "missing <controller>: prefix"),
+                try refusal(["--cgroup", "../elsewhere"], "../elsewhere is not a sub cgroup path"),
+                try refusal(["--cgroup", "missing"], "missing"),
+            ]
+        }
+        let runs = seen["caisson-runtime"] ?? []
+        #expect(runs.count == 9)
+        if runs.count == 9 {
+            #expect(!runs[0].contains("=sub"))
+            #expect(!runs[1].contains("=own"), "\(runs[1])")
+            #expect(runs[2].contains("memory=sub") && runs[2].contains("pids=sub") && runs[2].contains("cpuset=own"))
+            for refusal in runs[4...] { #expect(refusal.hasPrefix("fails true") && refusal.hasSuffix(": true"), "\(refusal)") }
+        }
+        RuncParityTests.expectSameAsRunc(seen)
+    }
+
+    /// The same on a pure cgroup v2 layout (the runtime in a private mount namespace whose
+    /// /sys/fs/cgroup is a cgroup2 mount, as UnifiedCgroupTests do): `--cgroup SUB` and
+    /// `--cgroup :SUB` join the sub-cgroup; a controller prefix is unknown there, since v2
+    /// has a single hierarchy (runc's only key is "").
+    @Test func execJoinsSubCgroupOnUnifiedLayout() throws {
+        guard FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified/cgroup.procs") else { return }
+        let seen = try RuncParityTests.compare { driver in
+            let path = "/" + Scratch.uniqueID("parity-v2-sub")
+            var bundle = try BusyboxBundle(args: ["sleep", "100"])
+            bundle.spec.linux?.cgroupsPath = path
+            try bundle.write()
+            let id = Scratch.uniqueID("v2sub")
+            defer {
+                rmdir("/sys/fs/cgroup/unified\(path)/sub")
+                rmdir("/sys/fs/cgroup/unified\(path)")
+            }
+            let runtime = "\(driver.executable) --root \(driver.root)"
+            let script = """
+                umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup || exit 1
+                \(runtime) run -d --bundle \(bundle.directory) \(id) >/dev/null 2>&1 || { echo "run -d failed"; exit 0; }
+                mkdir /sys/fs/cgroup\(path)/sub
+                for flag in sub :sub memory:sub; do
+                  out=$(\(runtime) exec --cgroup $flag \(id) cat /proc/self/cgroup 2>&1)
+                  echo "$flag: status $([ $? = 0 ] && echo 0 || echo failed)" \
+                    "$(echo "$out" | grep -o '^0::.*\\|unknown controller memory' | sed 's|^0::.*/sub$|in sub|')"
+                done
+                \(runtime) delete -f \(id) >/dev/null 2>&1
+                rmdir /sys/fs/cgroup\(path)/sub /sys/fs/cgroup\(path) 2>/dev/null
+                true
+                """
+            let result = try Shell.run("/usr/bin/unshare", ["-m", "--propagation", "private", "sh", "-c", script])
+            return result.stdout.split(separator: "\n").map(String.init) + (result.status == 0 ? [] : ["script \(result.status): \(result.stderr)"])
+        }
+        #expect(seen["caisson-runtime"] == ["sub: status 0 in sub", ":sub: status 0 in sub",
+                                            "memory:sub: status failed unknown controller memory"])
+        RuncParityTests.expectSameAsRunc(seen)
+    }
+
     // MARK: 16. cpuset of nested paths
 
     /// A nested cgroupsPath whose parent level exists with an empty cpuset (made by an
