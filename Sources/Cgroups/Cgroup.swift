@@ -77,20 +77,6 @@ public struct Cgroup: Sendable {
         }
     }
 
-    private func createCpuset(_ directory: String, root: String) throws(SysError) {
-        if Files.isDirectory(directory) { return }
-        let parent = Paths.parent(directory)
-        if parent.count > root.count { try createCpuset(parent, root: root) }
-        if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw SysError("mkdir", path: directory) }
-        for file in ["cpuset.cpus", "cpuset.mems"] {
-            let own = (try? Files.readTrimmed(directory + "/" + file)) ?? ""
-            if own.isEmpty {
-                let inherited = try Files.readTrimmed(parent + "/" + file)
-                try Files.writeKernelFile(directory + "/" + file, inherited)
-            }
-        }
-    }
-
     private func delegateControllers(to directory: String, root: String) throws(SysError) {
         var ancestor = root
         let components = directory.dropFirst(root.count).split(separator: "/")

@@ -27,11 +27,12 @@ extension Cgroup {
     /// Applies limits. `devices` are applied only at creation (`includeDevices`), since
     /// an update must not reset device access of a running container.
     public func apply(_ resources: Resources, includeDevices: Bool = true, warn: (String) -> Void = { _ in }) throws(CgroupError) {
+        try validateUnified(resources.unified)
         do {
             if let memory = resources.memory { try applyMemory(memory, warn: warn) }
             if let cpu = resources.cpu { try applyCPU(cpu) }
             if let pids = resources.pids { try applyPids(pids) }
-            if let blockIO = resources.blockIO { try applyBlockIO(blockIO) }
+            if let blockIO = resources.blockIO { try applyBlockIO(blockIO, warn: warn) }
             if let limits = resources.hugepageLimits, !limits.isEmpty { try applyHugepages(limits) }
             if let network = resources.network { try applyNetwork(network) }
             if let rdma = resources.rdma, !rdma.isEmpty {
@@ -161,32 +162,21 @@ extension Cgroup {
         try write(dir, "pids.max", pids.limit > 0 ? String(pids.limit) : "max")
     }
 
-    private func applyBlockIO(_ io: Resources.BlockIO) throws {
+    private func applyBlockIO(_ io: Resources.BlockIO, warn: (String) -> Void) throws {
         let hasAny = io.weight != nil || io.leafWeight != nil || !(io.weightDevice ?? []).isEmpty
             || !(io.throttleReadBpsDevice ?? []).isEmpty || !(io.throttleWriteBpsDevice ?? []).isEmpty
             || !(io.throttleReadIOPSDevice ?? []).isEmpty || !(io.throttleWriteIOPSDevice ?? []).isEmpty
         guard hasAny else { return }
         if let hierarchy = layout.hierarchy(for: "blkio"), hierarchy.version == .v1, let dir = directory(for: "blkio") {
-            let weightFile = Files.exists(dir + "/blkio.weight") ? "blkio.weight" : "blkio.bfq.weight"
-            if let weight = io.weight, weight > 0 {
-                guard Files.exists(dir + "/" + weightFile) else {
+            let plan = BlkioV1Writes(io) { Files.exists(dir + "/" + $0) }
+            for skipped in plan.skipped {
+                warn("linux.resources.blockIO: \(skipped) is not applied: this kernel has no such file (leaf weights need the CFQ scheduler)")
+            }
+            for write in plan.writes {
+                if (write.file == "blkio.weight" || write.file == "blkio.bfq.weight") && !Files.exists(dir + "/" + write.file) {
                     throw CgroupError.unsupported("linux.resources.blockIO.weight: no blkio weight file (is an I/O scheduler with weights in use?)")
                 }
-                try write(dir, weightFile, String(weight))
-            }
-            if let leaf = io.leafWeight, leaf > 0 { try write(dir, "blkio.leaf_weight", String(leaf)) }
-            for device in io.weightDevice ?? [] {
-                if let weight = device.weight { try write(dir, weightFile == "blkio.weight" ? "blkio.weight_device" : "blkio.bfq.weight", "\(device.major):\(device.minor) \(weight)") }
-                if let leaf = device.leafWeight { try write(dir, "blkio.leaf_weight_device", "\(device.major):\(device.minor) \(leaf)") }
-            }
-            let throttles: [(String, [Resources.ThrottleDevice]?)] = [
-                ("blkio.throttle.read_bps_device", io.throttleReadBpsDevice),
-                ("blkio.throttle.write_bps_device", io.throttleWriteBpsDevice),
-                ("blkio.throttle.read_iops_device", io.throttleReadIOPSDevice),
-                ("blkio.throttle.write_iops_device", io.throttleWriteIOPSDevice),
-            ]
-            for (file, devices) in throttles {
-                for device in devices ?? [] { try write(dir, file, "\(device.major):\(device.minor) \(device.rate)") }
+                try self.write(dir, write.file, write.value)
             }
             return
         }

@@ -20,6 +20,9 @@ public struct ExecOptions {
     public var preserveFDs = 0
     /// Exec even into a paused container (the process starts frozen until `resume`).
     public var ignorePaused = false
+    /// `--cgroup` arguments: sub-cgroups of the container's to join (`PATH`, or
+    /// `CONTROLLER[,CONTROLLER...]:PATH`, repeatable).
+    public var subCgroups: [String] = []
 
     public init() {}
 }

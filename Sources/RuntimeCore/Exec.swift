@@ -42,7 +42,7 @@ extension Runtime {
         let trampoline = try descriptors.trampoline()
         let plan = ChildPlan(
             role: .execProcess, spec: record.config, process: process, id: id, bundle: record.bundle,
-            rootfs: record.rootfs, cgroup: cgroup(of: record), channel: SyncChannel(fd: -1), joins: joins,
+            rootfs: record.rootfs, cgroup: try execCgroup(of: record, subCgroups: options.subCgroups), channel: SyncChannel(fd: -1), joins: joins,
             unshareFlags: 0, newUserNamespace: false, inUserNamespace: namespaces.contains { $0.type == "user" },
             newCgroupNamespace: false, ownMountNamespace: namespaces.contains { $0.type == "mount" },
             startSignal: .channel, terminal: terminal, trampolineFD: trampoline,

@@ -79,6 +79,7 @@ public struct Runtime {
         if process.terminal != true && options.consoleSocket != nil {
             throw .usage("--console-socket is only used when process.terminal is true")
         }
+        try validateCgroupSettings(spec, id: id)
         let reservation = try store.reserve(id: id, configBytes: prepared.configBytes)
         defer { close(reservation) }
 
@@ -90,6 +91,7 @@ public struct Runtime {
             let created = try wrap { () throws(CgroupError) in
                 try Cgroup(layout: layout, cgroupsPath: spec.linux?.cgroupsPath, containerID: id)
             }
+            Runtime.warnIfPopulated(created)
             // A process put into a frozen cgroup would stop there for good (runc refuses too).
             if created.exists && created.isFrozen {
                 throw RuntimeError.usage("cannot use a frozen cgroup (\(spec.linux?.cgroupsPath ?? "/" + id)): thaw it first")

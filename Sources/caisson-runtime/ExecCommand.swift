@@ -17,9 +17,6 @@ func execCommand(_ arguments: ArgumentScanner, _ runtime: Runtime) throws -> Int
     if let profile = arguments.value("apparmor"), !profile.isEmpty {
         throw RuntimeError.unsupported("exec: --apparmor: AppArmor is not available on this host")
     }
-    if let cgroup = arguments.value("cgroup"), !cgroup.isEmpty {
-        throw RuntimeError.unsupported("exec: --cgroup: joining a sub-cgroup is not supported by caisson-runtime")
-    }
     var process: Process
     if let file = arguments.value("process") {
         let bytes = file == "-" ? try Files.readAll(fd: 0, path: "stdin") : try Files.readBytes(file)
@@ -74,6 +71,7 @@ func execCommand(_ arguments: ArgumentScanner, _ runtime: Runtime) throws -> Int
     options.consoleSocket = arguments.value("console-socket")
     options.preserveFDs = try arguments.integer("preserve-fds") ?? 0
     options.ignorePaused = arguments.isSet("ignore-paused")
+    options.subCgroups = arguments.all("cgroup")
     return try runtime.exec(id: id, process: process, options: options)
 }
 
