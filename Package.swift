@@ -162,7 +162,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RuntimeTests",
-            dependencies: ["OCISpec", "CaissonSys", "Cgroups", "RuntimeCore", "CaissonShim", "CaissonJSON", "CaissonTestSupport"]
+            dependencies: ["OCISpec", "CaissonSys", "Cgroups", "RuntimeCore", "CaissonShim", "CaissonJSON", "CaissonTestSupport", "CSeccomp"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -199,6 +199,14 @@ int caisson_mount_setattr(int dirfd, const char *path, unsigned int flags, uint6
     return (int)syscall(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof(attr));
 }
 
+int caisson_seccomp_set_filter(const void *instructions, unsigned short count, unsigned int flags) {
+    struct {
+        unsigned short len;
+        const void *filter;
+    } program = {count, instructions};
+    return (int)syscall(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, flags, &program);
+}
+
 int caisson_execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags) {
     return (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags);
 }

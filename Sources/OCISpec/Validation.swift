@@ -160,6 +160,11 @@ public enum SpecValidator {
             for arg in rule.args ?? [] where arg.index > 5 {
                 throw fail("linux.seccomp.syscalls[\(index)].args: argument index \(arg.index) is above 5")
             }
+            // The runtime hands the listener over with write(2): notifying on it would
+            // deadlock the agent (runc refuses it too).
+            if rule.action == "SCMP_ACT_NOTIFY" && rule.names.contains("write") {
+                throw fail("linux.seccomp.syscalls[\(index)]: SCMP_ACT_NOTIFY cannot be used for the write syscall")
+            }
         }
         let notifies = seccomp.defaultAction == "SCMP_ACT_NOTIFY" || (seccomp.syscalls ?? []).contains { $0.action == "SCMP_ACT_NOTIFY" }
         if notifies && (seccomp.listenerPath ?? "").isEmpty {

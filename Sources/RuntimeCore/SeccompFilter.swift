@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSeccomp
+import CaissonShim
 import CaissonSys
 import OCISpec
 
@@ -101,6 +102,9 @@ struct SeccompFilter {
                 }
             }
         }
+        if SeccompEnosysStub.applies(to: profile) {
+            return try loadWithEnosysStub(context)
+        }
         let result = seccomp_load(context)
         if result != 0 { throw SysError("seccomp: load filter", errno: -result) }
         if usesNotify {
@@ -109,6 +113,32 @@ struct SeccompFilter {
             return fcntl(fd, F_DUPFD_CLOEXEC, 3)
         }
         return -1
+    }
+
+    /// Loads libseccomp's program behind the ENOSYS stub with seccomp(2) directly; the
+    /// flags are the profile's, plus a new listener where it notifies.
+    private func loadWithEnosysStub(_ context: scmp_filter_ctx) throws(SysError) -> Int32 {
+        let memory = caisson_memfd_create("seccomp-bpf", 1 /* MFD_CLOEXEC */)
+        if memory < 0 { throw SysError("seccomp: memfd for the filter") }
+        defer { close(memory) }
+        let exported = seccomp_export_bpf(context, memory)
+        if exported != 0 { throw SysError("seccomp: export the filter", errno: -exported) }
+        _ = lseek(memory, 0, SEEK_SET)
+        let filter = try Files.readAll(fd: memory, path: "seccomp filter")
+        let stub = SeccompEnosysStub.program(SeccompEnosysStub.limits(for: profile))
+        let program = SeccompEnosysStub.bytes(stub) + filter
+        var flags: UInt32 = usesNotify ? 8 /* SECCOMP_FILTER_FLAG_NEW_LISTENER */ : 0
+        for flag in profile.flags ?? [] {
+            switch flag {
+            case "SECCOMP_FILTER_FLAG_TSYNC": flags |= 1
+            case "SECCOMP_FILTER_FLAG_LOG": flags |= 2
+            case "SECCOMP_FILTER_FLAG_SPEC_ALLOW": flags |= 4
+            default: break
+            }
+        }
+        let result = program.withUnsafeBytes { caisson_seccomp_set_filter($0.baseAddress, UInt16(program.count / 8), flags) }
+        if result < 0 { throw SysError("seccomp: load filter") }
+        return usesNotify ? Launcher.moveAbove(result, minimum: 3) : -1
     }
 
     static func libraryVersion() -> String {

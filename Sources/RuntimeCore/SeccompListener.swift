@@ -17,7 +17,9 @@ enum SeccompListener {
     }
 
     static func send(fd: Int32, to path: String, metadata: String?, pid: Int32, state: HookState) throws(RuntimeError) {
-        let socket = try wrap { () throws(SysError) in try ConsoleSocket.connect(path: path) }
+        let socket = try wrap { () throws(SysError) in 
+            try ConsoleSocket.connect(path: path, purpose: "seccomp agent's listener socket (linux.seccomp.listenerPath)")
+        }
         defer { close(socket) }
         var message = SpecJSON.encode(ProcessState(pid: pid, metadata: metadata ?? "", state: state))
         if caisson_send_fd(socket, fd, &message, message.count) != 0 {

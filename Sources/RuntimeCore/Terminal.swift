@@ -58,15 +58,17 @@ struct ContainerTerminal {
 /// Sends a pty master to the engine's --console-socket, as runc does (the payload is
 /// the terminal's name, the descriptor rides along with SCM_RIGHTS).
 enum ConsoleSocket {
-    static func connect(path: String) throws(SysError) -> Int32 {
+    /// Connects to a unix socket; `purpose` names it in errors ("console socket",
+    /// "seccomp agent's listener socket").
+    static func connect(path: String, purpose: String = "console socket") throws(SysError) -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        if fd < 0 { throw SysError("socket for the console socket") }
+        if fd < 0 { throw SysError("socket for the \(purpose)") }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
             close(fd)
-            throw SysError("console socket path is too long", path: path, errno: ENAMETOOLONG)
+            throw SysError("\(purpose) path is too long", path: path, errno: ENAMETOOLONG)
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (index, byte) in bytes.enumerated() { raw[index] = byte }
@@ -77,7 +79,7 @@ enum ConsoleSocket {
             }
         }
         if result != 0 {
-            let error = SysError("connect to the console socket", path: path)
+            let error = SysError("connect to the \(purpose)", path: path)
             close(fd)
             throw error
         }

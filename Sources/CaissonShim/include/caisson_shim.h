@@ -54,6 +54,11 @@ int caisson_close_range(unsigned int first, unsigned int last, unsigned int flag
  * hold AT_RECURSIVE and AT_EMPTY_PATH. */
 int caisson_mount_setattr(int dirfd, const char *path, unsigned int flags, uint64_t set, uint64_t clear);
 
+/* seccomp(SECCOMP_SET_MODE_FILTER): `instructions` holds `count` classic BPF
+ * instructions (struct sock_filter); flags are SECCOMP_FILTER_FLAG_*. Returns the
+ * listener fd with SECCOMP_FILTER_FLAG_NEW_LISTENER, else 0; -1 on error. */
+int caisson_seccomp_set_filter(const void *instructions, unsigned short count, unsigned int flags);
+
 /* openat2(2) with O_PATH|O_CLOEXEC (plus `extra_flags`) and the given RESOLVE_* bits:
  * used to resolve paths inside a root without ever leaving it. */
 int caisson_openat2(int dirfd, const char *path, uint64_t extra_flags, uint64_t resolve);
