@@ -207,6 +207,14 @@ int caisson_seccomp_set_filter(const void *instructions, unsigned short count, u
     return (int)syscall(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, flags, &program);
 }
 
+int caisson_open_tree(int dirfd, const char *path, unsigned int flags) {
+    return (int)syscall(SYS_open_tree, dirfd, path, flags);
+}
+
+int caisson_move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, unsigned int flags) {
+    return (int)syscall(SYS_move_mount, from_dirfd, from_path, to_dirfd, to_path, flags);
+}
+
 int caisson_execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags) {
     return (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags);
 }

@@ -53,6 +53,8 @@ struct ChildPlan {
     var noNewKeyring: Bool
     var preserveFDs: Int
     var lastCapability: Int
+    /// Bind mount sources the runtime opened for the child (mount index -> O_PATH fd).
+    var bindSources: [Int: Int32] = [:]
 }
 
 /// The child side of process creation. Runs right after clone in a single-threaded
@@ -132,6 +134,7 @@ struct ChildProcess {
         for (_, fd) in plan.joins { keep.insert(fd) }
         if case .fifo(let fd) = plan.startSignal { keep.insert(fd) }
         if case .consoleSocket(let fd) = plan.terminal { keep.insert(fd) }
+        keep.formUnion(plan.bindSources.values)
         var next = UInt32(3 + plan.preserveFDs)
         for fd in keep.filter({ $0 >= Int32(next) }).sorted() {
             if UInt32(fd) > next { _ = caisson_close_range(next, UInt32(fd) - 1, 0) }
@@ -175,7 +178,7 @@ struct ChildProcess {
         }
         let filesystem = RootFilesystem(spec: spec, rootfs: plan.rootfs, bundle: plan.bundle, cgroup: plan.cgroup,
                                         inUserNamespace: plan.inUserNamespace,
-                                        newCgroupNamespace: plan.newCgroupNamespace)
+                                        newCgroupNamespace: plan.newCgroupNamespace, bindSources: plan.bindSources)
         // A cgroup2 mount inside a new cgroup namespace must see the namespace's root.
         if plan.newCgroupNamespace && plan.cgroup?.layout.mode == .unified { try awaitCgroupMembership() }
         try filesystem.prepare()

@@ -16,6 +16,8 @@ struct RootFilesystem {
     let cgroup: Cgroup?
     let inUserNamespace: Bool
     let newCgroupNamespace: Bool
+    /// Bind sources opened by the runtime (mount index -> O_PATH fd); see LaunchDescriptors.
+    var bindSources: [Int: Int32] = [:]
 
     private func mount(_ source: String?, _ target: String, _ type: String?, _ flags: UInt, _ data: String?,
                        describe: @autoclosure () -> String) throws(SysError) {
@@ -54,7 +56,7 @@ struct RootFilesystem {
     func mountAll(root: RootedPath) throws(RuntimeError) {
         for (index, entry) in (spec.mounts ?? []).enumerated() {
             do {
-                try mountEntry(entry, root: root)
+                try mountEntry(entry, index: index, root: root)
             } catch let error as MountOptions.ParseError {
                 throw .config(ConfigError(file: "config.json", "mounts[\(index)]: \(error)"))
             } catch let error as SysError {
@@ -65,10 +67,10 @@ struct RootFilesystem {
         }
     }
 
-    private func mountEntry(_ entry: Mount, root: RootedPath) throws {
+    private func mountEntry(_ entry: Mount, index: Int, root: RootedPath) throws {
         let options = try MountOptions(entry.options ?? [])
         let destination = Paths.clean(entry.destination)
-        try mountOne(entry, options: options, destination: destination, root: root)
+        try mountOne(entry, index: index, options: options, destination: destination, root: root)
         if options.hasRecursiveAttributes {
             try setRecursiveAttributes(options, destination: destination, root: root)
         }
@@ -90,10 +92,10 @@ struct RootFilesystem {
         }
     }
 
-    private func mountOne(_ entry: Mount, options: MountOptions, destination: String, root: RootedPath) throws {
+    private func mountOne(_ entry: Mount, index: Int, options: MountOptions, destination: String, root: RootedPath) throws {
         let type = entry.type ?? ""
         if options.isBind || type == "bind" {
-            try bindMount(entry, options: options, destination: destination, root: root)
+            try bindMount(entry, opened: bindSources[index], options: options, destination: destination, root: root)
             return
         }
         if type == "cgroup" || type == "cgroup2" {
@@ -147,20 +149,31 @@ struct RootFilesystem {
         }
     }
 
-    private func bindMount(_ entry: Mount, options: MountOptions, destination: String, root: RootedPath) throws {
+    private func bindMount(_ entry: Mount, opened: Int32?, options: MountOptions, destination: String,
+                           root: RootedPath) throws {
         guard let rawSource = entry.source, !rawSource.isEmpty else {
             throw ConfigError(file: "config.json", "mount \(destination): a bind mount needs a source")
         }
         let source = rawSource.hasPrefix("/") ? rawSource : Paths.join(bundle, rawSource)
         var info = stat()
-        if stat(source, &info) != 0 { throw SysError("bind mount source", path: source) }
+        if let opened {
+            if fstat(opened, &info) != 0 { throw SysError("bind mount source", path: source) }
+        } else if stat(source, &info) != 0 {
+            throw SysError("bind mount source", path: source)
+        }
         let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
         let target = try root.openOrCreate(destination, as: isDirectory ? .directory : .file)
         defer { close(target) }
         let targetPath = RootedPath.procPath(target)
         var flags = MountFlag.bind
         if options.isRecursiveBind { flags |= MountFlag.recursive }
-        try mount(source, targetPath, nil, flags, nil, describe: "\(source) (bind) on \(destination)")
+        if let opened {
+            // The runtime's detached copy of the source: attach it here.
+            let attached = caisson_move_mount(opened, "", target, "", 0x4 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */)
+            if attached != 0 { throw SysError("attach \(source) (bind) on \(destination)") }
+        } else {
+            try mount(source, targetPath, nil, flags, nil, describe: "\(source) (bind) on \(destination)")
+        }
         if options.remountFlags != 0 {
             try remountResolved(destination, root: root, flags: options.remountFlags)
         }

@@ -135,6 +135,7 @@ public struct Runtime {
             let newUser = cloneFlags & Vocabulary.namespace(named: "user")!.cloneFlag != 0
             let inUser = namespaces.contains { $0.type == "user" }
             let trampoline = try descriptors.trampoline()
+            let bindSources = inUser ? descriptors.bindSources(of: spec.mounts ?? [], bundle: prepared.bundle) : [:]
 
             let plan = ChildPlan(
                 role: .initProcess, spec: spec, process: process, id: id, bundle: prepared.bundle,
@@ -144,7 +145,7 @@ public struct Runtime {
                 ownMountNamespace: namespaces.contains { $0.type == "mount" },
                 startSignal: startSignal, terminal: terminal, trampolineFD: trampoline,
                 noPivot: options.noPivot, noNewKeyring: options.noNewKeyring, preserveFDs: options.preserveFDs,
-                lastCapability: CapabilitySets.readLastCapability())
+                lastCapability: CapabilitySets.readLastCapability(), bindSources: bindSources)
             for cap in process.capabilities.map({ CapabilitySets.unknownToKernel($0, lastCapability: plan.lastCapability) }) ?? [] {
                 RuntimeLog.shared.warn("capability \(cap) is not known to this kernel and is left out")
             }

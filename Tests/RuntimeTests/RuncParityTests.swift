@@ -367,3 +367,33 @@ extension RuncParityTests {
         Self.expectSameAsRunc(seen)
     }
 }
+
+extension RuncParityTests {
+    /// In a user namespace, a bind mount whose source sits under a directory the
+    /// container's root cannot enter (0700, host root's) still works: the runtime reaches
+    /// the source with its own privileges (it failed with EACCES in the child).
+    @Test func bindSourceUnreachableFromTheUserNamespace() throws {
+        let hidden = try Scratch.directory("hidden")
+        try FileManager.default.createDirectory(atPath: hidden + "/shared", withIntermediateDirectories: true)
+        try "hello\n".write(toFile: hidden + "/shared/file", atomically: true, encoding: .utf8)
+        chmod(hidden, 0o700)
+        defer { try? FileManager.default.removeItem(atPath: hidden) }
+        let seen = try Self.compare { driver in
+            var bundle = try BusyboxBundle(args: ["sh", "-c", "cat /mnt/file; touch /mnt/x 2>/dev/null || echo read-only"])
+            try FileManager.default.createDirectory(atPath: bundle.rootfs + "/mnt", withIntermediateDirectories: true)
+            bundle.spec.linux?.namespaces?.append(Namespace(type: "user"))
+            bundle.spec.linux?.namespaces?.removeAll { $0.type == "cgroup" }
+            bundle.spec.linux?.uidMappings = [IDMapping(containerID: 0, hostID: 100_000, size: 65536)]
+            bundle.spec.linux?.gidMappings = [IDMapping(containerID: 0, hostID: 100_000, size: 65536)]
+            bundle.spec.mounts?.removeAll { $0.destination == "/sys/fs/cgroup" }
+            bundle.spec.mounts?.append(Mount(destination: "/mnt", type: "bind", source: hidden + "/shared", options: ["rbind", "ro"]))
+            try bundle.write()
+            let id = Scratch.uniqueID("hiddenbind")
+            defer { driver.forceDelete(id) }
+            let ran = try driver.run(["run", "--bundle", bundle.directory, id])
+            return ["status \(ran.status)"] + ran.stdout.split(separator: "\n").map(String.init)
+        }
+        #expect(seen["caisson-runtime"] == ["status 0", "hello", "read-only"])
+        Self.expectSameAsRunc(seen)
+    }
+}

@@ -59,6 +59,11 @@ int caisson_mount_setattr(int dirfd, const char *path, unsigned int flags, uint6
  * listener fd with SECCOMP_FILTER_FLAG_NEW_LISTENER, else 0; -1 on error. */
 int caisson_seccomp_set_filter(const void *instructions, unsigned short count, unsigned int flags);
 
+/* open_tree(2) and move_mount(2) (Linux 5.2+): a detached copy of a mount tree, and
+ * attaching one. */
+int caisson_open_tree(int dirfd, const char *path, unsigned int flags);
+int caisson_move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, unsigned int flags);
+
 /* openat2(2) with O_PATH|O_CLOEXEC (plus `extra_flags`) and the given RESOLVE_* bits:
  * used to resolve paths inside a root without ever leaving it. */
 int caisson_openat2(int dirfd, const char *path, uint64_t extra_flags, uint64_t resolve);
