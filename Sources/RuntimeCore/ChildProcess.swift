@@ -77,6 +77,9 @@ struct ChildProcess {
         _exit(1)
     }
 
+    /// How this process's debug lines begin.
+    private var stage: String { plan.role == .initProcess ? "init" : "exec init" }
+
     /// Set once `ready` is sent: later failures go to stderr, not to the runtime.
     nonisolated(unsafe) static var reportedReady = false
 
@@ -88,6 +91,7 @@ struct ChildProcess {
         guard let (message, _) = try plan.channel.receive(), case .configured(let hostPid) = message else {
             _exit(1)
         }
+        RuntimeLog.shared.debug("\(stage): child process \(hostPid) configured by the runtime")
         if plan.newUserNamespace { try becomeRoot() }
         for (kind, fd) in plan.joins {
             if caisson_setns(fd, Int32(truncatingIfNeeded: kind.cloneFlag)) != 0 {
@@ -101,6 +105,7 @@ struct ChildProcess {
         if firstFlags != 0 && caisson_unshare(Int32(truncatingIfNeeded: firstFlags)) != 0 {
             throw SysError("unshare namespaces (flags 0x\(String(firstFlags, radix: 16)))")
         }
+        RuntimeLog.shared.debug("\(stage): joined \(plan.joins.count) namespace(s), unshared 0x\(String(firstFlags, radix: 16))")
         switch plan.role {
         case .initProcess: try setUpInit(hostPid: hostPid)
         case .execProcess:
@@ -182,11 +187,13 @@ struct ChildProcess {
         // A cgroup2 mount inside a new cgroup namespace must see the namespace's root.
         if plan.newCgroupNamespace && plan.cgroup?.layout.mode == .unified { try awaitCgroupMembership() }
         try filesystem.prepare()
+        RuntimeLog.shared.debug("\(stage): rootfs \(plan.rootfs) prepared")
         let rootFD = open(plan.rootfs, CAISSON_O_PATH | O_DIRECTORY | O_CLOEXEC)
         if rootFD < 0 { throw SysError("open rootfs", path: plan.rootfs) }
         let root = RootedPath(rootFD: rootFD, rootPath: plan.rootfs)
         try filesystem.mountAll(root: root)
         try filesystem.populateDev(root: root)
+        RuntimeLog.shared.debug("\(stage): \(spec.mounts?.count ?? 0) mount(s) made, /dev populated")
         let cwd = try root.openOrCreate(plan.process.cwd, as: .directory)
         close(cwd)
 
@@ -204,10 +211,12 @@ struct ChildProcess {
         try runCreateHooks(hostPid: hostPid)
 
         try filesystem.pivot(noPivot: plan.noPivot)
+        RuntimeLog.shared.debug("\(stage): \(plan.noPivot ? "chrooted (--no-pivot)" : "pivot_root done")")
         try filesystem.writeSysctls()
         try filesystem.maskPaths()
         try filesystem.makeReadonlyPaths()
         try filesystem.finish()
+        RuntimeLog.shared.debug("\(stage): sysctls, masked and read-only paths applied")
 
         if !plan.noNewKeyring {
             // A session keyring of its own; some kernels or namespaces refuse, which is harmless.
@@ -282,6 +291,7 @@ struct ChildProcess {
         let environment = credentials.environment()
         try credentials.enterWorkingDirectory()
         let executable = try credentials.resolveExecutable(environment: environment)
+        RuntimeLog.shared.debug("\(stage): rlimits and cwd set, executable \(executable)")
 
         let seccomp = plan.spec.linux?.seccomp.map { SeccompFilter(profile: $0) }
         let noNewPrivileges = process.noNewPrivileges == true
@@ -299,6 +309,7 @@ struct ChildProcess {
             close(listener)
         }
         credentials.applyUmask()
+        RuntimeLog.shared.debug("\(stage): seccomp, user, capabilities and no_new_privs applied; ready")
 
         try plan.channel.send(.ready)
         ChildProcess.reportedReady = true
@@ -308,6 +319,9 @@ struct ChildProcess {
         guard let (proceed, _) = try plan.channel.receive(), proceed == .proceed else { _exit(1) }
         switch plan.startSignal {
         case .fifo(let directoryFD):
+            RuntimeLog.shared.debug("\(stage): waiting for start on exec.fifo")
+            // The caller's stderr must not be held while waiting (see RuntimeLog).
+            RuntimeLog.shared.releaseStderr()
             let fifo = openat(directoryFD, "exec.fifo", O_WRONLY | O_CLOEXEC)
             if fifo < 0 { throw SysError("open exec.fifo") }
             var byte: UInt8 = 0x30
@@ -325,6 +339,7 @@ struct ChildProcess {
             try HookRunner.run(plan.spec.hooks?.startContainer, kind: "startContainer", state: state)
         }
         if let terminalSlave, terminalSlave > 2 { close(terminalSlave) }
+        RuntimeLog.shared.debug("\(stage): exec \(executable)")
         // The program starts with no blocked signals and default dispositions, whatever
         // the runtime's caller had (blocked and ignored signals survive exec).
         var empty = sigset_t()

@@ -28,6 +28,7 @@ extension Runtime {
             throw .usage("--tty with --detach needs --console-socket")
         }
 
+        RuntimeLog.shared.debug("\(id): exec \(process.args ?? []) in a \(status.rawValue) container")
         let descriptors = LaunchDescriptors(preserveFDs: options.preserveFDs)
         defer { descriptors.closeAll() }
         var joins: [(Vocabulary.NamespaceKind, Int32)] = []
@@ -70,6 +71,7 @@ extension Runtime {
         }
         try wrap { () throws(SysError) in try outcome.channel.send(.proceed) }
         outcome.channel.close()
+        RuntimeLog.shared.debug("\(id): exec process \(outcome.pid) started")
         if options.detach { return 0 }
         return try wrap { () throws(SysError) in
             try Supervisor(pid: outcome.pid, terminalMaster: outcome.terminalMaster).wait()

@@ -80,9 +80,11 @@ struct Launcher {
                 }
                 switch message {
                 case .runCreateRuntimeHooks:
+                    RuntimeLog.shared.debug("running prestart and createRuntime hooks for process \(pid)")
                     try hooksForCreateRuntime(pid)
                     try wrap { () throws(SysError) in try parentEnd.send(.proceed) }
                 case .terminalMaster:
+                    RuntimeLog.shared.debug("received the terminal of process \(pid)")
                     outcome.terminalMaster = fd
                 case .seccompListener:
                     defer { close(fd) }

@@ -82,6 +82,7 @@ public struct Runtime {
         try validateCgroupSettings(spec, id: id)
         let reservation = try store.reserve(id: id, configBytes: prepared.configBytes)
         defer { close(reservation) }
+        RuntimeLog.shared.debug("\(id): state directory \(store.directory(of: id)) reserved")
 
         var cgroup: Cgroup?
         let descriptors = LaunchDescriptors(preserveFDs: options.preserveFDs)
@@ -136,6 +137,7 @@ public struct Runtime {
             let inUser = namespaces.contains { $0.type == "user" }
             let trampoline = try descriptors.trampoline()
             let bindSources = inUser ? descriptors.bindSources(of: spec.mounts ?? [], bundle: prepared.bundle) : [:]
+            RuntimeLog.shared.debug("\(id): namespaces: clone 0x\(String(cloneFlags, radix: 16)), unshare 0x\(String(unshareFlags, radix: 16)), join \(joins.map(\.0.specName) + (joinPid == nil ? [] : ["pid"]))")
 
             let plan = ChildPlan(
                 role: .initProcess, spec: spec, process: process, id: id, bundle: prepared.bundle,
@@ -172,6 +174,7 @@ public struct Runtime {
             do {
                 try store.saveState(record)
                 if let pidFile = options.pidFile { try writePidFile(pidFile, pid: outcome.pid) }
+                RuntimeLog.shared.debug("\(id): state saved")
             } catch {
                 Glibc.kill(outcome.pid, SIGKILL)
                 _ = try? Processes.waitForExit(outcome.pid)
@@ -197,6 +200,7 @@ public struct Runtime {
             throw error
         }
         created.channel.close()
+        RuntimeLog.shared.debug("\(id): created; the container process waits for start")
     }
 
     /// `run`: create and start. Detached, returns 0 at once; in the foreground, waits,

@@ -1,13 +1,20 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CaissonShim
 import CaissonSys
 
 /// The runtime's log: `--log FILE` in runc's text or JSON line format. Engines such as
 /// containerd and conmon read the JSON lines to report why a runtime command failed.
 ///
 /// The container's stderr belongs to the container, so nothing is written there but
-/// the final error of a failed command.
+/// the final error of a failed command. With `--debug` and no `--log`, the lines go to
+/// the runtime's own stderr as runc writes them, through a duplicate taken at start, so
+/// the container process still writes them there after its stdio became the container's
+/// (a terminal, say); it closes that duplicate before it waits for `start`.
+///
+/// Debug lines cost nothing when `--debug` is off: `debug` takes an autoclosure and
+/// builds no string unless enabled.
 public final class RuntimeLog {
     public enum Format: String { case text, json }
     public enum Level: String { case debug, info, warning, error }
@@ -16,7 +23,9 @@ public final class RuntimeLog {
 
     public internal(set) var fd: Int32 = -1
     var format: Format = .text
-    var debugEnabled = false
+    public private(set) var debugEnabled = false
+    /// Whether `fd` is a `--log` file (rather than the duplicate of stderr).
+    var toFile = false
 
     public init() {}
 
@@ -28,7 +37,20 @@ public final class RuntimeLog {
             let opened = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             if opened < 0 { throw SysError("open log file", path: path) }
             fd = opened
+            toFile = true
+        } else if debug {
+            let duplicate = caisson_fcntl_int(2, F_DUPFD_CLOEXEC, 3)
+            if duplicate >= 0 { fd = duplicate }
         }
+    }
+
+    /// Closes the stderr duplicate in a process that must not keep its caller's stderr
+    /// open (a container process about to wait for `start`); a --log file stays open.
+    public func releaseStderr() {
+        guard !toFile, fd >= 0 else { return }
+        close(fd)
+        fd = -1
+        debugEnabled = false
     }
 
     public func log(_ level: Level, _ message: String) {
@@ -50,7 +72,7 @@ public final class RuntimeLog {
     }
 
     public func warn(_ message: String) { log(.warning, message) }
-    public func error(_ message: String) { if fd >= 0 { log(.error, message) } }
+    public func error(_ message: String) { if toFile { log(.error, message) } }
 }
 
 /// JSON string quoting for hand-built lines.

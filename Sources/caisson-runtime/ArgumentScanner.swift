@@ -4,9 +4,13 @@
 /// command stops at its first positional word (exec and ps, whose trailing words belong
 /// to the process).
 struct ArgumentScanner {
+    /// One flag: its names (the first is the key), whether it takes a value, and what
+    /// `--help` says of it (`defaultText` is shown as "(default: TEXT)").
     struct Flag: Sendable {
         let names: [String]
         let takesValue: Bool
+        var usage = ""
+        var defaultText: String?
     }
 
     struct UsageError: Error, CustomStringConvertible {

@@ -14,16 +14,24 @@ struct GlobalOptions {
     var showVersion = false
     var showHelp = false
 
+    /// In runc's order, as `--help` lists them.
     static let flags: [ArgumentScanner.Flag] = [
-        .init(names: ["root"], takesValue: true),
-        .init(names: ["log"], takesValue: true),
-        .init(names: ["log-format"], takesValue: true),
-        .init(names: ["debug"], takesValue: false),
-        .init(names: ["systemd-cgroup"], takesValue: false),
-        .init(names: ["rootless"], takesValue: true),
-        .init(names: ["criu"], takesValue: true),
-        .init(names: ["version", "v"], takesValue: false),
-        .init(names: ["help", "h"], takesValue: false),
+        .init(names: ["debug"], takesValue: false, usage: "log the stages of each command at debug level"),
+        .init(names: ["log"], takesValue: true,
+              usage: "write the runtime's log to this file (the default is the standard error)"),
+        .init(names: ["log-format"], takesValue: true, usage: "log line format: 'text' or 'json'", defaultText: "\"text\""),
+        .init(names: ["root"], takesValue: true,
+              usage: "directory holding the containers' state (keep it on a tmpfs)", defaultText: "\"/run/caisson\""),
+        .init(names: ["criu"], takesValue: true,
+              usage: "path to the criu binary (accepted for runc's sake; checkpoint and restore are not supported)",
+              defaultText: "\"criu\""),
+        .init(names: ["systemd-cgroup"], takesValue: false,
+              usage: "use the systemd cgroup driver (not supported: refused; use cgroupfs)"),
+        .init(names: ["rootless"], takesValue: true,
+              usage: "rootless mode: 'true', 'false' or 'auto' (only false, or auto as root, is supported)",
+              defaultText: "\"auto\""),
+        .init(names: ["help", "h"], takesValue: false, usage: "show help"),
+        .init(names: ["version", "v"], takesValue: false, usage: "print the version"),
     ]
 
     init(_ words: [String]) throws(ArgumentScanner.UsageError) {

@@ -5,28 +5,12 @@ import CaissonSys
 import OCISpec
 import RuntimeCore
 
-/// caisson-runtime: an OCI runtime with runc's command line.
-///
-/// Deliberately single-threaded and synchronous: it clones container processes directly,
-/// which is only safe while no other thread exists.
-enum RuntimeVersion {
-    static let version = "0.1.0"
-    static var libseccomp: String { RuntimeInfo.libseccompVersion() }
-}
+// caisson-runtime: an OCI runtime with runc's command line.
+//
+// Deliberately single-threaded and synchronous: it clones container processes directly,
+// which is only safe while no other thread exists.
 
-func printUsage() {
-    var text = """
-    caisson-runtime: an OCI runtime (runc-compatible command line)
-
-    usage: caisson-runtime [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND [ARGS]
-
-    commands:
-
-    """
-    for command in commands { text += "  \(command.usage)\n" }
-    try? Files.writeAll(fd: 1, bytes: Array(text.utf8))
-}
-
+/// Reports a failed command (and logs it to --log) and exits.
 func fail(_ message: String, code: Int32 = 1) -> Never {
     RuntimeLog.shared.error(message)
     try? Files.writeAll(fd: 2, bytes: Array("caisson-runtime: \(message)\n".utf8))
@@ -45,35 +29,38 @@ do {
     fail(error.description)
 }
 if globals.showVersion {
-    print("caisson-runtime version \(RuntimeVersion.version)\nspec: \(Spec.version)\nlibseccomp: \(RuntimeVersion.libseccomp)")
+    printText("caisson-runtime version \(RuntimeVersion.lines)\n")
     exit(0)
 }
-guard let name = globals.command else {
-    printUsage()
-    exit(globals.showHelp ? 0 : 1)
+/// runc's `--help`, `help` and no command at all: the program's help, exit status 0.
+func printApplicationHelp() -> Never {
+    printText(HelpFormatter.application(commands: commands, globalFlags: GlobalOptions.flags,
+                                        version: RuntimeVersion.lines))
+    exit(0)
 }
-if name == "help" {
-    // runc's `help [COMMAND]`.
-    guard let topic = globals.arguments.first else {
-        printUsage()
+/// A name that is no command: runc's message and exit status 3.
+func unknownCommand(_ name: String) -> Never {
+    fail("No help topic for '\(name)'", code: 3)
+}
+func findCommand(_ name: String) -> Command? { commands.first { $0.name == name } }
+
+guard !globals.showHelp, let name = globals.command else { printApplicationHelp() }
+if name == "help" || name == "h" {
+    guard let topic = globals.arguments.first else { printApplicationHelp() }
+    guard let command = findCommand(topic) else { unknownCommand(topic) }
+    printText(HelpFormatter.command(command))
+    exit(0)
+}
+guard let command = findCommand(name) else { unknownCommand(name) }
+/// Every command takes --help/-h, as urfave/cli adds it; it is not listed among its flags.
+let helpFlag = ArgumentScanner.Flag(names: ["help", "h"], takesValue: false)
+do {
+    let arguments = try ArgumentScanner(globals.arguments, flags: command.flags + [helpFlag],
+                                        stopAtFirstPositional: command.stopAtFirstPositional, command: name)
+    if arguments.isSet("help") {
+        printText(HelpFormatter.command(command))
         exit(0)
     }
-    guard let command = commands.first(where: { $0.name == topic }) else {
-        fail("unknown command \"\(topic)\" (see 'caisson-runtime --help')")
-    }
-    print("usage: caisson-runtime \(command.usage)")
-    exit(0)
-}
-guard let command = commands.first(where: { $0.name == name }) else {
-    fail("unknown command \"\(name)\" (see 'caisson-runtime --help')")
-}
-if globals.arguments.first == "--help" || globals.arguments.first == "-h" {
-    print("usage: caisson-runtime \(command.usage)")
-    exit(0)
-}
-do {
-    let arguments = try ArgumentScanner(globals.arguments, flags: command.flags,
-                                        stopAtFirstPositional: command.stopAtFirstPositional, command: name)
     let status = try command.action(arguments, Runtime(root: globals.root))
     exit(status)
 } catch {
