@@ -15,7 +15,8 @@ public struct TarWriter<Sink: ByteSink> {
     /// Writes a header; a regular file's `size` bytes must follow through `writeContent`.
     public mutating func writeHeader(_ entry: TarEntry) throws(ArchiveError) {
         try padPrevious()
-        var pax: [(String, String)] = []
+        // PAX values are bytes: xattrs (security.capability, ...) need not be UTF-8.
+        var pax: [(String, [UInt8])] = []
         var name = entry.path
         if entry.kind == .directory, !name.hasSuffix("/") { name += "/" }
         var prefix = ""
@@ -24,22 +25,23 @@ public struct TarWriter<Sink: ByteSink> {
                 prefix = split.prefix
                 name = split.name
             } else {
-                pax.append(("path", entry.path + (entry.kind == .directory && !entry.path.hasSuffix("/") ? "/" : "")))
+                pax.append(("path", Array((entry.path + (entry.kind == .directory && !entry.path.hasSuffix("/") ? "/" : "")).utf8)))
                 name = String(decoding: Array(name.utf8.prefix(100)), as: UTF8.self)
             }
         }
-        if entry.linkTarget.utf8.count > 100 { pax.append(("linkpath", entry.linkTarget)) }
-        if entry.size > 0o77777777777 { pax.append(("size", String(entry.size))) }
+        if entry.linkTarget.utf8.count > 100 { pax.append(("linkpath", Array(entry.linkTarget.utf8))) }
+        if entry.size > 0o77777777777 { pax.append(("size", Array(String(entry.size).utf8))) }
         for (key, value) in entry.xattrs {
-            pax.append(("SCHILY.xattr." + key, String(decoding: value, as: UTF8.self)))
+            pax.append(("SCHILY.xattr." + key, value))
         }
         if !pax.isEmpty {
             var body: [UInt8] = []
             for (key, value) in pax {
-                let record = " \(key)=\(value)\n"
-                var length = record.utf8.count + 1
-                while String(length).utf8.count + record.utf8.count > length { length += 1 }
-                body += Array("\(length)\(record)".utf8)
+                // "LENGTH KEY=VALUE\n", LENGTH counting itself.
+                let record = [UInt8(ascii: " ")] + Array(key.utf8) + [UInt8(ascii: "=")] + value + [UInt8(ascii: "\n")]
+                var length = record.count + 1
+                while String(length).utf8.count + record.count > length { length += 1 }
+                body += Array(String(length).utf8) + record
             }
             var header = TarWriter.header(name: "PaxHeaders/" + String(Paths.base(entry.path).prefix(80)), prefix: "",
                                           type: UInt8(ascii: "x"), size: Int64(body.count), entry: entry)
