@@ -22,8 +22,27 @@ public struct ImageConfig: Codable, Sendable, Equatable {
         public var WorkingDir: String?
         public var Labels: [String: String]?
         public var StopSignal: String?
+        /// Docker's extensions, which OCI tools carry along: HEALTHCHECK, ONBUILD, SHELL.
+        public var Healthcheck: HealthConfig?
+        public var OnBuild: [String]?
+        public var Shell: [String]?
 
         public init() {}
+    }
+
+    /// A HEALTHCHECK: the test (`["CMD", ...]`, `["CMD-SHELL", "..."]`, `["NONE"]`) and its
+    /// timings in nanoseconds, as docker writes them.
+    public struct HealthConfig: Codable, Sendable, Equatable {
+        public var Test: [String]?
+        public var Interval: Int64?
+        public var Timeout: Int64?
+        public var StartPeriod: Int64?
+        public var StartInterval: Int64?
+        public var Retries: Int?
+
+        public init(test: [String]? = nil) {
+            Test = test
+        }
     }
 
     public struct RootFS: Codable, Sendable, Equatable {

@@ -200,7 +200,7 @@ extension ImageService {
     }
 
     /// Stores a file as a blob, streaming, and returns its descriptor.
-    private func ingestFile(_ path: String, mediaType: String, expected: Digest? = nil) throws(ImageError) -> Descriptor {
+    func ingestFile(_ path: String, mediaType: String, expected: Digest? = nil) throws(ImageError) -> Descriptor {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw .system(SysError("open", path: path)) }
         defer { close(fd) }
