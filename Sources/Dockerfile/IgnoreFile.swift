@@ -16,12 +16,15 @@ public struct IgnoreFile: Sendable, Equatable {
     public init(parsing text: String, file: String = ".dockerignore") throws(DockerfileError) {
         var bytes = Array(text.utf8)[...]
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
-        var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        if lines.last == "" { lines.removeLast() }
+        // Split on scalars: as Characters, CR LF would be one grapheme.
+        var lines = String(decoding: bytes, as: UTF8.self).unicodeScalars
+            .split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last?.isEmpty == true { lines.removeLast() }
         var patterns: [IgnorePattern] = []
         for (index, rawLine) in lines.enumerated() {
-            var line = Substring(rawLine)
-            if line.hasSuffix("\r") { line = line.dropLast() }
+            var scalars = rawLine
+            if scalars.last == "\r" { scalars = scalars.dropLast() }
+            let line = String(String.UnicodeScalarView(scalars))
             if line.hasPrefix("#") { continue }
             var pattern = LineParsers.trimSpace(line.unicodeScalars)
             if pattern.isEmpty { continue }

@@ -258,7 +258,7 @@ struct InstructionParser {
                 throw fail("\(upper) cannot accept a heredoc as a destination")
             }
             var byName: [String: Heredoc] = [:]
-            for h in heredocs where byName[h.name] == nil { byName[h.name] = h }
+            for h in heredocs { byName[h.name] = h }
             var sources: [String] = []
             var inline: [Instruction.InlineSource] = []
             for source in args.dropLast() {

@@ -36,8 +36,9 @@ public struct StageGraph: Sendable {
             } catch {
                 throw error.at(stage.location)
             }
-            // A FROM names a stage only if that stage is defined above it.
-            if let base = byName[from.image.lowercased()] {
+            // A FROM names a stage only if that stage is defined above it, and exactly
+            // (BuildKit does not lower-case the base name, so `FROM Base` is an image).
+            if let base = byName[from.image] {
                 baseStage[stage.index] = base
                 edges[stage.index].append(Edge(stage: base, location: stage.location))
             } else {
@@ -58,7 +59,7 @@ public struct StageGraph: Sendable {
 
     private mutating func addReferences(of instruction: Instruction, in stage: Int, byName: [String: Int],
                                         escape: Unicode.Scalar) throws(DockerfileError) {
-        var references: [String] = []
+        var references: [(String, byIndex: Bool)] = []
         switch instruction.kind {
         case .copy(let c):
             if let from = c.from {
@@ -68,16 +69,17 @@ public struct StageGraph: Sendable {
                     throw .invalidInstruction(instruction.location, instruction: "COPY",
                         "variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround")
                 }
-                references.append(from)
+                references.append((from, true))
             }
         case .run(let r):
-            references += r.mounts.compactMap(\.from)
+            // `from=` of a mount is a stage name or an image, never an index (as in BuildKit).
+            references += r.mounts.compactMap(\.from).map { ($0, false) }
         default:
             return
         }
-        for reference in references {
+        for (reference, byIndex) in references {
             let target: Int
-            if let index = Int(reference) {
+            if byIndex, let index = Int(reference) {
                 guard index >= 0 && index < stages.count else {
                     throw .unknownStage(reference, referencedAt: instruction.location)
                 }
