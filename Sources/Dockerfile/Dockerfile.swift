@@ -33,6 +33,7 @@ public struct Dockerfile: Sendable, Equatable {
                 stages[stages.count - 1].instructions.append(instruction)
             }
         }
+        guard !stages.isEmpty else { throw .noStages(file: file) }
         var seen: [String: Int] = [:]
         for stage in stages {
             guard let name = stage.name else { continue }

@@ -21,6 +21,8 @@ public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
 public enum DockerfileError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file holds no instruction at all (only comments, directives or blank lines).
     case noInstructions(file: String)
+    /// The file has instructions but no FROM (only ARGs).
+    case noStages(file: String)
     /// A parser directive is malformed: a duplicate, or an escape that is neither `\` nor a backtick.
     case invalidDirective(SourceLocation, String)
     /// A word that is not an instruction (`RUNN`).
@@ -52,7 +54,7 @@ public enum DockerfileError: Error, Sendable, Equatable, CustomStringConvertible
     /// Where the error happened, when it has a place in a file.
     public var location: SourceLocation? {
         switch self {
-        case .noInstructions, .stageCycle, .invalidIgnorePattern: nil
+        case .noInstructions, .noStages, .stageCycle, .invalidIgnorePattern: nil
         case .invalidDirective(let l, _), .unknownInstruction(let l, _), .invalidInstruction(let l, _, _),
              .unknownFlag(let l, _, _), .invalidFlag(let l, _, _, _), .unterminatedHeredoc(let l, _),
              .instructionBeforeFrom(let l, _), .duplicateStageName(let l, _), .stageRefersToItself(let l, _):
@@ -66,6 +68,7 @@ public enum DockerfileError: Error, Sendable, Equatable, CustomStringConvertible
     public var message: String {
         switch self {
         case .noInstructions: "file with no instructions"
+        case .noStages: "dockerfile contains no stages to build"
         case .invalidDirective(_, let m): m
         case .unknownInstruction(_, let word): "unknown instruction: \(word)"
         case .invalidInstruction(_, _, let m): m
@@ -84,7 +87,7 @@ public enum DockerfileError: Error, Sendable, Equatable, CustomStringConvertible
 
     public var description: String {
         switch self {
-        case .noInstructions(let file): "\(file): \(message)"
+        case .noInstructions(let file), .noStages(let file): "\(file): \(message)"
         case .invalidIgnorePattern(let file, let line, _, _): "\(file):\(line): \(message)"
         default:
             if let location { "\(location): \(message)" } else { message }

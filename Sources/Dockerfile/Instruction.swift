@@ -17,6 +17,7 @@ public struct Instruction: Sendable, Equatable {
         self.original = original
     }
 
+    /// What the instruction is, with its typed arguments (indirect for ONBUILD's trigger).
     public indirect enum Kind: Sendable, Equatable {
         case from(From)
         case run(Run)
@@ -106,7 +107,9 @@ extension Instruction {
 
     /// `RUN [--mount=...]... [--network=...] [--security=...] COMMAND`.
     public struct Run: Sendable, Equatable {
+        /// `--network`: the step's network namespace (the default one, none, or the host's).
         public enum Network: String, Sendable { case `default`, none, host }
+        /// `--security`: `insecure` asks for a privileged step (an entitlement the build must grant).
         public enum Security: String, Sendable { case sandbox, insecure }
 
         public var command: CommandForm
@@ -120,6 +123,7 @@ extension Instruction {
     /// `HEALTHCHECK [OPTIONS] CMD command` or `HEALTHCHECK NONE`. Durations are in
     /// nanoseconds like the image config's; nil when not given.
     public struct Healthcheck: Sendable, Equatable {
+        /// `NONE` (disable the base image's check) or the command to run.
         public enum Test: Sendable, Equatable {
             case none
             case command(CommandForm)

@@ -254,7 +254,8 @@ struct InstructionParser {
                                 "checksum": .string, "unpack": .bool, "exclude": .strings])
             }
             let destination = args[args.count - 1]
-            if try Heredoc.marker(destination) != nil {
+            // As BuildKit's MustParseHeredoc: a word that fails to lex is simply not a heredoc.
+            if (try? Heredoc.marker(destination)) != nil {
                 throw fail("\(upper) cannot accept a heredoc as a destination")
             }
             var byName: [String: Heredoc] = [:]
@@ -262,13 +263,7 @@ struct InstructionParser {
             var sources: [String] = []
             var inline: [Instruction.InlineSource] = []
             for source in args.dropLast() {
-                let marker: Heredoc?
-                do {
-                    marker = try Heredoc.marker(source)
-                } catch {
-                    throw error.at(location)
-                }
-                if var marker {
+                if var marker = try? Heredoc.marker(source) {
                     marker.content = byName[marker.name]?.content ?? ""
                     inline.append(.init(heredoc: marker))
                 } else {

@@ -3,10 +3,12 @@
 /// bad keys and types are reported with the line, and values holding `$` are left for
 /// later), and again by the builder with a substituting expander.
 public struct RunMount: Sendable, Equatable {
+    /// What is mounted: context or stage files, a persistent cache, a secret, a tmpfs, the SSH agent.
     public enum MountType: String, Sendable, CaseIterable {
         case bind, cache, tmpfs, secret, ssh
     }
 
+    /// How concurrent builds share one cache mount.
     public enum Sharing: String, Sendable, CaseIterable {
         case shared, `private`, locked
     }

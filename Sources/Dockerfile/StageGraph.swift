@@ -99,7 +99,8 @@ public struct StageGraph: Sendable {
 
     /// The stage `--target` names (case-insensitive), or the last stage when nil.
     public func stageIndex(target: String?) throws(DockerfileError) -> Int {
-        guard let target else { return stages.count - 1 }
+        guard let last = stages.last else { throw .noStages(file: "Dockerfile") }
+        guard let target else { return last.index }
         guard let stage = stages.first(where: { $0.name == target.lowercased() }) else {
             throw .unknownStage(target, referencedAt: nil)
         }

@@ -89,6 +89,30 @@ import Testing
         #expect(ignore.excludes("notes.txt") && !ignore.excludes("keep.txt") && !ignore.excludes("main.c"))
     }
 
+    /// (pattern, path, excluded): the corner cases of `**`, classes and regex characters.
+    static let table: [(String, String, Bool)] = [
+        ("**", "file", true), ("**/", "dir/file/", true), ("**/**", "dir/file", true),
+        ("dir/**", "dir/dir2/file", true), ("abc/**", "abc", false), ("abc/**", "abc/def/ghi", true),
+        ("**/dir", "dir", true), ("**/dir", "dir/file", true), ("**/dir2/*", "dir/dir2/file", true),
+        ("**file", "dir/dir/file", true), ("**/file*.txt*", "dir/dir/file.txt", true),
+        ("**/**/*.txt2", "dir/dir/file.txt", false), ("**/*.txt", "file.txt", true),
+        ("a**/*.txt", "a/dir/dir/file.txt", true), ("a/*.txt", "a/dir/file.txt", false), ("a/*.txt**", "a/file.txt", true),
+        ("a[b-d]e", "ace", true), ("a[b-d]e", "aae", false), ("a[^b-d]e", "aze", true),
+        (".*", ".foo", true), (".*", "foo", false), ("abc.def", "abcZdef", false), ("abc?def", "abcZdef", true),
+        ("a\\\\", "a\\", true), ("**/foo/bar", "dir/dir2/foo/bar", true), ("**/.foo", "bar.foo", false),
+        ("a(b)c/def", "a(b)c/def", true), ("a.|)$(}+{bc", "a.|)$(}+{bc", true), ("a\\*b", "a*b", true),
+        ("dist/*.whl", "dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl", true),
+    ]
+
+    @Test("pattern corner cases")
+    func cornerCases() throws {
+        for (pattern, path, excluded) in Self.table {
+            #expect(try IgnoreFile(patterns: [pattern]).excludes(path) == excluded, "\(pattern) on \(path)")
+        }
+        #expect(!(try IgnoreFile(patterns: ["**", "!util/docker/web"])).excludes("util/docker/web/foo"))
+        #expect(try IgnoreFile(patterns: ["**", "!util/docker/web", "util/docker/web/foo"]).excludes("util/docker/web/foo"))
+    }
+
     @Test("path cleaning as Go's path.Clean")
     func clean() {
         #expect(cleanPath("") == ".")

@@ -131,6 +131,7 @@ import Testing
         #expect(parseError("") == .noInstructions(file: "Dockerfile"))
         #expect(parseError("RUN x\nFROM a\n")?.description.hasPrefix("Dockerfile:1: no build stage") == true)
         #expect(throws: Never.self) { try parse("ARG A=1\nARG B\nFROM a\n") }
+        #expect(parseError("ARG A=1\n") == .noStages(file: "Dockerfile"))
     }
 
     @Test("unknown instructions name the file and line")
