@@ -97,33 +97,44 @@ extension Instruction {
 }
 
 /// EXPOSE's port specifications after substitution: `80`, `80/tcp`, `53/udp`,
-/// `8000-8002/tcp` (expanded to each port), protocols lower-cased; an address or host
-/// port (`127.0.0.1:80:80`) is accepted and ignored as BuildKit does.
+/// `8000-8002/tcp` (expanded to each port), protocols lower-cased, `tcp` when none is
+/// given; `[ip:][hostPort:]port` is accepted (its parts checked, then ignored) as
+/// BuildKit accepts it.
 public enum ExposedPorts {
     public static func parse(_ specs: [String]) throws(DockerfileError) -> [String] {
         var out: [String] = []
         for spec in specs {
             func fail(_ m: String) -> DockerfileError { .substitution(nil, "invalid port: \"\(spec)\": \(m)") }
-            var rest = Substring(spec)
+            let parts = spec.split(separator: ":", omittingEmptySubsequences: false)
+            let containerPart = parts[parts.count - 1]
+            let hostPort = parts.count >= 2 ? parts[parts.count - 2] : nil
+            var port = containerPart
             var proto = "tcp"
-            if let slash = rest.firstIndex(of: "/") {
-                proto = rest[rest.index(after: slash)...].lowercased()
-                rest = rest[..<slash]
-                if proto.isEmpty { throw fail("no protocol specified") }
+            if let slash = containerPart.firstIndex(of: "/") {
+                port = containerPart[..<slash]
+                let given = containerPart[containerPart.index(after: slash)...].lowercased()
+                if !given.isEmpty { proto = given }
             }
+            guard !port.isEmpty else { throw fail("no port specified") }
             guard ["tcp", "udp", "sctp"].contains(proto) else { throw fail("invalid proto: \(proto)") }
-            if let colon = rest.lastIndex(of: ":") { rest = rest[rest.index(after: colon)...] }
-            guard !rest.isEmpty else { throw fail("no port specified") }
-            let bounds = rest.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let start = Int(bounds[0]), (0...65535).contains(start) else { throw fail("invalid containerPort: \(rest)") }
-            var end = start
-            if bounds.count == 2 {
-                guard let e = Int(bounds[1]), (0...65535).contains(e), e >= start else { throw fail("invalid containerPort: \(rest)") }
-                end = e
+            guard let (start, end) = range(port) else { throw fail("invalid containerPort: \(port)") }
+            if let hostPort, !hostPort.isEmpty {
+                guard let (hs, he) = range(hostPort) else { throw fail("invalid hostPort: \(hostPort)") }
+                if end - start != he - hs && end != start {
+                    throw fail("invalid ranges specified for container and host Ports: \(port) and \(hostPort)")
+                }
             }
-            guard end - start < 65536 else { throw fail("invalid range") }
-            for port in start...end { out.append("\(port)/\(proto)") }
+            for p in start...end { out.append("\(p)/\(proto)") }
         }
         return out
+    }
+
+    /// `N` or `N-M`, each 0...65535, M >= N.
+    private static func range(_ text: Substring) -> (Int, Int)? {
+        let bounds = text.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let start = Int(bounds[0]), (0...65535).contains(start) else { return nil }
+        guard bounds.count == 2, bounds[1] != bounds[0] else { return (start, start) }
+        guard let end = Int(bounds[1]), (0...65535).contains(end), end >= start else { return nil }
+        return (start, end)
     }
 }

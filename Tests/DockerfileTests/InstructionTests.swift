@@ -215,6 +215,9 @@ import Testing
             .expanded(["PORTS": "9000 9001/udp"])
         guard case .expose(let words) = expanded.kind else { return }
         #expect(try ExposedPorts.parse(words) == ["9000/tcp", "9001/udp", "53/udp", "8000/tcp", "8001/tcp", "8002/tcp"])
+        #expect(try ExposedPorts.parse(["80/", "127.0.0.1:8080:80/UDP", "9000-9001:7000"]) == ["80/tcp", "80/udp", "7000/tcp"])
+        #expect(throws: DockerfileError.self) { try ExposedPorts.parse(["8000-8001:80-82"]) }
+        #expect(throws: DockerfileError.self) { try ExposedPorts.parse(["/tcp"]) }
         #expect(throws: DockerfileError.self) { try ExposedPorts.parse(["80/icmp"]) }
         #expect(throws: DockerfileError.self) { try ExposedPorts.parse(["70000"]) }
         #expect(throws: DockerfileError.self) { try ExposedPorts.parse(["90-80"]) }
