@@ -143,7 +143,17 @@ private struct ShellWordState {
         return nil
     }
 
+    /// How deep `${...}` may nest: each level recurses, and a hostile line must not
+    /// exhaust the stack.
+    static let maximumNesting = 200
+    var nesting = 0
+
     mutating func processStopOn(_ stop: Unicode.Scalar?, rawEscapes: Bool) throws(SubstitutionFailure) -> (String, [String]) {
+        nesting += 1
+        defer { nesting -= 1 }
+        if nesting > Self.maximumNesting {
+            throw SubstitutionFailure(message: "substitutions nested more than \(Self.maximumNesting) deep")
+        }
         let saved = self.rawEscapes
         self.rawEscapes = rawEscapes
         defer { self.rawEscapes = saved }

@@ -224,64 +224,49 @@ public struct IgnorePattern: Sendable, Equatable {
         }
     }
 
+    /// Whether the tokens match all of `s`, simulated over the set of reachable positions
+    /// (no recursion, so a long pattern cannot exhaust the stack).
     private static func match(_ tokens: ArraySlice<Token>, _ s: ArraySlice<Unicode.Scalar>) -> Bool {
-        var memo: [Int: Bool] = [:]
-        let t0 = tokens.startIndex
-        let s0 = s.startIndex
-        let width = s.count + 1
-        func go(_ t: Int, _ p: Int) -> Bool {
-            if t == tokens.endIndex { return p == s.endIndex }
-            let key = (t - t0) * width + (p - s0)
-            if let known = memo[key] { return known }
-            var result = false
-            switch tokens[t] {
+        let chars = Array(s)
+        let n = chars.count
+        var reachable = [Bool](repeating: false, count: n + 1)
+        reachable[0] = true
+        for token in tokens {
+            var next = [Bool](repeating: false, count: n + 1)
+            var any = false
+            switch token {
             case .literal(let c):
-                result = p < s.endIndex && s[p] == c && go(t + 1, p + 1)
+                for p in 0..<n where reachable[p] && chars[p] == c { next[p + 1] = true; any = true }
             case .oneInElement:
-                result = p < s.endIndex && s[p] != "/" && go(t + 1, p + 1)
+                for p in 0..<n where reachable[p] && chars[p] != "/" { next[p + 1] = true; any = true }
             case .characterClass(let ranges, let negated):
-                if p < s.endIndex {
-                    let inside = ranges.contains { $0.contains(s[p].value) }
-                    result = inside != negated && go(t + 1, p + 1)
+                for p in 0..<n where reachable[p] && ranges.contains(where: { $0.contains(chars[p].value) }) != negated {
+                    next[p + 1] = true
+                    any = true
                 }
-            case .anyInElement:
-                var q = p
-                while true {
-                    if go(t + 1, q) {
-                        result = true
-                        break
-                    }
-                    if q == s.endIndex || s[q] == "/" { break }
-                    q += 1
-                }
-            case .anything:
-                var q = p
-                while true {
-                    if go(t + 1, q) {
-                        result = true
-                        break
-                    }
-                    if q == s.endIndex || s[q] == "\n" { break }
-                    q += 1
+            case .anyInElement, .anything:
+                // [^/]* stops at a slash, .* at a newline.
+                let stop: Unicode.Scalar = token == .anyInElement ? "/" : "\n"
+                var open = false
+                for p in 0...n {
+                    if reachable[p] { open = true }
+                    if open { next[p] = true; any = true }
+                    if p < n && chars[p] == stop { open = false }
                 }
             case .anyDirectories:
-                // (.*/)? : nothing, or anything ending with a slash
-                if go(t + 1, p) {
-                    result = true
-                } else {
-                    var q = p
-                    while q < s.endIndex, s[q] != "\n" {
-                        if s[q] == "/" && go(t + 1, q + 1) {
-                            result = true
-                            break
-                        }
-                        q += 1
+                // (.*/)? : stay, or move past any slash reachable without crossing a newline.
+                var open = false
+                for p in 0...n {
+                    if reachable[p] { next[p] = true; any = true }
+                    if reachable[p] { open = true }
+                    if p < n {
+                        if chars[p] == "\n" { open = false } else if open && chars[p] == "/" { next[p + 1] = true; any = true }
                     }
                 }
             }
-            memo[key] = result
-            return result
+            if !any { return false }
+            reachable = next
         }
-        return go(t0, s0)
+        return reachable[n]
     }
 }

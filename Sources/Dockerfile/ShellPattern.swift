@@ -40,40 +40,47 @@ struct ShellPattern {
         self.tokens = tokens
     }
 
-    /// The end of the first match of the pattern starting at `start` of `subject`, in the
-    /// order a backtracking matcher tries (stars longest first when greedy).
+    /// The end of the match of the pattern starting at `start` of `subject` that BuildKit's
+    /// regular expression picks: with stars greedy, the longest; lazy, the shortest. (For
+    /// patterns of literals, `?` and `*` the backtracking order reaches exactly those.)
+    /// Computed over the set of reachable positions, token by token, without recursion,
+    /// so a long pattern cannot exhaust the stack.
     func matchEnd(_ subject: ArraySlice<Unicode.Scalar>, at start: Int, greedy: Bool) -> Int? {
-        var memo: [Int: Int?] = [:]
         let count = subject.endIndex
-        func match(_ t: Int, _ p: Int) -> Int? {
-            if t == tokens.count { return p }
-            let key = t &* (count + 1) &+ p
-            if let known = memo[key] { return known }
-            var result: Int?
-            switch tokens[t] {
+        var reachable = [Bool](repeating: false, count: count + 1)
+        reachable[start] = true
+        var any = true
+        for token in tokens {
+            guard any else { return nil }
+            var next = [Bool](repeating: false, count: count + 1)
+            any = false
+            switch token {
             case .literal(let c):
-                if p < count, subject[p] == c { result = match(t + 1, p + 1) }
+                for p in start..<count where reachable[p] && subject[p] == c {
+                    next[p + 1] = true
+                    any = true
+                }
             case .one:
-                if p < count, subject[p] != "\n" { result = match(t + 1, p + 1) }
+                for p in start..<count where reachable[p] && subject[p] != "\n" {
+                    next[p + 1] = true
+                    any = true
+                }
             case .star:
-                var limit = p
-                while limit < count, subject[limit] != "\n" { limit += 1 }
-                if greedy {
-                    var q = limit
-                    while q >= p {
-                        if let end = match(t + 1, q) { result = end; break }
-                        q -= 1
+                // From any reachable position, every later position up to a newline.
+                var open = false
+                for p in start...count {
+                    if reachable[p] { open = true }
+                    if open {
+                        next[p] = true
+                        any = true
                     }
-                } else {
-                    for q in p...limit {
-                        if let end = match(t + 1, q) { result = end; break }
-                    }
+                    if p < count && subject[p] == "\n" { open = false }
                 }
             }
-            memo[key] = result
-            return result
+            reachable = next
         }
-        return match(0, start)
+        let ends = (start...count).filter { reachable[$0] }
+        return greedy ? ends.last : ends.first
     }
 
     /// `${V#p}` / `${V##p}`: what is left after the shortest (longest) match at the start.

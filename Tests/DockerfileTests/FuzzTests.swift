@@ -76,6 +76,21 @@ import Testing
         }
     }
 
+    @Test("hostile sizes: deep nesting, long patterns, long lines are errors or work, never a stack overflow")
+    func hostileSizes() throws {
+        let deep = String(repeating: "${a:-", count: 5000) + "x" + String(repeating: "}", count: 5000)
+        #expect(throws: DockerfileError.self) { try ShellLexer().word(deep, [String: String]()) }
+        #expect(try ShellLexer().word(String(repeating: "${a:-", count: 100) + "x" + String(repeating: "}", count: 100), [String: String]()) == "x")
+        let longPattern = "${v#" + String(repeating: "*a", count: 20000) + "}"
+        #expect(try ShellLexer().word(longPattern, ["v": "aaa"]) == "aaa")
+        let ignore = try IgnoreFile(parsing: String(repeating: "*/", count: 20000) + "x\n")
+        #expect(!ignore.excludes("a/x"))
+        let doc = try parse("FROM a\nRUN " + String(repeating: "echo hi && ", count: 20000) + "true\n")
+        #expect(doc.stages[0].instructions.count == 1)
+        let json = "FROM a\nCMD " + String(repeating: "[", count: 100000) + "\n"
+        #expect(try parse(json).stages[0].instructions.count == 1)
+    }
+
     @Test("random bytes never trap the parser")
     func randomBytes() {
         var rng = Generator(state: 42)
