@@ -100,6 +100,9 @@ let package = Package(
         ),
         // docker's output formats for the command line: sizes, times, tables, `--format` templates.
         .target(name: "CLIFormatting", dependencies: ["CaissonJSON"]),
+        // The Dockerfile language for `caisson build`: directives, heredocs, instructions and
+        // their flags, variable substitution, the stage graph and .dockerignore patterns.
+        .target(name: "Dockerfile", dependencies: ["CaissonJSON"]),
         .executableTarget(
             name: "caisson",
             dependencies: [
@@ -155,6 +158,10 @@ let package = Package(
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]
+        ),
+        .testTarget(
+            name: "DockerfileTests",
+            dependencies: ["Dockerfile"]
         ),
         .testTarget(
             name: "FormattingTests",
