@@ -103,6 +103,8 @@ let package = Package(
         // The Dockerfile language for `caisson build`: directives, heredocs, instructions and
         // their flags, variable substitution, the stage graph and .dockerignore patterns.
         .target(name: "Dockerfile", dependencies: ["CaissonJSON"]),
+        // `caisson build`'s steps over the image store and the OCI runtime (issue 12, in progress).
+        .target(name: "Builder", dependencies: ["Images", "ImageSpec", "OCISpec", "CaissonSys", "CaissonShim", "LayerArchive", "Dockerfile"]),
         .executableTarget(
             name: "caisson",
             dependencies: [
@@ -144,7 +146,7 @@ let package = Package(
         .testTarget(
             name: "ImageTests",
             dependencies: ["Images", "Registry", "ImageSpec", "ContentStore", "LayerArchive", "CaissonSys", "CaissonJSON",
-                           "OCISpec", "CaissonTestSupport", "CZstd", "CaissonShim"]
+                           "OCISpec", "CaissonTestSupport", "CZstd", "CaissonShim", "Builder"]
         ),
         .testTarget(
             name: "EngineTests",

@@ -29,7 +29,20 @@ extension ImageService {
         }
         let config = try config(of: record)
         let manifest = try manifest(of: record)
-        let diffIDs = config.rootfs.diff_ids
+        try mountLayers(zip(manifest.layers, config.rootfs.diff_ids).map { ($0, $1) }, id: id, target: target)
+    }
+
+    /// The writable (upper) directory of a root filesystem mounted with the overlay driver:
+    /// what a build step changed, once unmounted.
+    public func upperDirectory(ofRootfs id: String) -> String { root + "/rootfs/" + id + "/upper" }
+
+    /// Mounts (overlay) or copies (vfs) `layers` (bottom first) at `target`: an image's, or
+    /// a build's layers so far, which no registered image names yet.
+    public func mountLayers(_ layers: [(descriptor: Descriptor, diffID: Digest)], id: String, target: String) throws(ImageError) {
+        guard id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }), !id.isEmpty else {
+            throw .invalid("invalid root filesystem id \"\(id)\"")
+        }
+        let diffIDs = layers.map(\.diffID)
         let state = root + "/rootfs/" + id
         do {
             try Files.makeDirectories(target, mode: 0o755)
@@ -41,7 +54,7 @@ extension ImageService {
         do throws(ImageError) {
             switch snapshots.driver {
             case .overlay:
-                for (layer, diffID) in zip(manifest.layers, diffIDs) where !snapshots.hasLayer(diffID) {
+                for (layer, diffID) in layers where !snapshots.hasLayer(diffID) {
                     try snapshots.unpack(blob: content.path(for: layer.digest), mediaType: layer.mediaType, diffID: diffID)
                 }
                 do {
@@ -64,7 +77,7 @@ extension ImageService {
                     throw ImageError.system(SysError("mount overlay", path: target))
                 }
             case .vfs:
-                for (layer, diffID) in zip(manifest.layers, diffIDs) {
+                for (layer, diffID) in layers {
                     try SnapshotStore.apply(blob: content.path(for: layer.digest), mediaType: layer.mediaType, diffID: diffID,
                                             into: target, mode: .apply)
                 }
@@ -74,6 +87,20 @@ extension ImageService {
             try? Files.removeTree(state)
             throw error
         }
+    }
+
+    /// Unmounts a root filesystem but keeps its writable layer (a build step's changes,
+    /// to be committed), and its lease, until `releaseRootfs`.
+    public func unmountRootfs(keepingUpper id: String, target: String) throws(ImageError) {
+        if snapshots.driver == .overlay, umount2(target, 0) != 0 && errno != EINVAL && errno != ENOENT {
+            throw .system(SysError("umount", path: target))
+        }
+    }
+
+    /// Removes what `unmountRootfs(keepingUpper:)` kept.
+    public func releaseRootfs(id: String) throws(ImageError) {
+        do { try Files.removeTree(root + "/rootfs/" + id) } catch { throw .system(error) }
+        dropLease("rootfs-" + id)
     }
 
     /// Undoes `mountRootfs`: unmounts, removes the writable layer and the lease.
@@ -103,7 +130,15 @@ extension ImageService {
     /// environment, working directory and user (resolved through the image's own
     /// /etc/passwd and /etc/group), with the user's overrides, on docker's defaults.
     public func makeSpec(_ record: ImageRecord, rootfs: String, overrides: RunOverrides) throws(ImageError) -> Spec {
-        let image = try config(of: record).config ?? ImageConfig.RunConfig()
+        var spec = try makeSpec(config: try config(of: record).config ?? ImageConfig.RunConfig(), rootfs: rootfs, overrides: overrides)
+        if let name = record.repoTags.first {
+            spec.annotations = (spec.annotations ?? [:]).merging(["org.opencontainers.image.ref.name": name]) { $1 }
+        }
+        return spec
+    }
+
+    /// The same from a run configuration (a build step's, before any image holds it).
+    public func makeSpec(config image: ImageConfig.RunConfig, rootfs: String, overrides: RunOverrides) throws(ImageError) -> Spec {
         var spec = DefaultSpec.make(rootless: false)
         let entrypoint = overrides.entrypoint ?? image.Entrypoint ?? []
         let command = overrides.command ?? (overrides.entrypoint != nil ? [] : image.Cmd ?? [])
@@ -135,7 +170,6 @@ extension ImageService {
         spec.hostname = overrides.hostname ?? spec.hostname
         var annotations: [String: String] = [:]
         for (key, value) in image.Labels ?? [:] { annotations[key] = value }
-        annotations["org.opencontainers.image.ref.name"] = record.repoTags.first
         if let signal = image.StopSignal { annotations["org.opencontainers.image.stopSignal"] = signal }
         spec.annotations = annotations.isEmpty ? nil : annotations
         return spec

@@ -14,6 +14,11 @@ import LayerArchive
 public struct CommittedLayer: Sendable, Equatable {
     public var descriptor: Descriptor
     public var diffID: Digest
+
+    public init(descriptor: Descriptor, diffID: Digest) {
+        self.descriptor = descriptor
+        self.diffID = diffID
+    }
 }
 
 extension ImageService {
@@ -105,37 +110,43 @@ extension ImageService {
     public func commitImage(base: ImageRecord?, newLayers: [CommittedLayer], config runConfig: ImageConfig.RunConfig,
                             history: [ImageConfig.History], names: [String], created: String? = nil,
                             author: String? = nil) throws(ImageError) -> ImageRecord {
-        var layers: [Descriptor] = []
-        var diffIDs: [Digest] = []
+        var layers: [CommittedLayer] = []
         var pastHistory: [ImageConfig.History] = []
         var platform = Platform.current
         if let base {
             let baseConfig = try config(of: base)
-            layers = try manifest(of: base).layers
-            diffIDs = baseConfig.rootfs.diff_ids
+            layers = zip(try manifest(of: base).layers, baseConfig.rootfs.diff_ids).map { CommittedLayer(descriptor: $0, diffID: $1) }
             pastHistory = baseConfig.history ?? []
             platform = Platform(os: baseConfig.os, architecture: baseConfig.architecture, variant: baseConfig.variant)
         }
+        return try writeImage(layers: layers + newLayers, config: runConfig, history: pastHistory + history,
+                              platform: platform, names: names, created: created, author: author)
+    }
+
+    /// Writes an image of exactly `layers` (bottom first) with this configuration and
+    /// history, and registers it under `names`.
+    public func writeImage(layers: [CommittedLayer], config runConfig: ImageConfig.RunConfig, history: [ImageConfig.History],
+                           platform: Platform, names: [String], created: String? = nil,
+                           author: String? = nil) throws(ImageError) -> ImageRecord {
         let references: [ImageReference]
         do { references = try names.map { (name) throws(ImageSpecError) in try ImageReference(parsing: name) } } catch {
             throw .document(error)
         }
         let now = created ?? Clock.rfc3339Now()
-        var imageConfig = ImageConfig(platform: platform, config: runConfig, diffIDs: diffIDs + newLayers.map(\.diffID),
-                                      created: now, history: pastHistory + history)
+        var imageConfig = ImageConfig(platform: platform, config: runConfig, diffIDs: layers.map(\.diffID),
+                                      created: now, history: history)
         imageConfig.author = author
         let configBytes = imageConfig.encoded()
         let configDigest: Digest
         do { configDigest = try content.write(configBytes) } catch { throw .content(error) }
-        layers += newLayers.map(\.descriptor)
         let manifest = Manifest(mediaType: MediaType.ociManifest,
                                 config: Descriptor(mediaType: MediaType.ociConfig, digest: configDigest, size: Int64(configBytes.count)),
-                                layers: layers)
+                                layers: layers.map(\.descriptor))
         let manifestDigest: Digest
         do { manifestDigest = try content.write(manifest.encoded()) } catch { throw .content(error) }
         return try register(ImageRecord(
             id: configDigest, manifest: manifestDigest, manifestMediaType: MediaType.ociManifest, index: nil,
             repoTags: references.map(\.description), repoDigests: [], created: now, added: Clock.rfc3339Now(),
-            size: layers.reduce(Int64(configBytes.count)) { $0 + $1.size }, platform: platform.description))
+            size: layers.reduce(Int64(configBytes.count)) { $0 + $1.descriptor.size }, platform: platform.description))
     }
 }
