@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CaissonSys
 import Dockerfile
+import ImageSpec
 
 /// The build context: the directory COPY and ADD read from, with the files its
 /// `.dockerignore` (or `.containerignore`) leaves out. Paths given by the Dockerfile are
@@ -11,11 +12,13 @@ public struct BuildContext: Sendable {
     public let root: String
     public let ignore: IgnoreFile?
 
-    public init(directory: String) throws(BuildError) {
+    /// `ignoreFiles`: read `.containerignore`/`.dockerignore` (the build context; not for
+    /// another stage's root filesystem, which `COPY --from` reads).
+    public init(directory: String, ignoreFiles: Bool = true) throws(BuildError) {
         root = Paths.absolute(directory)
         guard Files.isDirectory(root) else { throw .invalid("build context \(directory) is not a directory") }
         var ignore: IgnoreFile?
-        for name in [".containerignore", ".dockerignore"] where Files.exists(root + "/" + name) {
+        for name in [".containerignore", ".dockerignore"] where ignoreFiles && Files.exists(root + "/" + name) {
             do {
                 ignore = try IgnoreFile(parsing: try Files.readString(root + "/" + name), file: name)
             } catch {
@@ -80,6 +83,47 @@ public struct BuildContext: Sendable {
         }
         walk(".", level: 1)
         return matches
+    }
+
+    /// A digest of what COPY reads from these context paths: names, types, modes, link
+    /// targets and contents (not times or owners, which COPY does not keep from the context).
+    public func digest(of sources: [String]) throws(BuildError) -> String {
+        var hasher = DigestHasher(.sha256)
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        func add(_ relative: String, following: Bool) throws(BuildError) {
+            let full = path(of: relative)
+            var info = stat()
+            guard (following ? stat(full, &info) : lstat(full, &info)) == 0 else {
+                throw .system(SysError("stat", path: full))
+            }
+            hasher.update(Array("\(relative)\u{0}\(info.st_mode)\u{0}\(info.st_size)\u{0}".utf8))
+            switch info.st_mode & S_IFMT {
+            case S_IFREG:
+                let fd = open(full, O_RDONLY | O_CLOEXEC)
+                if fd < 0 { throw .system(SysError("open", path: full)) }
+                defer { close(fd) }
+                while true {
+                    let count = read(fd, &buffer, buffer.count)
+                    if count <= 0 { break }
+                    buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                }
+            case S_IFLNK:
+                var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+                let count = readlink(full, &target, Int(PATH_MAX))
+                if count > 0 { hasher.update(target[0..<count].map { UInt8(bitPattern: $0) }) }
+            case S_IFDIR:
+                let names: [String]
+                do { names = try Files.listDirectory(full).sorted() } catch { throw .system(error) }
+                for name in names {
+                    let child = relative == "." ? name : relative + "/" + name
+                    if !isExcluded(child) { try add(child, following: false) }
+                }
+            default:
+                break
+            }
+        }
+        for source in sources { try add(source, following: true) }
+        return hasher.finalize().encoded
     }
 
     /// A directory, not a symlink to one (the walk never leaves the context).

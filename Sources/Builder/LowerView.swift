@@ -38,6 +38,50 @@ struct LowerView {
         return nil
     }
 
+    /// The host path of the file the image has at `path`, if any.
+    func hostPath(_ path: String) -> String? {
+        guard entry(path) != nil else { return nil }
+        return layers.first { layer in
+            var info = stat()
+            return lstat(layer + path, &info) == 0
+        }.map { $0 + path }
+    }
+
+    /// `--chown` and USER values: numbers, or names looked up in the image's /etc/passwd
+    /// and /etc/group (a user's group is their primary one when none is given).
+    func resolveOwner(_ text: String) throws(BuildError) -> (uid: UInt32, gid: UInt32) {
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        func lookup(_ file: String, _ name: String) -> [String]? {
+            guard let path = hostPath(file), let text = try? Files.readString(path) else { return nil }
+            for line in text.split(separator: "\n") {
+                let fields = line.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+                if fields.first == name { return fields }
+            }
+            return nil
+        }
+        var uid: UInt32
+        var gid: UInt32
+        if let number = UInt32(parts[0]) {
+            uid = number
+            gid = number
+        } else if let fields = lookup("/etc/passwd", parts[0]), fields.count > 3, let u = UInt32(fields[2]), let g = UInt32(fields[3]) {
+            uid = u
+            gid = g
+        } else {
+            throw .invalid("unable to find user \(parts[0]): no matching entries in passwd file")
+        }
+        if parts.count == 2 {
+            if let number = UInt32(parts[1]) {
+                gid = number
+            } else if let fields = lookup("/etc/group", parts[1]), fields.count > 2, let g = UInt32(fields[2]) {
+                gid = g
+            } else {
+                throw .invalid("unable to find group \(parts[1]): no matching entries in group file")
+            }
+        }
+        return (uid, gid)
+    }
+
     func isDirectory(_ path: String) -> Bool {
         guard let info = entry(path) else { return false }
         return info.st_mode & S_IFMT == S_IFDIR

@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CaissonJSON
+import CaissonSys
+import ImageSpec
+import Images
+
+/// The build cache: each step's result under a key made of its parent's key, the
+/// instruction after substitution, the build arguments a RUN sees and, for COPY, the
+/// content and metadata of the files it reads (hashed, never timestamps of the context).
+/// A hit gives the step's layer (or "no layer") without running it; entries whose blob
+/// has been collected are misses. Kept as one JSON file beside the image index, written
+/// atomically under a lock, so builds of any name share it and a failed build keeps
+/// what its good steps made.
+public struct BuildCache: Sendable {
+    struct Entry: Codable {
+        var mediaType: String?
+        var digest: String?
+        var size: Int64?
+        var diffID: String?
+        var created: String
+    }
+
+    let path: String
+    let lockPath: String
+
+    public init(root: String) {
+        path = root + "/build-cache.json"
+        lockPath = root + "/build-cache.lock"
+    }
+
+    /// The key of a step: parent key, then the step's own description.
+    public static func key(parent: String, step: String) -> String {
+        Digest.sha256(of: Array((parent + "\n" + step).utf8)).encoded
+    }
+
+    /// nil: a miss; .some(nil): a hit of a step that made no layer.
+    public func lookup(_ key: String, images: ImageService) -> CommittedLayer?? {
+        guard let entry = load()[key] else { return nil }
+        guard let digestText = entry.digest, let diffText = entry.diffID, let mediaType = entry.mediaType,
+              let digest = try? Digest(parsing: digestText), let diffID = try? Digest(parsing: diffText) else {
+            return .some(nil)
+        }
+        guard Files.exists(images.content.path(for: digest)) else { return nil }
+        return .some(CommittedLayer(descriptor: Descriptor(mediaType: mediaType, digest: digest, size: entry.size ?? 0), diffID: diffID))
+    }
+
+    public func store(_ key: String, layer: CommittedLayer?) {
+        let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard lock >= 0 else { return }
+        defer { close(lock) }
+        _ = flock(lock, LOCK_EX)
+        var entries = load()
+        entries[key] = Entry(mediaType: layer?.descriptor.mediaType, digest: layer?.descriptor.digest.description,
+                             size: layer?.descriptor.size, diffID: layer?.diffID.description, created: Clock.rfc3339Now())
+        if let bytes = try? JSONEncoding.encode(entries) {
+            try? Files.writeAtomically(path, bytes: bytes, mode: 0o600)
+        }
+    }
+
+    /// Forgets every entry (`caisson builder prune`); returns how many there were.
+    public func clear() -> Int {
+        let count = load().count
+        unlink(path)
+        return count
+    }
+
+    public var count: Int { load().count }
+
+    func load() -> [String: Entry] {
+        guard let bytes = try? Files.readBytes(path), let entries = try? JSONDecoding.decode([String: Entry].self, from: bytes) else {
+            return [:]
+        }
+        return entries
+    }
+}

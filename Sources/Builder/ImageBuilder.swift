@@ -1,0 +1,140 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CaissonSys
+import Dockerfile
+import ImageSpec
+import Images
+
+/// What `caisson build` was asked for.
+public struct BuildOptions: Sendable {
+    public var context: String
+    /// The Dockerfile; nil: `Containerfile`, else `Dockerfile`, in the context.
+    public var dockerfile: String?
+    public var tags: [String] = []
+    public var target: String?
+    public var buildArguments: [String: String] = [:]
+    public var noCache = false
+    public var labels: [String: String] = [:]
+    /// RUN's network where the instruction does not choose.
+    public var network: RunStep.Network = .host
+    public var timestamp: Int64?
+    public var compression: LayerCompression = .gzip
+    public var runtime: String
+    public var runtimeRoot: String
+
+    public init(context: String, runtime: String, runtimeRoot: String) {
+        self.context = context
+        self.runtime = runtime
+        self.runtimeRoot = runtimeRoot
+    }
+}
+
+/// Builds an image from a Dockerfile: the stages the target needs, in order, each step
+/// through the cache; RUN in a container (`RunStep`), COPY and ADD straight into a
+/// layer (`CopyStep`), everything else into the image configuration, as BuildKit
+/// records it. Progress goes to `output` as plain lines (`STEP 2/5: RUN make`), RUN's
+/// own output streamed under them.
+public final class ImageBuilder {
+    public typealias BaseImageSource = (String) async throws(BuildError) -> ImageRecord
+
+    let images: ImageService
+    let options: BuildOptions
+    let output: Int32
+    let quiet: Bool
+    let baseImage: BaseImageSource
+    let cache: BuildCache
+
+    /// `baseImage` finds (or pulls) the image a FROM or `COPY --from` names.
+    public init(images: ImageService, options: BuildOptions, output: Int32, quiet: Bool = false,
+                baseImage: @escaping BaseImageSource) {
+        self.images = images
+        self.options = options
+        self.output = output
+        self.quiet = quiet
+        self.baseImage = baseImage
+        cache = BuildCache(root: images.root)
+    }
+
+    func say(_ line: String) {
+        guard !quiet else { return }
+        try? Files.writeAll(fd: output, bytes: Array((line + "\n").utf8))
+    }
+
+    /// The Dockerfile `options` name, or the context's `Containerfile` / `Dockerfile`.
+    public static func locateDockerfile(_ options: BuildOptions) throws(BuildError) -> String {
+        if let file = options.dockerfile {
+            let path = file.hasPrefix("/") || Files.exists(file) ? file : options.context + "/" + file
+            guard Files.exists(path) else { throw .invalid("the Dockerfile \(file) does not exist") }
+            return path
+        }
+        for name in ["Containerfile", "Dockerfile"] where Files.exists(options.context + "/" + name) {
+            return options.context + "/" + name
+        }
+        throw .invalid("no Containerfile or Dockerfile in \(options.context) (give one with -f)")
+    }
+
+    public func build() async throws(BuildError) -> ImageRecord {
+        guard images.snapshots.driver == .overlay else {
+            throw .invalid("building needs the overlay snapshot driver (this store uses vfs)")
+        }
+        let context = try BuildContext(directory: options.context)
+        let path = try ImageBuilder.locateDockerfile(options)
+        let dockerfile: Dockerfile
+        let graph: StageGraph
+        let global: VariableList
+        let order: [Int]
+        do {
+            dockerfile = try Dockerfile.parse(bytes: try Files.readBytes(path), file: Paths.base(path))
+            global = try StageEnvironment.globalScope(
+                metaArgs: dockerfile.metaArgDefinitions, buildArguments: options.buildArguments,
+                platforms: BuildPlatforms(build: Platform.current.description), escape: dockerfile.directives.escape)
+            graph = try StageGraph(dockerfile, global: global)
+            order = try graph.stagesNeeded(for: options.target)
+        } catch {
+            throw .wrapping(error)
+        }
+        let total = order.reduce(0) { $0 + 1 + dockerfile.stages[$1].instructions.count }
+        var step = 0
+        var results: [Int: (state: BuildState, key: String, author: String?)] = [:]
+        for index in order {
+            let stage = dockerfile.stages[index]
+            step += 1
+            say("STEP \(step)/\(total): FROM \(stage.from.image)\(stage.name.map { " AS \($0)" } ?? "")")
+            var state: BuildState
+            var key: String
+            var author: String?
+            if let base = graph.baseStage[index], let built = results[base] {
+                (state, key, author) = built
+            } else if let name = graph.baseImages[index], name != "scratch" {
+                let record = try await baseImage(name)
+                do { state = try BuildState(image: record, in: images) } catch { throw .image(error) }
+                key = record.id.description
+            } else {
+                state = BuildState()
+                key = "scratch"
+            }
+            var run = StageRun(builder: self, context: context, dockerfile: dockerfile, graph: graph, global: global,
+                               state: state, key: key, author: author, results: results.mapValues(\.state))
+            for instruction in stage.instructions {
+                step += 1
+                say("STEP \(step)/\(total): \(instruction.original)")
+                try await run.execute(instruction)
+            }
+            (state, key, author) = (run.state, run.key, run.author)
+            results[index] = (state, key, author)
+        }
+        guard let last = order.last, var final = results[last] else { throw .invalid("the Dockerfile has no stage to build") }
+        if !options.labels.isEmpty {
+            final.state.config.Labels = (final.state.config.Labels ?? [:]).merging(options.labels) { $1 }
+        }
+        let created = options.timestamp.map { Clock.rfc3339(seconds: Int($0), nanoseconds: 0) }
+        do {
+            return try images.writeImage(layers: final.state.layers, config: final.state.config, history: final.state.history,
+                                         platform: final.state.platform, names: options.tags, created: created,
+                                         author: final.author)
+        } catch {
+            throw .image(error)
+        }
+    }
+}

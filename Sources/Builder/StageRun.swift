@@ -1,0 +1,313 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CaissonSys
+import Dockerfile
+import ImageSpec
+import Images
+
+/// One stage being built: its variables in scope, the state so far and the cache key of
+/// that state; each instruction moves them on.
+struct StageRun {
+    let builder: ImageBuilder
+    let context: BuildContext
+    let dockerfile: Dockerfile
+    let graph: StageGraph
+    var environment: StageEnvironment
+    var state: BuildState
+    var key: String
+    var author: String?
+    let results: [Int: BuildState]
+    /// Whether this stage set CMD (an ENTRYPOINT clears only an inherited CMD).
+    var setCommand = false
+
+    init(builder: ImageBuilder, context: BuildContext, dockerfile: Dockerfile, graph: StageGraph, global: VariableList,
+         state: BuildState, key: String, author: String?, results: [Int: BuildState]) {
+        self.builder = builder
+        self.context = context
+        self.dockerfile = dockerfile
+        self.graph = graph
+        self.state = state
+        self.key = key
+        self.author = author
+        self.results = results
+        environment = StageEnvironment(global: global, imageEnvironment: state.config.Env ?? [],
+                                       buildArguments: builder.options.buildArguments, escape: dockerfile.directives.escape)
+    }
+
+    var now: String {
+        builder.options.timestamp.map { Clock.rfc3339(seconds: Int($0), nanoseconds: 0) } ?? Clock.rfc3339Now()
+    }
+
+    func fail(_ instruction: Instruction, _ message: String) -> BuildError {
+        .invalid("\(instruction.location): \(instruction.name): \(message)")
+    }
+
+    /// A step that only changes the configuration: history without a layer.
+    mutating func record(_ createdBy: String) {
+        state = state.adding(nil, createdBy: createdBy, created: now)
+        key = BuildCache.key(parent: key, step: "config " + createdBy)
+    }
+
+    mutating func execute(_ instruction: Instruction) async throws(BuildError) {
+        let expanded: Instruction
+        do {
+            try environment.apply(instruction)
+            expanded = try instruction.expanded(environment, escape: dockerfile.directives.escape)
+        } catch {
+            throw .wrapping(error)
+        }
+        var config = state.config
+        switch expanded.kind {
+        case .from:
+            throw fail(instruction, "FROM inside a stage")
+        case .run(let run):
+            try await execute(run, instruction: instruction)
+            return
+        case .copy(let copy):
+            let request = CopyRequest(sources: copy.sources, hasInlineSources: !copy.inlineSources.isEmpty,
+                                      destination: copy.destination, from: copy.from, chown: copy.chown, chmod: copy.chmod,
+                                      parents: copy.parents, excludes: copy.excludes)
+            try await execute(copy: request, instruction: instruction)
+            return
+        case .add(let add):
+            if add.sources.contains(where: { $0.contains("://") || $0.hasPrefix("git@") }) {
+                throw fail(instruction, "ADD from a URL or git repository is not supported yet; download it in a RUN step")
+            }
+            if add.checksum != nil || add.keepGitDir != nil { throw fail(instruction, "--checksum and --keep-git-dir apply to remote sources, which are not supported yet") }
+            let copy = CopyRequest(sources: add.sources, hasInlineSources: !add.inlineSources.isEmpty, destination: add.destination,
+                                   from: nil, chown: add.chown, chmod: add.chmod, parents: false, excludes: add.excludes)
+            // Local archives ADD would unpack are refused rather than copied as they are.
+            for source in add.sources where add.unpack != false {
+                for match in try context.sources(matching: source) where ImageBuilder.isArchive(context.path(of: match)) {
+                    throw fail(instruction, "ADD of the local archive \(match) (unpacking) is not supported yet; use COPY and tar in a RUN step")
+                }
+            }
+            try await execute(copy: copy, instruction: instruction, keyword: "ADD")
+            return
+        case .cmd(let form):
+            config.Cmd = command(form)
+            setCommand = true
+        case .entrypoint(let form):
+            config.Entrypoint = command(form)
+            if !setCommand { config.Cmd = nil }
+        case .env:
+            config.Env = environment.imageEnvironment.strings
+        case .arg:
+            return  // scope only; BuildKit records no history for ARG
+        case .label(let pairs):
+            var labels = config.Labels ?? [:]
+            for pair in pairs { labels[pair.key] = pair.value }
+            config.Labels = labels
+        case .expose(let ports):
+            var exposed = config.ExposedPorts ?? [:]
+            for port in ports { exposed[port.contains("/") ? port.lowercased() : port + "/tcp"] = EmptyObject() }
+            config.ExposedPorts = exposed
+        case .volume(let paths):
+            var volumes = config.Volumes ?? [:]
+            for path in paths { volumes[path] = EmptyObject() }
+            config.Volumes = volumes
+        case .user(let user):
+            config.User = user
+        case .workdir(let path):
+            let previous = config.WorkingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/"
+            let joined = path.hasPrefix("/") ? path : (previous.hasSuffix("/") ? previous : previous + "/") + path
+            let cleaned = BuildContext.clean(joined)
+            config.WorkingDir = cleaned == "." ? "/" : "/" + cleaned
+            state.config = config
+            try makeWorkingDirectory(config.WorkingDir ?? "/", instruction: instruction)
+            return
+        case .shell(let shell):
+            config.Shell = shell
+        case .stopSignal(let signal):
+            config.StopSignal = signal
+        case .healthcheck(let check):
+            var health = ImageConfig.HealthConfig(test: check.configTest)
+            health.Interval = check.interval
+            health.Timeout = check.timeout
+            health.StartPeriod = check.startPeriod
+            health.StartInterval = check.startInterval
+            health.Retries = check.retries
+            config.Healthcheck = health
+        case .onbuild(let trigger):
+            config.OnBuild = (config.OnBuild ?? []) + [trigger.expression]
+        case .maintainer(let name):
+            author = name
+        }
+        state.config = config
+        record(BuildKitHistory.line(for: expanded, config: config))
+    }
+
+    func command(_ form: CommandForm) -> [String] {
+        switch form {
+        case .exec(let args): return args
+        case .shell(let line): return (state.config.Shell ?? ["/bin/sh", "-c"]) + [line]
+        }
+    }
+
+    // MARK: RUN
+
+    mutating func execute(_ run: Instruction.Run, instruction: Instruction) async throws(BuildError) {
+        if !run.mounts.isEmpty { throw fail(instruction, "RUN --mount is not supported yet") }
+        if !run.heredocs.isEmpty { throw fail(instruction, "RUN with a heredoc is not supported yet") }
+        if run.security == .insecure { throw fail(instruction, "--security=insecure needs an entitlement this build does not grant") }
+        let args = command(run.command)
+        // ARG values a RUN sees as environment (ENV wins), as BuildKit passes them.
+        let arguments = environment.declaredArguments.compactMap { item -> String? in
+            guard let value = item.value, environment.imageEnvironment.value(of: item.name) == nil else { return nil }
+            return "\(item.name)=\(value)"
+        }
+        let network: RunStep.Network
+        switch run.network {
+        case .none: network = .none
+        case .host: network = .host
+        case .default: network = builder.options.network
+        }
+        let createdBy: String
+        switch run.command {
+        case .exec(let list): createdBy = "RUN " + BuildKitHistory.json(list) + " # buildkit"
+        case .shell: createdBy = "RUN " + args.joined(separator: " ") + " # buildkit"
+        }
+        let stepKey = BuildCache.key(parent: key, step: createdBy + "\n" + arguments.joined(separator: "\n")
+                                     + "\n" + "\(state.config.Env ?? [])\n\(state.config.User ?? "")\n\(state.config.WorkingDir ?? "")")
+        if try useCache(stepKey, createdBy: createdBy) { return }
+        var step = RunStep(command: args, createdBy: createdBy)
+        step.network = network
+        step.environment = arguments
+        step.timestamp = builder.options.timestamp
+        let before = state.layers.count
+        state = try step.run(on: state, images: builder.images, runtime: builder.options.runtime,
+                             runtimeRoot: builder.options.runtimeRoot, output: builder.quiet ? -1 : builder.output)
+        builder.cache.store(stepKey, layer: state.layers.count > before ? state.layers.last : nil)
+        key = stepKey
+    }
+
+    /// A cached result of `stepKey`, if the cache has one (and --no-cache is not given).
+    mutating func useCache(_ stepKey: String, createdBy: String) throws(BuildError) -> Bool {
+        guard !builder.options.noCache, let hit = builder.cache.lookup(stepKey, images: builder.images) else { return false }
+        builder.say("--> Using cache")
+        state = state.adding(hit, createdBy: createdBy, created: now)
+        key = stepKey
+        return true
+    }
+
+    // MARK: COPY / ADD
+
+    /// What COPY and ADD (of local files) share.
+    struct CopyRequest {
+        var sources: [String]
+        var hasInlineSources: Bool
+        var destination: String
+        var from: String?
+        var chown: String?
+        var chmod: String?
+        var parents: Bool
+        var excludes: [String]
+    }
+
+    mutating func execute(copy: CopyRequest, instruction: Instruction, keyword: String = "COPY") async throws(BuildError) {
+        if copy.hasInlineSources { throw fail(instruction, "\(keyword) from a heredoc is not supported yet") }
+        if copy.parents { throw fail(instruction, "--parents is not supported yet") }
+        if !copy.excludes.isEmpty { throw fail(instruction, "--exclude is not supported yet") }
+        var source = context
+        var mounted: (id: String, target: String)?
+        defer { if let mounted { try? builder.images.unmountRootfs(id: mounted.id, target: mounted.target) } }
+        var sourceKey = ""
+        if let from = copy.from {
+            let fromState: BuildState
+            if let index = try stageIndex(from), let built = results[index] {
+                fromState = built
+            } else {
+                let record = try await builder.baseImage(from)
+                do { fromState = try BuildState(image: record, in: builder.images) } catch { throw .image(error) }
+            }
+            let id = "build-from-" + RandomID.hex(12)
+            let target = builder.images.root + "/build/" + id
+            do {
+                try builder.images.mountLayers(fromState.layers.map { ($0.descriptor, $0.diffID) }, id: id, target: target)
+            } catch {
+                throw .image(error)
+            }
+            mounted = (id, target)
+            source = try BuildContext(directory: target, ignoreFiles: false)
+            sourceKey = fromState.layers.map(\.diffID.description).joined(separator: ",")
+        }
+        var matched: [String] = []
+        for pattern in copy.sources { matched += try source.sources(matching: pattern) }
+        let createdBy = "\(keyword) \(copy.from.map { "--from=\($0) " } ?? "")\(copy.sources.joined(separator: " ")) \(copy.destination) # buildkit"
+        let stepKey = BuildCache.key(parent: key, step: [createdBy, copy.chown ?? "", copy.chmod ?? "", sourceKey,
+                                                         try source.digest(of: matched), state.config.WorkingDir ?? ""].joined(separator: "\n"))
+        if try useCache(stepKey, createdBy: createdBy) { return }
+        var step = CopyStep(sources: copy.sources, destination: copy.destination, createdBy: createdBy)
+        step.timestamp = builder.options.timestamp
+        if let chown = copy.chown {
+            let lower = LowerView(layers: state.layers.reversed().map { builder.images.snapshots.layerPath($0.diffID) })
+            step.owner = try lower.resolveOwner(chown)
+        }
+        if let chmod = copy.chmod {
+            guard let bits = UInt32(chmod, radix: 8), bits <= 0o7777 else { throw fail(instruction, "invalid --chmod \(chmod): use an octal mode") }
+            step.mode = bits
+        }
+        let before = state.layers.count
+        state = try step.run(on: state, context: source, images: builder.images)
+        builder.cache.store(stepKey, layer: state.layers.count > before ? state.layers.last : nil)
+        key = stepKey
+    }
+
+    func stageIndex(_ name: String) throws(BuildError) -> Int? {
+        if let number = Int(name) { return number < dockerfile.stages.count ? number : nil }
+        return dockerfile.stages.firstIndex { $0.name == name.lowercased() }
+    }
+
+    // MARK: WORKDIR
+
+    /// WORKDIR creates its directory when the image lacks it (a small layer), as BuildKit does.
+    mutating func makeWorkingDirectory(_ path: String, instruction: Instruction) throws(BuildError) {
+        let createdBy = "WORKDIR \(path)"
+        let lower = LowerView(layers: state.layers.reversed().map { builder.images.snapshots.layerPath($0.diffID) })
+        for layer in state.layers where !builder.images.snapshots.hasLayer(layer.diffID) {
+            do {
+                try builder.images.snapshots.unpack(blob: builder.images.content.path(for: layer.descriptor.digest),
+                                                    mediaType: layer.descriptor.mediaType, diffID: layer.diffID)
+            } catch {
+                throw .image(error)
+            }
+        }
+        if path == "/" || lower.isDirectory(path) {
+            record(createdBy)
+            return
+        }
+        let stepKey = BuildCache.key(parent: key, step: createdBy)
+        if try useCache(stepKey, createdBy: createdBy) { return }
+        let upper = builder.images.root + "/build/workdir-" + RandomID.hex(12)
+        defer { try? Files.removeTree(upper) }
+        do {
+            try Files.makeDirectories(upper, mode: 0o755)
+            var writer = CopyWriter(upper: upper, lower: lower, owner: nil, mode: nil)
+            try writer.ensureDirectory(path)
+            let layer = try builder.images.commitLayer(upperDirectory: upper, timestamp: builder.options.timestamp, adopt: true)
+            state = state.adding(layer, createdBy: createdBy, created: now)
+            builder.cache.store(stepKey, layer: layer)
+            key = stepKey
+        } catch {
+            throw .wrapping(error)
+        }
+    }
+}
+
+extension ImageBuilder {
+    /// Whether a file is an archive ADD would unpack (tar, or gzip/bzip2/xz/zstd data).
+    static func isArchive(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var header = [UInt8](repeating: 0, count: 512)
+        let count = read(fd, &header, 512)
+        guard count > 4 else { return false }
+        if header.starts(with: [0x1F, 0x8B]) || header.starts(with: [0x42, 0x5A, 0x68]) || header.starts(with: [0xFD, 0x37, 0x7A, 0x58, 0x5A])
+            || header.starts(with: [0x28, 0xB5, 0x2F, 0xFD]) {
+            return true
+        }
+        return count >= 262 && Array(header[257..<262]) == Array("ustar".utf8)
+    }
+}

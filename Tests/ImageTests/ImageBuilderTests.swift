@@ -1,0 +1,116 @@
+import Builder
+import CaissonSys
+import Foundation
+import ImageSpec
+import Images
+import Testing
+
+/// Whole Dockerfiles built into images: stages, variables, config instructions, COPY
+/// (from the context and from a stage), RUN, and the cache across builds.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct ImageBuilderTests {
+    static func builder(_ service: ImageService, context: String, output: String, configure: (inout BuildOptions) -> Void = { _ in })
+        throws -> ImageBuilder {
+        var options = BuildOptions(context: context, runtime: CaissonCLI.runtimeBinary, runtimeRoot: try Scratch.directory("build-runtime"))
+        configure(&options)
+        let fd = open(output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        return ImageBuilder(images: service, options: options, output: fd) { (name) throws(BuildError) in
+            do { return try service.resolve(name) } catch let error as ImageError { throw .image(error) } catch { throw .invalid("\(error)") }
+        }
+    }
+
+    @Test func aMultiStageDockerfileBuildsAndRebuildsFromCache() async throws {
+        let (service, base, root) = try RunStepTests.base()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        _ = try service.writeImage(layers: base.layers, config: base.config, history: base.history, platform: base.platform,
+                                   names: ["build/busybox:1"])
+        let context = try Scratch.directory("build-context")
+        try Shell.run("/bin/sh", ["-ec", """
+            cd \(context); mkdir -p src; echo one > src/a.txt; echo two > src/b.txt; echo skip > notes.md
+            echo '*.md' > .dockerignore
+            cat > Dockerfile <<'EOF'
+            FROM build/busybox:1 AS base
+            ARG GREETING=hello
+            ENV APP=/app
+            WORKDIR $APP
+            COPY src/ ./src/
+            RUN echo "$GREETING from $APP" > greeting && cat src/*.txt >> greeting
+            LABEL org.example.stage=base
+            EXPOSE 8080
+            CMD ["cat", "/app/greeting"]
+
+            FROM build/busybox:1
+            COPY --from=base /app/greeting /greeting
+            ENTRYPOINT ["cat"]
+            CMD ["/greeting"]
+            EOF
+            """])
+        let log = root + "/build.log"
+        let image = try await Self.builder(service, context: context, output: log) { $0.tags = ["build/app:1"] }.build()
+        #expect(try service.resolve("build/app:1").id == image.id)
+        let config = try service.config(of: image)
+        #expect(config.config?.Entrypoint == ["cat"])
+        #expect(config.config?.Cmd == ["/greeting"])
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(text.contains("STEP 1/13: FROM build/busybox:1 AS base"))
+        #expect(text.contains("STEP 6/13: RUN echo"))
+
+        let target = try Scratch.directory("build-check")
+        try service.mountRootfs(image, id: "app-check", target: target)
+        #expect(try String(contentsOfFile: target + "/greeting", encoding: .utf8) == "hello from /app\none\ntwo\n")
+        try service.unmountRootfs(id: "app-check", target: target)
+
+        // The base stage as the target, with a build argument: its own config.
+        let staged = try await Self.builder(service, context: context, output: log) {
+            $0.target = "base"
+            $0.buildArguments = ["GREETING": "hi"]
+        }.build()
+        let baseConfig = try service.config(of: staged)
+        #expect(baseConfig.config?.WorkingDir == "/app")
+        #expect(baseConfig.config?.Labels?["org.example.stage"] == "base")
+        #expect(baseConfig.config?.ExposedPorts?.keys.sorted() == ["8080/tcp"])
+        #expect(baseConfig.config?.Env?.contains("APP=/app") == true)
+
+        // Nothing changed: every step from cache, the same image.
+        try "".write(toFile: log, atomically: true, encoding: .utf8)
+        let again = try await Self.builder(service, context: context, output: log).build()
+        let againConfig = try service.config(of: again)
+        #expect(againConfig.rootfs.diff_ids == config.rootfs.diff_ids)
+        let cachedText = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(cachedText.components(separatedBy: "--> Using cache").count - 1 == 4)
+
+        // One source file changed: COPY and RUN again, and what follows them.
+        try "three\n".write(toFile: context + "/src/b.txt", atomically: true, encoding: .utf8)
+        try "".write(toFile: log, atomically: true, encoding: .utf8)
+        let changed = try await Self.builder(service, context: context, output: log).build()
+        let changedText = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(changedText.components(separatedBy: "--> Using cache").count - 1 == 1)  // only WORKDIR
+        try service.mountRootfs(changed, id: "changed-check", target: target)
+        #expect(try String(contentsOfFile: target + "/greeting", encoding: .utf8) == "hello from /app\none\nthree\n")
+        try service.unmountRootfs(id: "changed-check", target: target)
+    }
+
+    @Test func badDockerfilesNameTheirLine() async throws {
+        let (service, base, root) = try RunStepTests.base()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        _ = try service.writeImage(layers: base.layers, config: base.config, history: base.history, platform: base.platform,
+                                   names: ["build/busybox:1"])
+        let context = try Scratch.directory("build-bad")
+        for (dockerfile, expected) in [
+            ("FROM build/busybox:1\nRUNN true\n", "Dockerfile:2"),
+            ("FROM build/busybox:1\nCOPY missing /x\n", "file not found in build context"),
+            ("FROM build/busybox:1\nRUN echo partial; exit 4\n", "exit status 4"),
+            ("FROM build/busybox:1 AS one\nCOPY --from=one /x /y\n", "one"),
+        ] {
+            try dockerfile.write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+            do {
+                _ = try await Self.builder(service, context: context, output: "/dev/null").build()
+                Issue.record("\(dockerfile) should fail")
+            } catch {
+                #expect("\(error)".contains(expected), "\(error)")
+            }
+        }
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: service.root + "/build")) ?? [] == [])
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: service.root + "/rootfs")) ?? [] == [])
+    }
+}
