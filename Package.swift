@@ -109,7 +109,7 @@ let package = Package(
             name: "caisson",
             dependencies: [
                 "CLIFormatting", "Images", "Registry", "ImageSpec", "ContentStore", "LayerArchive", "CaissonSys", "CaissonJSON",
-                "Engine", "AttachProtocol", "CaissonShim",
+                "Engine", "AttachProtocol", "CaissonShim", "Builder",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

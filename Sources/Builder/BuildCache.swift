@@ -35,25 +35,33 @@ public struct BuildCache: Sendable {
         Digest.sha256(of: Array((parent + "\n" + step).utf8)).encoded
     }
 
-    /// nil: a miss; .some(nil): a hit of a step that made no layer.
-    public func lookup(_ key: String, images: ImageService) -> CommittedLayer?? {
+    /// A cached step: its layer (nil when it made none) and when it first ran, which the
+    /// history keeps, so that a rebuild from cache gives the very same image.
+    public struct Hit: Sendable {
+        public var layer: CommittedLayer?
+        public var created: String
+    }
+
+    /// nil: a miss.
+    public func lookup(_ key: String, images: ImageService) -> Hit? {
         guard let entry = load()[key] else { return nil }
         guard let digestText = entry.digest, let diffText = entry.diffID, let mediaType = entry.mediaType,
               let digest = try? Digest(parsing: digestText), let diffID = try? Digest(parsing: diffText) else {
-            return .some(nil)
+            return Hit(layer: nil, created: entry.created)
         }
         guard Files.exists(images.content.path(for: digest)) else { return nil }
-        return .some(CommittedLayer(descriptor: Descriptor(mediaType: mediaType, digest: digest, size: entry.size ?? 0), diffID: diffID))
+        return Hit(layer: CommittedLayer(descriptor: Descriptor(mediaType: mediaType, digest: digest, size: entry.size ?? 0), diffID: diffID),
+                   created: entry.created)
     }
 
-    public func store(_ key: String, layer: CommittedLayer?) {
+    public func store(_ key: String, layer: CommittedLayer?, created: String) {
         let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard lock >= 0 else { return }
         defer { close(lock) }
         _ = flock(lock, LOCK_EX)
         var entries = load()
         entries[key] = Entry(mediaType: layer?.descriptor.mediaType, digest: layer?.descriptor.digest.description,
-                             size: layer?.descriptor.size, diffID: layer?.diffID.description, created: Clock.rfc3339Now())
+                             size: layer?.descriptor.size, diffID: layer?.diffID.description, created: created)
         if let bytes = try? JSONEncoding.encode(entries) {
             try? Files.writeAtomically(path, bytes: bytes, mode: 0o600)
         }

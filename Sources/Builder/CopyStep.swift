@@ -118,8 +118,11 @@ struct CopyWriter {
                     var times = [existing.st_atim, existing.st_mtim]
                     _ = utimensat(AT_FDCWD, full, &times, 0)
                 } else {
+                    // New directories belong to the copy's owner (--chown, WORKDIR's user), as
+                    // BuildKit and buildah create them.
                     if mkdir(full, 0o755) != 0 { throw SysError("mkdir", path: full) }
                     _ = chmod(full, 0o755)
+                    if let owner { _ = lchown(full, owner.uid, owner.gid) }
                 }
             }
             madeDirectories.insert(current)

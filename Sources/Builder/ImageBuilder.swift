@@ -97,6 +97,7 @@ public final class ImageBuilder {
         let total = order.reduce(0) { $0 + 1 + dockerfile.stages[$1].instructions.count }
         var step = 0
         var results: [Int: (state: BuildState, key: String, author: String?)] = [:]
+        var finalCreated: String?
         for index in order {
             let stage = dockerfile.stages[index]
             step += 1
@@ -123,12 +124,13 @@ public final class ImageBuilder {
             }
             (state, key, author) = (run.state, run.key, run.author)
             results[index] = (state, key, author)
+            finalCreated = run.lastCreated
         }
         guard let last = order.last, var final = results[last] else { throw .invalid("the Dockerfile has no stage to build") }
         if !options.labels.isEmpty {
             final.state.config.Labels = (final.state.config.Labels ?? [:]).merging(options.labels) { $1 }
         }
-        let created = options.timestamp.map { Clock.rfc3339(seconds: Int($0), nanoseconds: 0) }
+        let created = options.timestamp.map { Clock.rfc3339(seconds: Int($0), nanoseconds: 0) } ?? finalCreated
         do {
             return try images.writeImage(layers: final.state.layers, config: final.state.config, history: final.state.history,
                                          platform: final.state.platform, names: options.tags, created: created,

@@ -27,15 +27,29 @@ struct StageRun {
         self.context = context
         self.dockerfile = dockerfile
         self.graph = graph
-        self.state = state
         self.key = key
         self.author = author
         self.results = results
+        // A base without PATH gets the default one in its config, as BuildKit and buildah do.
+        var state = state
+        if !(state.config.Env ?? []).contains(where: { $0.hasPrefix("PATH=") }) {
+            state.config.Env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] + (state.config.Env ?? [])
+        }
+        self.state = state
+        lastCreated = builder.options.timestamp.map { Clock.rfc3339(seconds: Int($0), nanoseconds: 0) }
+            ?? state.history.last?.created ?? "1970-01-01T00:00:00Z"
         environment = StageEnvironment(global: global, imageEnvironment: state.config.Env ?? [],
                                        buildArguments: builder.options.buildArguments, escape: dockerfile.directives.escape)
     }
 
-    var now: String {
+    /// The time of the last step that made (or took from cache) a layer: configuration
+    /// steps after it share it, so an unchanged rebuild gives the same image.
+    var lastCreated: String
+
+    var now: String { lastCreated }
+
+    /// A layer step's time: `--timestamp`, or the clock.
+    var stepTime: String {
         builder.options.timestamp.map { Clock.rfc3339(seconds: Int($0), nanoseconds: 0) } ?? Clock.rfc3339Now()
     }
 
@@ -178,7 +192,8 @@ struct StageRun {
         let before = state.layers.count
         state = try step.run(on: state, images: builder.images, runtime: builder.options.runtime,
                              runtimeRoot: builder.options.runtimeRoot, output: builder.quiet ? -1 : builder.output)
-        builder.cache.store(stepKey, layer: state.layers.count > before ? state.layers.last : nil)
+        lastCreated = state.history.last?.created ?? stepTime
+        builder.cache.store(stepKey, layer: state.layers.count > before ? state.layers.last : nil, created: lastCreated)
         key = stepKey
     }
 
@@ -186,7 +201,8 @@ struct StageRun {
     mutating func useCache(_ stepKey: String, createdBy: String) throws(BuildError) -> Bool {
         guard !builder.options.noCache, let hit = builder.cache.lookup(stepKey, images: builder.images) else { return false }
         builder.say("--> Using cache")
-        state = state.adding(hit, createdBy: createdBy, created: now)
+        state = state.adding(hit.layer, createdBy: createdBy, created: hit.created)
+        lastCreated = hit.created
         key = stepKey
         return true
     }
@@ -250,7 +266,8 @@ struct StageRun {
         }
         let before = state.layers.count
         state = try step.run(on: state, context: source, images: builder.images)
-        builder.cache.store(stepKey, layer: state.layers.count > before ? state.layers.last : nil)
+        lastCreated = state.history.last?.created ?? stepTime
+        builder.cache.store(stepKey, layer: state.layers.count > before ? state.layers.last : nil, created: lastCreated)
         key = stepKey
     }
 
@@ -283,11 +300,14 @@ struct StageRun {
         defer { try? Files.removeTree(upper) }
         do {
             try Files.makeDirectories(upper, mode: 0o755)
-            var writer = CopyWriter(upper: upper, lower: lower, owner: nil, mode: nil)
+            // Created for the stage's USER, as BuildKit and buildah do.
+            let owner = try state.config.User.flatMap { $0.isEmpty ? nil : $0 }.map { (user) throws(BuildError) in try lower.resolveOwner(user) }
+            var writer = CopyWriter(upper: upper, lower: lower, owner: owner, mode: nil)
             try writer.ensureDirectory(path)
             let layer = try builder.images.commitLayer(upperDirectory: upper, timestamp: builder.options.timestamp, adopt: true)
-            state = state.adding(layer, createdBy: createdBy, created: now)
-            builder.cache.store(stepKey, layer: layer)
+            lastCreated = stepTime
+            state = state.adding(layer, createdBy: createdBy, created: lastCreated)
+            builder.cache.store(stepKey, layer: layer, created: lastCreated)
             key = stepKey
         } catch {
             throw .wrapping(error)

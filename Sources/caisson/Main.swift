@@ -17,8 +17,8 @@ struct Caisson: AsyncParsableCommand {
         subcommands: [
             Run.self, Create.self, Start.self, Stop.self, Restart.self, Kill.self, Remove.self, PS.self, Logs.self,
             Exec.self, Attach.self, Wait.self, Pause.self, Unpause.self, Rename.self, Port.self, Top.self, Stats.self, Copy.self, Events.self, Export.self,
-            Pull.self, Push.self, Images.self, RemoveImages.self, Tag.self, Inspect.self, Save.self, Load.self,
-            Import.self, Login.self, Logout.self, ImageGroup.self, NetworkGroup.self, VolumeGroup.self, SystemGroup.self,
+            Build.self, Pull.self, Push.self, Images.self, RemoveImages.self, Tag.self, Inspect.self, Save.self, Load.self,
+            Import.self, Login.self, Logout.self, ImageGroup.self, BuilderGroup.self, NetworkGroup.self, VolumeGroup.self, SystemGroup.self,
             Version.self, Info.self,
         ]
     )

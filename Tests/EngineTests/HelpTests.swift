@@ -30,7 +30,7 @@ struct HelpTests {
         let commands = Self.listed(alone.stdout, under: "Commands:")
         let groups = Self.listed(alone.stdout, under: "Management Commands:")
         #expect(commands.contains("run") && commands.contains("ps") && commands.contains("pull"))
-        #expect(groups == ["image", "network", "system", "volume"])
+        #expect(groups == ["builder", "image", "network", "system", "volume"])
         #expect(try Self.caisson(["--help"]).stdout == alone.stdout)
         #expect(try Self.caisson(["help"]).stdout == alone.stdout)
         #expect(try Self.caisson(["-h"]).stdout == alone.stdout)

@@ -74,8 +74,7 @@ struct ImageBuilderTests {
         // Nothing changed: every step from cache, the same image.
         try "".write(toFile: log, atomically: true, encoding: .utf8)
         let again = try await Self.builder(service, context: context, output: log).build()
-        let againConfig = try service.config(of: again)
-        #expect(againConfig.rootfs.diff_ids == config.rootfs.diff_ids)
+        #expect(again.id == image.id)
         let cachedText = try String(contentsOfFile: log, encoding: .utf8)
         #expect(cachedText.components(separatedBy: "--> Using cache").count - 1 == 4)
 
