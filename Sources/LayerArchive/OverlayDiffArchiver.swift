@@ -98,7 +98,7 @@ public struct OverlayDiffArchiver {
             defer { close(fd) }
             entry.size = Int64(info.st_size)
             try write(entry, into: &writer)
-            try copyContent(of: fd, size: entry.size, path: path, into: &writer)
+            try TreeArchiver.copyContent(of: fd, size: entry.size, path: path, into: &writer)
         case S_IFCHR, S_IFBLK:
             entry.kind = type == S_IFCHR ? .characterDevice : .blockDevice
             entry.deviceMajor = UInt32((info.st_rdev >> 8) & 0xfff) | UInt32((info.st_rdev >> 32) & ~0xfff)
@@ -120,27 +120,6 @@ public struct OverlayDiffArchiver {
     }
 
     private func mtime(_ info: stat) -> Int64 { timestamp ?? Int64(info.st_mtim.tv_sec) }
-
-    private func copyContent<S: ByteSink>(of fd: Int32, size: Int64, path: String,
-                                          into writer: inout TarWriter<S>) throws(ArchiveError) {
-        var source = FileSource(fd: fd, path: path)
-        var written: Int64 = 0
-        do {
-            try source.forEachChunk { chunk in
-                let allowed = min(chunk.count, Int(size - written))
-                if allowed > 0 { try writer.writeContent(UnsafeRawBufferPointer(rebasing: chunk[0..<allowed])) }
-                written += Int64(allowed)
-            }
-        } catch let error as ArchiveError {
-            throw error
-        } catch {
-            throw .corrupt("\(error)")
-        }
-        if written < size {
-            // The file shrank while being read: pad to the size in the header.
-            try writer.writeContent([UInt8](repeating: 0, count: Int(size - written)))
-        }
-    }
 
     /// overlayfs's bookkeeping (trusted.overlay.*, user.overlay.*) is not content.
     static func isOverlayAttribute(_ name: String) -> Bool {

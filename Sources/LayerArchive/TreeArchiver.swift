@@ -60,24 +60,7 @@ public struct TreeArchiver {
             defer { close(fd) }
             entry.size = Int64(info.st_size)
             try writer.writeHeader(entry)
-            var source = FileSource(fd: fd, path: name)
-            var written: Int64 = 0
-            do {
-                try source.forEachChunk { chunk in
-                    let allowed = min(chunk.count, Int(entry.size - written))
-                    if allowed > 0 { try writer.writeContent(UnsafeRawBufferPointer(rebasing: chunk[0..<allowed])) }
-                    written += Int64(allowed)
-                }
-            } catch let error as ArchiveError {
-                throw error
-            } catch {
-                throw .corrupt("\(error)")
-            }
-            if written < entry.size {
-                // The file shrank while being read: pad to the size in the header.
-                let zeros = [UInt8](repeating: 0, count: Int(entry.size - written))
-                try writer.writeContent(zeros)
-            }
+            try TreeArchiver.copyContent(of: fd, size: entry.size, path: name, into: &writer)
         case S_IFCHR, S_IFBLK:
             entry.kind = (info.st_mode & S_IFMT) == S_IFCHR ? .characterDevice : .blockDevice
             entry.deviceMajor = UInt32((info.st_rdev >> 8) & 0xfff) | UInt32((info.st_rdev >> 32) & ~0xfff)
@@ -88,6 +71,28 @@ public struct TreeArchiver {
             try writer.writeHeader(entry)
         default:
             break  // sockets are not archived
+        }
+    }
+
+    /// Writes a file's `size` bytes after its header (padding if it shrank meanwhile).
+    static func copyContent<S: ByteSink>(of fd: Int32, size: Int64, path: String,
+                                         into writer: inout TarWriter<S>) throws(ArchiveError) {
+        var source = FileSource(fd: fd, path: path)
+        var written: Int64 = 0
+        do {
+            try source.forEachChunk { chunk in
+                let allowed = min(chunk.count, Int(size - written))
+                if allowed > 0 { try writer.writeContent(UnsafeRawBufferPointer(rebasing: chunk[0..<allowed])) }
+                written += Int64(allowed)
+            }
+        } catch let error as ArchiveError {
+            throw error
+        } catch {
+            throw .corrupt("\(error)")
+        }
+        if written < size {
+            // The file shrank while being read: pad to the size in the header.
+            try writer.writeContent([UInt8](repeating: 0, count: Int(size - written)))
         }
     }
 
