@@ -115,8 +115,23 @@ public final class ImageBuilder {
                 state = BuildState()
                 key = "scratch"
             }
+            // The base image's ONBUILD triggers run first, and are not passed on.
+            let triggers = graph.baseStage[index] == nil ? state.config.OnBuild ?? [] : []
+            state.config.OnBuild = nil
             var run = StageRun(builder: self, context: context, dockerfile: dockerfile, graph: graph, global: global,
                                state: state, key: key, author: author, results: results.mapValues(\.state))
+            for trigger in triggers {
+                say("ONBUILD \(trigger)")
+                let parsed: Dockerfile
+                do {
+                    parsed = try Dockerfile.parse("FROM scratch\n" + trigger, file: "ONBUILD trigger of \(stage.from.image)")
+                } catch {
+                    throw .wrapping(error)
+                }
+                for instruction in parsed.stages.first?.instructions ?? [] {
+                    try await run.execute(instruction)
+                }
+            }
             for instruction in stage.instructions {
                 step += 1
                 say("STEP \(step)/\(total): \(instruction.original)")

@@ -79,9 +79,12 @@ struct StageRun {
             try await execute(run, instruction: instruction)
             return
         case .copy(let copy):
-            let request = CopyRequest(sources: copy.sources, hasInlineSources: !copy.inlineSources.isEmpty,
+            var request = CopyRequest(sources: copy.sources, hasInlineSources: !copy.inlineSources.isEmpty,
                                       destination: copy.destination, from: copy.from, chown: copy.chown, chmod: copy.chmod,
                                       parents: copy.parents, excludes: copy.excludes)
+            request.inline = try copy.inlineSources.map { (source) throws(BuildError) in
+                do { return (source.path, try source.heredoc.expandedBody(environment)) } catch { throw .wrapping(error) }
+            }
             try await execute(copy: request, instruction: instruction)
             return
         case .add(let add):
@@ -163,9 +166,8 @@ struct StageRun {
 
     mutating func execute(_ run: Instruction.Run, instruction: Instruction) async throws(BuildError) {
         if !run.mounts.isEmpty { throw fail(instruction, "RUN --mount is not supported yet") }
-        if !run.heredocs.isEmpty { throw fail(instruction, "RUN with a heredoc is not supported yet") }
         if run.security == .insecure { throw fail(instruction, "--security=insecure needs an entitlement this build does not grant") }
-        let args = command(run.command)
+        let args = try heredocCommand(run, instruction: instruction) ?? command(run.command)
         // ARG values a RUN sees as environment (ENV wins), as BuildKit passes them.
         let arguments = environment.declaredArguments.compactMap { item -> String? in
             guard let value = item.value, environment.imageEnvironment.value(of: item.name) == nil else { return nil }
@@ -197,6 +199,32 @@ struct StageRun {
         key = stepKey
     }
 
+    /// RUN with heredocs, as BuildKit runs them: a line that is only `<<EOF` runs the body
+    /// as a shell script; otherwise the line and the bodies go to the shell together,
+    /// which reads them as its own here-documents (expanding unquoted ones at run time).
+    func heredocCommand(_ run: Instruction.Run, instruction: Instruction) throws(BuildError) -> [String]? {
+        guard !run.heredocs.isEmpty else { return nil }
+        guard case .shell(let line) = run.command else {
+            throw fail(instruction, "a heredoc in the exec form of RUN is not supported yet; use the shell form")
+        }
+        let shell = state.config.Shell ?? ["/bin/sh", "-c"]
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        if run.heredocs.count == 1, words.count == 1, words[0].contains("<<") {
+            let body = run.heredocs[0].body
+            if body.hasPrefix("#!") {
+                throw fail(instruction, "a heredoc script with its own interpreter (#!) is not supported yet")
+            }
+            return shell + [body]
+        }
+        var script = line
+        for heredoc in run.heredocs {
+            script += "\n" + heredoc.content
+            if !heredoc.content.isEmpty && !heredoc.content.hasSuffix("\n") { script += "\n" }
+            script += heredoc.name
+        }
+        return shell + [script]
+    }
+
     /// A cached result of `stepKey`, if the cache has one (and --no-cache is not given).
     mutating func useCache(_ stepKey: String, createdBy: String) throws(BuildError) -> Bool {
         guard !builder.options.noCache, let hit = builder.cache.lookup(stepKey, images: builder.images) else { return false }
@@ -219,16 +247,42 @@ struct StageRun {
         var chmod: String?
         var parents: Bool
         var excludes: [String]
+        /// COPY's heredocs: file name and content, written as files of their own.
+        var inline: [(name: String, content: String)] = []
     }
 
     mutating func execute(copy: CopyRequest, instruction: Instruction, keyword: String = "COPY") async throws(BuildError) {
-        if copy.hasInlineSources { throw fail(instruction, "\(keyword) from a heredoc is not supported yet") }
+        if copy.hasInlineSources && copy.inline.isEmpty { throw fail(instruction, "\(keyword) from a heredoc is not supported yet") }
+        if !copy.inline.isEmpty && (!copy.sources.isEmpty || copy.from != nil) {
+            throw fail(instruction, "\(keyword) of heredocs together with other sources is not supported yet")
+        }
         if copy.parents { throw fail(instruction, "--parents is not supported yet") }
         if !copy.excludes.isEmpty { throw fail(instruction, "--exclude is not supported yet") }
         var source = context
+        var copy = copy
         var mounted: (id: String, target: String)?
-        defer { if let mounted { try? builder.images.unmountRootfs(id: mounted.id, target: mounted.target) } }
+        var inlineDirectory: String?
+        defer {
+            if let mounted { try? builder.images.unmountRootfs(id: mounted.id, target: mounted.target) }
+            if let inlineDirectory { try? Files.removeTree(inlineDirectory) }
+        }
         var sourceKey = ""
+        if !copy.inline.isEmpty {
+            // Heredocs become files (0644) in a context of their own.
+            let directory = builder.images.root + "/build/heredoc-" + RandomID.hex(12)
+            inlineDirectory = directory
+            do {
+                try Files.makeDirectories(directory, mode: 0o755)
+                for (name, content) in copy.inline {
+                    guard !name.contains("/"), name != ".", name != ".." else { throw BuildError.invalid("heredoc name \(name)") }
+                    try Files.write(directory + "/" + name, bytes: Array(content.utf8), mode: 0o644)
+                }
+                source = try BuildContext(directory: directory, ignoreFiles: false)
+            } catch {
+                throw .wrapping(error)
+            }
+            copy.sources = copy.inline.map(\.name)
+        }
         if let from = copy.from {
             let fromState: BuildState
             if let index = try stageIndex(from), let built = results[index] {

@@ -113,3 +113,44 @@ struct ImageBuilderTests {
         #expect((try? FileManager.default.contentsOfDirectory(atPath: service.root + "/rootfs")) ?? [] == [])
     }
 }
+
+extension ImageBuilderTests {
+    @Test func heredocsAndOnbuildTriggers() async throws {
+        let (service, base, root) = try RunStepTests.base()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        _ = try service.writeImage(layers: base.layers, config: base.config, history: base.history, platform: base.platform,
+                                   names: ["build/busybox:1"])
+        let context = try Scratch.directory("build-heredoc")
+        try #"""
+        FROM build/busybox:1
+        ARG NAME=world
+        RUN <<EOF
+        echo "hello $NAME" > /script-out
+        EOF
+        RUN cat > /cat-out <<'EOT'
+        literal $NAME
+        EOT
+        COPY <<EOF /etc/greeting
+        hi ${NAME}
+        EOF
+        ONBUILD RUN echo triggered > /triggered
+        """#.write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        let parent = try await Self.builder(service, context: context, output: "/dev/null") { $0.tags = ["build/parent:1"] }.build()
+        #expect(try service.config(of: parent).config?.OnBuild == ["RUN echo triggered > /triggered"])
+        let target = try Scratch.directory("heredoc-check")
+        try service.mountRootfs(parent, id: "heredoc-check", target: target)
+        #expect(try String(contentsOfFile: target + "/script-out", encoding: .utf8) == "hello world\n")
+        #expect(try String(contentsOfFile: target + "/cat-out", encoding: .utf8) == "literal $NAME\n")
+        #expect(try String(contentsOfFile: target + "/etc/greeting", encoding: .utf8) == "hi world\n")
+        #expect(!FileManager.default.fileExists(atPath: target + "/triggered"))
+        try service.unmountRootfs(id: "heredoc-check", target: target)
+
+        // A build FROM the parent runs its trigger first, and does not pass it on.
+        try "FROM build/parent:1\nRUN cat /triggered\n".write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        let child = try await Self.builder(service, context: context, output: "/dev/null").build()
+        #expect(try service.config(of: child).config?.OnBuild == nil)
+        try service.mountRootfs(child, id: "onbuild-check", target: target)
+        #expect(try String(contentsOfFile: target + "/triggered", encoding: .utf8) == "triggered\n")
+        try service.unmountRootfs(id: "onbuild-check", target: target)
+    }
+}
