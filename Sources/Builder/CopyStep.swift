@@ -3,7 +3,9 @@ import Glibc
 #endif
 import CaissonShim
 import CaissonSys
+import ImageSpec
 import Images
+import LayerArchive
 
 /// A COPY from the build context, written straight into a new layer directory (no
 /// container), with the Dockerfile reference's rules: a directory source copies its
@@ -22,6 +24,8 @@ public struct CopyStep {
     public var mode: UInt32?
     public var createdBy: String
     public var timestamp: Int64?
+    /// ADD: local tar archives (plain, gzip or zstd) are unpacked into the destination.
+    public var unpackArchives = false
 
     public init(sources: [String], destination: String, createdBy: String) {
         self.sources = sources
@@ -70,6 +74,9 @@ public struct CopyStep {
                 if info.st_mode & S_IFMT == S_IFDIR {
                     try writer.ensureDirectory(target)
                     try writer.copyContents(of: path, relative: source, context: context, into: target)
+                } else if unpackArchives, let compression = CopyStep.archiveCompression(path) {
+                    try writer.ensureDirectory(target)
+                    try CopyStep.unpack(path, compression: compression, into: upper + (target == "/" ? "" : target))
                 } else {
                     let file = intoDirectory || lower.isDirectory(target) || writer.madeDirectories.contains(target)
                         ? (target == "/" ? "" : target) + "/" + Paths.base(source) : target
@@ -83,6 +90,43 @@ public struct CopyStep {
         } catch {
             throw .wrapping(error)
         }
+    }
+}
+
+extension CopyStep {
+    /// The compression of a tar archive ADD unpacks; nil for any other file. bzip2 and xz
+    /// archives are refused, not copied as they are.
+    static func archiveCompression(_ path: String) -> LayerCompression? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var header = [UInt8](repeating: 0, count: 512)
+        let count = read(fd, &header, 512)
+        guard count > 4 else { return nil }
+        if header.starts(with: [0x1F, 0x8B]) { return .gzip }
+        if header.starts(with: [0x28, 0xB5, 0x2F, 0xFD]) { return .zstd }
+        if count >= 262 && Array(header[257..<262]) == Array("ustar".utf8) { return LayerCompression.none }
+        return nil
+    }
+
+    /// Whether a file is a bzip2 or xz archive (which ADD cannot unpack yet).
+    static func isUnsupportedArchive(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var header = [UInt8](repeating: 0, count: 6)
+        guard read(fd, &header, 6) == 6 else { return false }
+        return header.starts(with: [0x42, 0x5A, 0x68]) || header.starts(with: [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00])
+    }
+
+    /// Unpacks an archive into `directory` (contained there, as layers are).
+    static func unpack(_ path: String, compression: LayerCompression, into directory: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw SysError("open", path: path) }
+        defer { close(fd) }
+        var reader = TarReader(try decompressing(FileSource(fd: fd, path: path), compression))
+        defer { reader.close() }
+        _ = try LayerApplier(root: directory, mode: .apply).apply(&reader)
     }
 }
 

@@ -94,13 +94,15 @@ struct StageRun {
             if add.checksum != nil || add.keepGitDir != nil { throw fail(instruction, "--checksum and --keep-git-dir apply to remote sources, which are not supported yet") }
             let copy = CopyRequest(sources: add.sources, hasInlineSources: !add.inlineSources.isEmpty, destination: add.destination,
                                    from: nil, chown: add.chown, chmod: add.chmod, parents: false, excludes: add.excludes)
-            // Local archives ADD would unpack are refused rather than copied as they are.
+            // bzip2 and xz archives ADD would unpack are refused rather than copied as they are.
             for source in add.sources where add.unpack != false {
-                for match in try context.sources(matching: source) where ImageBuilder.isArchive(context.path(of: match)) {
-                    throw fail(instruction, "ADD of the local archive \(match) (unpacking) is not supported yet; use COPY and tar in a RUN step")
+                for match in try context.sources(matching: source) where CopyStep.isUnsupportedArchive(context.path(of: match)) {
+                    throw fail(instruction, "ADD cannot unpack the bzip2 or xz archive \(match) yet; use a tar, tar.gz or tar.zst")
                 }
             }
-            try await execute(copy: copy, instruction: instruction, keyword: "ADD")
+            var request = copy
+            request.unpack = add.unpack != false
+            try await execute(copy: request, instruction: instruction, keyword: "ADD")
             return
         case .cmd(let form):
             config.Cmd = command(form)
@@ -249,6 +251,8 @@ struct StageRun {
         var excludes: [String]
         /// COPY's heredocs: file name and content, written as files of their own.
         var inline: [(name: String, content: String)] = []
+        /// ADD: unpack local archives.
+        var unpack = false
     }
 
     mutating func execute(copy: CopyRequest, instruction: Instruction, keyword: String = "COPY") async throws(BuildError) {
@@ -310,6 +314,7 @@ struct StageRun {
         if try useCache(stepKey, createdBy: createdBy) { return }
         var step = CopyStep(sources: copy.sources, destination: copy.destination, createdBy: createdBy)
         step.timestamp = builder.options.timestamp
+        step.unpackArchives = copy.unpack && copy.from == nil
         if let chown = copy.chown {
             let lower = LowerView(layers: state.layers.reversed().map { builder.images.snapshots.layerPath($0.diffID) })
             step.owner = try lower.resolveOwner(chown)
@@ -366,22 +371,5 @@ struct StageRun {
         } catch {
             throw .wrapping(error)
         }
-    }
-}
-
-extension ImageBuilder {
-    /// Whether a file is an archive ADD would unpack (tar, or gzip/bzip2/xz/zstd data).
-    static func isArchive(_ path: String) -> Bool {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var header = [UInt8](repeating: 0, count: 512)
-        let count = read(fd, &header, 512)
-        guard count > 4 else { return false }
-        if header.starts(with: [0x1F, 0x8B]) || header.starts(with: [0x42, 0x5A, 0x68]) || header.starts(with: [0xFD, 0x37, 0x7A, 0x58, 0x5A])
-            || header.starts(with: [0x28, 0xB5, 0x2F, 0xFD]) {
-            return true
-        }
-        return count >= 262 && Array(header[257..<262]) == Array("ustar".utf8)
     }
 }

@@ -43,6 +43,11 @@ struct BuildahParityTests {
         RUN rm -rf /root && mkdir -p /opt/tool && echo v1 > /opt/tool/conf && ln -s /opt/tool/conf /etc/tool.conf
         RUN rm /opt/tool/conf && echo v2 > /opt/tool/conf2 && chown 42:42 /opt/tool/conf2 && chmod 4755 /opt/tool/conf2
         """),
+        ("add-archive", """
+        FROM local/busybox:1
+        ADD files.tar.gz /opt/
+        ADD a.txt /opt/a.txt
+        """),
         ("multi-stage", """
         FROM local/busybox:1 AS build
         RUN mkdir /out && echo artefact > /out/result && echo scratch > /tmp/junk
@@ -113,6 +118,7 @@ struct BuildahParityTests {
             echo main > src/main.c; echo util > src/sub/util.c; ln -s main.c src/link
             echo a > a.txt; echo b > b.txt; chmod 0751 b.txt; echo secret > secret.key
             printf '*.key\\n' > .dockerignore
+            mkdir -p tree/x && echo inside > tree/x/y && chmod 0600 tree/x/y && tar -C tree -czf files.tar.gz .
             """])
         for (name, dockerfile) in Self.dockerfiles {
             try dockerfile.write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)

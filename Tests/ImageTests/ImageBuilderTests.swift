@@ -154,3 +154,24 @@ extension ImageBuilderTests {
         try service.unmountRootfs(id: "onbuild-check", target: target)
     }
 }
+
+extension ImageBuilderTests {
+    @Test func addUnpacksLocalArchivesAndCopiesOtherFiles() async throws {
+        let (service, base, root) = try RunStepTests.base()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        _ = try service.writeImage(layers: base.layers, config: base.config, history: base.history, platform: base.platform,
+                                   names: ["build/busybox:1"])
+        let context = try Scratch.directory("build-add")
+        try Shell.run("/bin/sh", ["-ec", """
+            cd \(context); mkdir -p tree/x; echo inside > tree/x/y; tar -C tree -czf files.tar.gz .; echo plain > plain.txt
+            printf 'FROM build/busybox:1\\nADD files.tar.gz /opt/\\nADD plain.txt /opt/plain.txt\\n' > Dockerfile
+            """])
+        let image = try await Self.builder(service, context: context, output: "/dev/null").build()
+        let target = try Scratch.directory("add-check")
+        try service.mountRootfs(image, id: "add-check", target: target)
+        defer { try? service.unmountRootfs(id: "add-check", target: target) }
+        #expect(try String(contentsOfFile: target + "/opt/x/y", encoding: .utf8) == "inside\n")
+        #expect(try String(contentsOfFile: target + "/opt/plain.txt", encoding: .utf8) == "plain\n")
+        #expect(!FileManager.default.fileExists(atPath: target + "/opt/files.tar.gz"))
+    }
+}
