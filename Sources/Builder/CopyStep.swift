@@ -62,7 +62,7 @@ public struct CopyStep {
             }
         }
         let lower = LowerView(layers: state.layers.reversed().map { images.snapshots.layerPath($0.diffID) })
-        let upper = images.root + "/build/copy-" + RandomID.hex(12)
+        let upper = images.root + "/build/" + BuildLeftovers.name("copy")
         defer { try? Files.removeTree(upper) }
         do {
             try Files.makeDirectories(upper, mode: 0o755)

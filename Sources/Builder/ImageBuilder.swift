@@ -78,6 +78,7 @@ public final class ImageBuilder {
         guard images.snapshots.driver == .overlay else {
             throw .invalid("building needs the overlay snapshot driver (this store uses vfs)")
         }
+        BuildLeftovers.sweep(images: images, runtime: options.runtime, runtimeRoot: options.runtimeRoot)
         let context = try BuildContext(directory: options.context)
         let path = try ImageBuilder.locateDockerfile(options)
         let dockerfile: Dockerfile

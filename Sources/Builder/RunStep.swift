@@ -41,7 +41,7 @@ public struct RunStep {
     /// Runs the step on `state`; `output` receives the command's stdout and stderr.
     public func run(on state: BuildState, images: ImageService, runtime: String, runtimeRoot: String,
                     output: Int32) throws(BuildError) -> BuildState {
-        let id = "build-" + RandomID.hex(12)
+        let id = BuildLeftovers.name("build")
         let bundle = images.root + "/build/" + id
         let rootfs = bundle + "/rootfs"
         do {

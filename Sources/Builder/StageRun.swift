@@ -273,7 +273,7 @@ struct StageRun {
         var sourceKey = ""
         if !copy.inline.isEmpty {
             // Heredocs become files (0644) in a context of their own.
-            let directory = builder.images.root + "/build/heredoc-" + RandomID.hex(12)
+            let directory = builder.images.root + "/build/" + BuildLeftovers.name("heredoc")
             inlineDirectory = directory
             do {
                 try Files.makeDirectories(directory, mode: 0o755)
@@ -295,7 +295,7 @@ struct StageRun {
                 let record = try await builder.baseImage(from)
                 do { fromState = try BuildState(image: record, in: builder.images) } catch { throw .image(error) }
             }
-            let id = "build-from-" + RandomID.hex(12)
+            let id = BuildLeftovers.name("build-from")
             let target = builder.images.root + "/build/" + id
             do {
                 try builder.images.mountLayers(fromState.layers.map { ($0.descriptor, $0.diffID) }, id: id, target: target)
@@ -355,7 +355,7 @@ struct StageRun {
         }
         let stepKey = BuildCache.key(parent: key, step: createdBy)
         if try useCache(stepKey, createdBy: createdBy) { return }
-        let upper = builder.images.root + "/build/workdir-" + RandomID.hex(12)
+        let upper = builder.images.root + "/build/" + BuildLeftovers.name("workdir")
         defer { try? Files.removeTree(upper) }
         do {
             try Files.makeDirectories(upper, mode: 0o755)

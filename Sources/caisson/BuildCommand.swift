@@ -82,7 +82,7 @@ struct Build: AsyncParsableCommand {
         var unpacked: String?
         defer { if let unpacked { try? Files.removeTree(unpacked) } }
         if context == "-" {
-            let staging = service.root + "/build/context-" + String(getpid())
+            let staging = service.root + "/build/" + BuildLeftovers.name("context")
             try Files.makeDirectories(staging, mode: 0o700)
             unpacked = staging
             var reader = TarReader(FileSource(fd: 0, path: "standard input"))
@@ -161,6 +161,9 @@ struct BuilderPrune: ParsableCommand {
 
     func run() throws {
         let service = try global.imageService()
+        let engine = try? global.engine()
+        let runtime = try? engine?.resolveRuntime("caisson-runtime")
+        BuildLeftovers.sweep(images: service, runtime: runtime, runtimeRoot: runtime.flatMap { engine?.runtimeRoot(for: $0) })
         let removed = BuildCache(root: service.root).clear()
         let reclaimed = try service.garbageCollect()
         print("Deleted build cache objects: \(removed)")

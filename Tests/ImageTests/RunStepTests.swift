@@ -102,3 +102,27 @@ struct RunStepTests {
         #expect(service.snapshots.layers().count == 1)
     }
 }
+
+extension RunStepTests {
+    /// A build killed midway leaves a mounted step and scratch directories; the next build
+    /// (here: the sweep it starts with) removes them, and nothing of a live build.
+    @Test func leftoversOfADeadBuildAreSwept() throws {
+        let (service, state, root) = try Self.base()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let runtimeRoot = try Scratch.directory("build-runtime")
+        var exited: pid_t = 0
+        let spawned = try Shell.run("/bin/sh", ["-c", "echo $$"])
+        exited = pid_t(spawned.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 999_999
+        let dead = "build-\(exited)-0123456789ab"
+        try FileManager.default.createDirectory(atPath: service.root + "/build/\(dead)", withIntermediateDirectories: true)
+        try service.mountLayers(state.layers.map { ($0.descriptor, $0.diffID) }, id: dead, target: service.root + "/build/\(dead)/rootfs")
+        try FileManager.default.createDirectory(atPath: service.root + "/build/copy-\(exited)-0123456789ab", withIntermediateDirectories: true)
+        let alive = "copy-\(getpid())-0123456789ab"
+        try FileManager.default.createDirectory(atPath: service.root + "/build/\(alive)", withIntermediateDirectories: true)
+
+        let removed = BuildLeftovers.sweep(images: service, runtime: CaissonCLI.runtimeBinary, runtimeRoot: runtimeRoot)
+        #expect(Set(removed) == [dead, "copy-\(exited)-0123456789ab"])
+        #expect(Self.leftovers(service, runtimeRoot: runtimeRoot) == [service.root + "/build/\(alive)"])
+        try? FileManager.default.removeItem(atPath: service.root + "/build/\(alive)")
+    }
+}
