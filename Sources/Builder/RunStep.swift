@@ -29,6 +29,8 @@ public struct RunStep {
     public var createdBy: String
     /// The `--timestamp` of reproducible builds: layer times and history dates.
     public var timestamp: Int64?
+    /// `RUN --mount`s, as OCI mounts (cache directories, tmpfs): present for this step only.
+    public var mounts: [Mount] = []
 
     public init(command: [String], createdBy: String) {
         self.command = command
@@ -75,6 +77,7 @@ public struct RunStep {
                     spec.mounts?.append(Mount(destination: file, type: "bind", source: file, options: ["rbind", "ro"]))
                 }
             }
+            spec.mounts = (spec.mounts ?? []) + mounts
             try Files.write(bundle + "/config.json", bytes: SpecJSON.encode(spec), mode: 0o600)
             stubs = MountStubs(spec: spec, rootfs: rootfs)
         } catch {

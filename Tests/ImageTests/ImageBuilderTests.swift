@@ -175,3 +175,43 @@ extension ImageBuilderTests {
         #expect(!FileManager.default.fileExists(atPath: target + "/opt/files.tar.gz"))
     }
 }
+
+extension ImageBuilderTests {
+    @Test func runMountsCacheTmpfsAndOptionalSecrets() async throws {
+        let (service, base, root) = try RunStepTests.base()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        _ = try service.writeImage(layers: base.layers, config: base.config, history: base.history, platform: base.platform,
+                                   names: ["build/busybox:1"])
+        let context = try Scratch.directory("build-mounts")
+        try """
+        FROM build/busybox:1
+        RUN --mount=type=cache,target=/cache,sharing=locked echo run >> /cache/log && cat /cache/log > /count
+        RUN --mount=type=tmpfs,target=/scratch echo x > /scratch/f && ls /scratch > /tmpfs-list
+        RUN --mount=type=secret,id=token test ! -e /run/secrets/token && echo absent > /secret-state
+        """.write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        var counts: [String] = []
+        for _ in 0..<2 {
+            let image = try await Self.builder(service, context: context, output: "/dev/null") { $0.noCache = true }.build()
+            let target = try Scratch.directory("mounts-check")
+            try service.mountRootfs(image, id: "mounts-check", target: target)
+            counts.append(try String(contentsOfFile: target + "/count", encoding: .utf8))
+            #expect(try String(contentsOfFile: target + "/tmpfs-list", encoding: .utf8) == "f\n")
+            #expect(try String(contentsOfFile: target + "/secret-state", encoding: .utf8) == "absent\n")
+            // The mounts' own paths are not in the image.
+            #expect(!FileManager.default.fileExists(atPath: target + "/cache"))
+            #expect(!FileManager.default.fileExists(atPath: target + "/scratch"))
+            try service.unmountRootfs(id: "mounts-check", target: target)
+        }
+        // The cache directory persists across builds.
+        #expect(counts == ["run\n", "run\nrun\n"])
+
+        try "FROM build/busybox:1\nRUN --mount=type=secret,id=token,required cat /run/secrets/token\n"
+            .write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        do {
+            _ = try await Self.builder(service, context: context, output: "/dev/null").build()
+            Issue.record("a required secret that is not provided must fail")
+        } catch {
+            #expect("\(error)".contains("required"))
+        }
+    }
+}
