@@ -6,6 +6,7 @@ import Builder
 import CaissonSys
 import ImageSpec
 import Images
+import CaissonShim
 import LayerArchive
 
 /// `caisson build`: an image from a Containerfile or Dockerfile, daemonless, through the
@@ -46,13 +47,14 @@ struct Build: AsyncParsableCommand {
     @Option(help: "The OCI runtime of RUN steps: caisson-runtime, runc, crun or a path.")
     var runtime: String = "caisson-runtime"
     @Option(help: "Not supported yet: refused.") var secret: [String] = []
-    @Option(help: "Not supported yet: refused.") var output: String?
+    @Option(name: .shortAndLong, help: "Also write the result: type=local,dest=DIR (the root filesystem), type=tar,dest=FILE|- (it as a tar), type=oci,dest=FILE (an OCI archive), type=docker,dest=FILE (a docker archive); DIR alone means type=local.")
+    var output: String?
     @Argument(help: "The build context: a directory, or - for a tar archive on standard input.")
     var context: String
 
     func validate() throws {
         if !secret.isEmpty { throw ValidationError("--secret is not supported yet") }
-        if output != nil { throw ValidationError("--output is not supported yet: the image goes into Caisson's store (save it with caisson save)") }
+        if let output { _ = try BuildOutput(parsing: output) }
         guard ["missing", "always", "never", "true", "false"].contains(pull) else {
             throw ValidationError("invalid --pull \"\(pull)\": use missing, always or never")
         }
@@ -132,6 +134,10 @@ struct Build: AsyncParsableCommand {
             throw CLIError.failed("build failed: \(error)")
         }
         if let iidfile { try Files.write(iidfile, bytes: Array(record.id.description.utf8), mode: 0o644) }
+        if let output {
+            // The image stays in the store too (untagged without -t): its layers are the cache's.
+            try BuildOutput(parsing: output).write(record, images: service)
+        }
         if quiet {
             print(record.id.description)
         } else {
@@ -139,6 +145,75 @@ struct Build: AsyncParsableCommand {
             print("--> \(record.id.encoded.prefix(12))")
             for name in tag { print("Successfully tagged \(name)") }
             print(record.id.encoded)
+        }
+    }
+}
+
+/// Where `caisson build --output` writes the result.
+struct BuildOutput {
+    enum Kind: String { case local, tar, oci, docker }
+    var kind: Kind
+    var destination: String
+
+    init(parsing text: String) throws {
+        guard text.contains("=") else {
+            kind = text == "-" ? .tar : .local
+            destination = text
+            return
+        }
+        var fields: [String: String] = [:]
+        for field in text.split(separator: ",") {
+            let parts = field.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("invalid --output \"\(text)\": expected KEY=VALUE fields") }
+            fields[parts[0]] = parts[1]
+        }
+        guard let type = fields["type"], let kind = Kind(rawValue: type) else {
+            throw ValidationError("invalid --output \"\(text)\": type must be local, tar, oci or docker")
+        }
+        guard let destination = fields["dest"] ?? fields["destination"], !destination.isEmpty else {
+            throw ValidationError("invalid --output \"\(text)\": dest= is required")
+        }
+        if kind == .local && destination == "-" { throw ValidationError("--output type=local needs a directory, not -") }
+        self.kind = kind
+        self.destination = destination
+    }
+
+    func write(_ record: ImageRecord, images: ImageService) throws {
+        switch kind {
+        case .oci, .docker:
+            let fd = destination == "-" ? 1 : open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            if fd < 0 { throw CLIError.failed(SysError("open", path: destination).description) }
+            defer { if fd != 1 { close(fd) } }
+            try images.save([record.id.description], format: kind == .oci ? .ociArchive : .dockerArchive, to: fd, path: destination)
+        case .tar, .local:
+            let id = BuildLeftovers.name("output")
+            let target = images.root + "/build/" + id
+            try images.mountRootfs(record, id: id, target: target)
+            defer {
+                try? images.unmountRootfs(id: id, target: target)
+                rmdir(target)
+            }
+            let start = open(target, CAISSON_O_PATH | O_DIRECTORY | O_CLOEXEC)
+            if start < 0 { throw CLIError.failed(SysError("open", path: target).description) }
+            defer { close(start) }
+            let archive = kind == .tar && destination != "-" ? destination : target + ".tar"
+            let fd = kind == .tar && destination == "-" ? 1 : open(archive, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            if fd < 0 { throw CLIError.failed(SysError("open", path: archive).description) }
+            defer { if fd != 1 { close(fd) } }
+            var writer = TarWriter(FileSink(fd: fd, path: archive))
+            var archiver = TreeArchiver()
+            try archiver.archive(fd: start, name: ".", into: &writer)
+            try writer.finish()
+            if kind == .local {
+                defer { unlink(archive) }
+                lseek(fd, 0, SEEK_SET)
+                try Files.makeDirectories(destination, mode: 0o755)
+                var reader = TarReader(FileSource(fd: fd, path: archive))
+                defer { reader.close() }
+                _ = try LayerApplier(root: destination, mode: .apply).apply(&reader)
+            } else if fd != 1 {
+                _ = fchmod(fd, 0o644)
+            }
         }
     }
 }

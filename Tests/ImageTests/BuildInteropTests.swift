@@ -47,3 +47,31 @@ struct BuildInteropTests {
         #expect(ran.stdout == "built-by-caisson\n", "\(ran.stderr)")
     }
 }
+
+extension BuildInteropTests {
+    /// `--output`: the root filesystem as a directory or a tar, or the image as an OCI or
+    /// docker archive that skopeo reads; a bad --output is refused before building.
+    @Test func outputsWriteTheResult() throws {
+        let cli = try CaissonCLI()
+        defer { cli.cleanUp() }
+        let work = try Scratch.directory("build-output")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try BusyboxLayer.tarball(at: work + "/rootfs.tar")
+        #expect(try cli.run(["import", work + "/rootfs.tar", "local/busybox:1"]).status == 0)
+        try FileManager.default.createDirectory(atPath: work + "/context", withIntermediateDirectories: true)
+        try "FROM local/busybox:1\nRUN echo made > /made\n".write(toFile: work + "/context/Dockerfile", atomically: true, encoding: .utf8)
+        #expect(try cli.run(["build", "-q", "-o", work + "/rootfs", work + "/context"]).status == 0)
+        #expect(try String(contentsOfFile: work + "/rootfs/made", encoding: .utf8) == "made\n")
+        #expect(try cli.run(["build", "-q", "--output", "type=tar,dest=\(work)/rootfs-out.tar", work + "/context"]).status == 0)
+        #expect(try Shell.run("/bin/tar", ["-tf", work + "/rootfs-out.tar"]).stdout.contains("./made"))
+        for (type, transport) in [("oci", "oci-archive"), ("docker", "docker-archive")] {
+            let archive = "\(work)/\(type).tar"
+            let built = try cli.run(["build", "-q", "--output", "type=\(type),dest=\(archive)", work + "/context"])
+            #expect(built.status == 0, "\(built.stderr)")
+            let inspected = try Shell.run("/usr/bin/skopeo", ["inspect", "\(transport):\(archive)"])
+            #expect(inspected.status == 0, "\(type): \(inspected.stderr)")
+        }
+        let bad = try cli.run(["build", "--output", "type=zip,dest=x", work + "/context"])
+        #expect(bad.status == 125 && bad.stderr.contains("type must be local, tar, oci or docker"))
+    }
+}
