@@ -37,12 +37,6 @@ public enum BuildError: Error, CustomStringConvertible, Sendable {
 /// Random names for a build's containers and directories.
 enum RandomID {
     static func hex(_ length: Int) -> String {
-        var bytes = [UInt8](repeating: 0, count: (length + 1) / 2)
-        let fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            _ = read(fd, &bytes, bytes.count)
-            close(fd)
-        }
-        return String(Hex.encode(bytes).prefix(length))
+        String(Hex.encode(Files.randomBytes((length + 1) / 2)).prefix(length))
     }
 }

@@ -7,6 +7,17 @@ import Glibc
 /// The runtime is on the start-up hot path and must not load Foundation, so it needs
 /// its own small set of file operations with typed errors.
 public enum Files {
+    /// `count` bytes from /dev/urandom (zeros if it cannot be read): ids and names.
+    public static func randomBytes(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            _ = read(fd, &bytes, count)
+            close(fd)
+        }
+        return bytes
+    }
+
     /// Reads a whole file as bytes.
     public static func readBytes(_ path: String) throws(SysError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)

@@ -244,15 +244,7 @@ public final class ContainerEngine: Sendable {
     }
 
     /// 64 random hex digits: container, network and anonymous volume ids.
-    public static func randomID() -> String {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        let fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            _ = read(fd, &bytes, 32)
-            close(fd)
-        }
-        return Hex.encode(bytes)
-    }
+    public static func randomID() -> String { Hex.encode(Files.randomBytes(32)) }
 
     static func isValidName(_ name: String) -> Bool {
         let bytes = Array(name.utf8)

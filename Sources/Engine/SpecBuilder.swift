@@ -143,8 +143,7 @@ enum NameGenerator {
     static func name(avoiding taken: Set<String>) -> String {
         var bytes = [UInt8](repeating: 0, count: 4)
         for attempt in 0..<64 {
-            let fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
-            if fd >= 0 { _ = read(fd, &bytes, 4); close(fd) }
+            bytes = Files.randomBytes(4)
             var name = adjectives[Int(bytes[0]) % adjectives.count] + "_" + names[Int(bytes[1]) % names.count]
             if attempt > 8 { name += String(Int(bytes[2]) % 10) }
             if !taken.contains(name) { return name }

@@ -75,9 +75,10 @@ public final class RuntimeLog {
     public func error(_ message: String) { if toFile { log(.error, message) } }
 }
 
-/// JSON string quoting for hand-built lines.
+/// JSON string quoting for hand-built lines. `goHTMLSafe`: also escape `<`, `>`, `&`,
+/// U+2028 and U+2029 as Go's encoding/json does (runc's `list`, `state` and `ps` output).
 public enum JSONText {
-    public static func quote(_ text: String) -> String {
+    public static func quote(_ text: String, goHTMLSafe: Bool = false) -> String {
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -86,15 +87,17 @@ public enum JSONText {
             case "\n": result += "\\n"
             case "\r": result += "\\r"
             case "\t": result += "\\t"
+            case "<", ">", "&", "\u{2028}", "\u{2029}":
+                if goHTMLSafe { result += unicodeEscape(scalar.value) } else { result.unicodeScalars.append(scalar) }
             default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
+                if scalar.value < 0x20 { result += unicodeEscape(scalar.value) } else { result.unicodeScalars.append(scalar) }
             }
         }
         return result + "\""
+    }
+
+    private static func unicodeEscape(_ value: UInt32) -> String {
+        let hex = String(value, radix: 16)
+        return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
     }
 }

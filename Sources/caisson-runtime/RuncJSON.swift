@@ -1,4 +1,5 @@
 import OCISpec
+import RuntimeCore
 
 /// The bytes runc writes for the documents callers parse: its container state (the
 /// entries of `list --format json` and the `state` document) and `ps --format json`'s
@@ -66,27 +67,7 @@ enum RuncJSON {
     }
 
     /// A JSON string as Go's encoding/json writes it (HTML-safe, U+2028/U+2029 escaped).
-    static func quote(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case "<", ">", "&", "\u{2028}", "\u{2029}": result += unicodeEscape(scalar.value)
-            default:
-                if scalar.value < 0x20 { result += unicodeEscape(scalar.value) } else { result.unicodeScalars.append(scalar) }
-            }
-        }
-        return result + "\""
-    }
-
-    private static func unicodeEscape(_ value: UInt32) -> String {
-        let hex = String(value, radix: 16)
-        return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-    }
+    static func quote(_ text: String) -> String { JSONText.quote(text, goHTMLSafe: true) }
 
     /// Go's time.RFC3339Nano: the fraction's trailing zeros dropped, and the dot with them
     /// when nothing is left ("...:05.120Z" is "...:05.12Z", "...:05.000Z" is "...:05Z").
