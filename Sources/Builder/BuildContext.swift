@@ -90,12 +90,9 @@ public struct BuildContext: Sendable {
     public func digest(of sources: [String]) throws(BuildError) -> String {
         var hasher = DigestHasher(.sha256)
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        func add(_ relative: String, following: Bool) throws(BuildError) {
-            let full = path(of: relative)
+        func add(_ relative: String, full: String) throws(BuildError) {
             var info = stat()
-            guard (following ? stat(full, &info) : lstat(full, &info)) == 0 else {
-                throw .system(SysError("stat", path: full))
-            }
+            guard lstat(full, &info) == 0 else { throw .system(SysError("stat", path: full)) }
             hasher.update(Array("\(relative)\u{0}\(info.st_mode)\u{0}\(info.st_size)\u{0}".utf8))
             switch info.st_mode & S_IFMT {
             case S_IFREG:
@@ -116,13 +113,18 @@ public struct BuildContext: Sendable {
                 do { names = try Files.listDirectory(full).sorted() } catch { throw .system(error) }
                 for name in names {
                     let child = relative == "." ? name : relative + "/" + name
-                    if !isExcluded(child) { try add(child, following: false) }
+                    if !isExcluded(child) { try add(child, full: full + "/" + name) }
                 }
             default:
                 break
             }
         }
-        for source in sources { try add(source, following: true) }
+        for source in sources {
+            guard let full = resolvedPath(of: source) else {
+                throw .invalid("file not found in build context or excluded by .dockerignore: \(source)")
+            }
+            try add(source, full: full)
+        }
         return hasher.finalize().encoded
     }
 
@@ -132,5 +134,21 @@ public struct BuildContext: Sendable {
         return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
     }
 
-    public func path(of relative: String) -> String { relative == "." ? root : root + "/" + relative }
+    /// The host path of a context path whose directories are resolved inside the root (a
+    /// symlinked directory in the context or in a stage never leads out of it); the last
+    /// component is left as it is, for `lstat`.
+    public func path(of relative: String) -> String {
+        let cleaned = BuildContext.clean(relative)
+        if cleaned == "." { return root }
+        let parent = Paths.parent("/" + cleaned)
+        let base = Paths.base(cleaned)
+        guard parent != "/" else { return root + "/" + base }
+        return InRootPath.resolvePartially(parent, in: root) + "/" + base
+    }
+
+    /// The host path of a context path with every symlink, the last one too, resolved inside
+    /// the root, as COPY follows a source that is a link; nil when it leads nowhere.
+    public func resolvedPath(of relative: String) -> String? {
+        InRootPath.resolve(relative, in: root)
+    }
 }

@@ -68,7 +68,9 @@ public struct CopyStep {
             try Files.makeDirectories(upper, mode: 0o755)
             var writer = CopyWriter(upper: upper, lower: lower, owner: owner, mode: mode)
             for source in matched {
-                let path = context.path(of: source)
+                guard let path = context.resolvedPath(of: source) else {
+                    throw BuildError.invalid("\(createdBy): \(source) is a symlink that leads nowhere inside its root")
+                }
                 var info = stat()
                 guard stat(path, &info) == 0 else { throw SysError("stat", path: path) }
                 if info.st_mode & S_IFMT == S_IFDIR {

@@ -19,6 +19,8 @@ public struct BuildOptions: Sendable {
     /// RUN's network where the instruction does not choose.
     public var network: RunStep.Network = .host
     public var timestamp: Int64?
+    /// `--secret`s by id, for `RUN --mount=type=secret`.
+    public var secrets: [String: BuildSecret] = [:]
     public var compression: LayerCompression = .gzip
     public var runtime: String
     public var runtimeRoot: String

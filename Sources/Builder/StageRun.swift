@@ -168,8 +168,7 @@ struct StageRun {
     // MARK: RUN
 
     mutating func execute(_ run: Instruction.Run, instruction: Instruction) async throws(BuildError) {
-        let (mounts, locks) = try runMounts(run.mounts, instruction: instruction)
-        defer { for lock in locks { close(lock) } }
+        let mounts = try expandMounts(run.mounts, instruction: instruction)
         if run.security == .insecure { throw fail(instruction, "--security=insecure needs an entitlement this build does not grant") }
         let args = try heredocCommand(run, instruction: instruction) ?? command(run.command)
         // ARG values a RUN sees as environment (ENV wins), as BuildKit passes them.
@@ -190,87 +189,22 @@ struct StageRun {
         }
         let stepKey = BuildCache.key(parent: key, step: createdBy + "\n" + run.mounts.map(\.specification).joined(separator: "\n")
                                      + "\n" + arguments.joined(separator: "\n")
+                                     + "\n" + (try await bindMountKey(mounts, instruction: instruction))
                                      + "\n" + "\(state.config.Env ?? [])\n\(state.config.User ?? "")\n\(state.config.WorkingDir ?? "")")
         if try useCache(stepKey, createdBy: createdBy) { return }
+        let prepared = try await prepareMounts(mounts, instruction: instruction)
+        defer { prepared.release() }
         var step = RunStep(command: args, createdBy: createdBy)
         step.network = network
-        step.environment = arguments
+        step.environment = arguments + prepared.environment
         step.timestamp = builder.options.timestamp
-        step.mounts = mounts
+        step.mounts = prepared.mounts
         let before = state.layers.count
         state = try step.run(on: state, images: builder.images, runtime: builder.options.runtime,
                              runtimeRoot: builder.options.runtimeRoot, output: builder.quiet ? -1 : builder.output)
         lastCreated = state.history.last?.created ?? stepTime
         builder.cache.store(stepKey, layer: state.layers.count > before ? state.layers.last : nil, created: lastCreated)
         key = stepKey
-    }
-
-    /// `RUN --mount`s as OCI mounts: a cache directory that persists across builds (under
-    /// the store, one per id; `sharing=locked` and `private` hold a lock for the step), a
-    /// tmpfs; a secret that was not provided is left out unless `required` (no `--secret`
-    /// yet). Bind and ssh mounts are refused by name. Returns the mounts and held locks.
-    func runMounts(_ mounts: [RunMount], instruction: Instruction) throws(BuildError) -> ([Mount], [Int32]) {
-        var result: [Mount] = []
-        var locks: [Int32] = []
-        do {
-            for mount in mounts {
-                let expandedMount: RunMount
-                do {
-                    let lexer = environment.lexer
-                    let env = environment
-                    expandedMount = try RunMount(parsing: mount.specification) { (word) throws(DockerfileError) in try lexer.word(word, env) }
-                } catch {
-                    throw BuildError.wrapping(error)
-                }
-                let target = expandedMount.target.map { $0.hasPrefix("/") ? $0 : (state.config.WorkingDir ?? "/") + "/" + $0 }
-                switch expandedMount.type {
-                case .cache:
-                    guard let target else { throw fail(instruction, "a cache mount needs target=") }
-                    let id = expandedMount.id ?? target
-                    let name = Digest.sha256(of: Array(id.utf8)).encoded
-                    let directory = builder.images.root + "/build-cache-mounts/" + name
-                    if !Files.exists(directory) {
-                        try Files.makeDirectories(directory, mode: 0o755)
-                        _ = chmod(directory, expandedMount.mode ?? 0o755)
-                        _ = chown(directory, expandedMount.uid ?? 0, expandedMount.gid ?? 0)
-                    }
-                    if expandedMount.sharing == .locked || expandedMount.sharing == .private {
-                        let lock = open(directory + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-                        if lock >= 0 {
-                            _ = flock(lock, LOCK_EX)
-                            locks.append(lock)
-                        }
-                    }
-                    result.append(Mount(destination: target, type: "bind", source: directory,
-                                        options: ["rbind", StageRun.asksReadOnly(expandedMount.specification) ? "ro" : "rw"]))
-                case .tmpfs:
-                    guard let target else { throw fail(instruction, "a tmpfs mount needs target=") }
-                    var options = ["nosuid", "nodev"]
-                    if let size = expandedMount.sizeLimit { options.append("size=\(size)") }
-                    result.append(Mount(destination: target, type: "tmpfs", source: "tmpfs", options: options))
-                case .secret:
-                    if expandedMount.required {
-                        throw fail(instruction, "secret \(expandedMount.id ?? target ?? "") is required but no secrets are provided (--secret is not supported yet)")
-                    }
-                case .bind:
-                    throw fail(instruction, "RUN --mount=type=bind is not supported yet")
-                case .ssh:
-                    throw fail(instruction, "RUN --mount=type=ssh is not supported yet")
-                }
-            }
-        } catch {
-            for lock in locks { close(lock) }
-            throw .wrapping(error)
-        }
-        return (result, locks)
-    }
-
-    /// Whether a `--mount` value says `ro`/`readonly` (a cache mount is writable otherwise).
-    static func asksReadOnly(_ specification: String) -> Bool {
-        specification.split(separator: ",").contains { field in
-            let lower = field.lowercased()
-            return lower == "ro" || lower == "readonly" || lower == "ro=true" || lower == "readonly=true"
-        }
     }
 
     /// RUN with heredocs, as BuildKit runs them: a line that is only `<<EOF` runs the body
@@ -339,7 +273,10 @@ struct StageRun {
         var mounted: (id: String, target: String)?
         var inlineDirectory: String?
         defer {
-            if let mounted { try? builder.images.unmountRootfs(id: mounted.id, target: mounted.target) }
+            if let mounted {
+                try? builder.images.unmountRootfs(id: mounted.id, target: mounted.target)
+                rmdir(mounted.target)
+            }
             if let inlineDirectory { try? Files.removeTree(inlineDirectory) }
         }
         var sourceKey = ""

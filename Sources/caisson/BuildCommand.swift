@@ -46,14 +46,14 @@ struct Build: AsyncParsableCommand {
     var timestamp: Int64?
     @Option(help: "The OCI runtime of RUN steps: caisson-runtime, runc, crun or a path.")
     var runtime: String = "caisson-runtime"
-    @Option(help: "Not supported yet: refused.") var secret: [String] = []
+    @Option(help: "A secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VARIABLE; may be repeated.")
+    var secret: [String] = []
     @Option(name: .shortAndLong, help: "Also write the result: type=local,dest=DIR (the root filesystem), type=tar,dest=FILE|- (it as a tar), type=oci,dest=FILE (an OCI archive), type=docker,dest=FILE (a docker archive); DIR alone means type=local.")
     var output: String?
     @Argument(help: "The build context: a directory, or - for a tar archive on standard input.")
     var context: String
 
     func validate() throws {
-        if !secret.isEmpty { throw ValidationError("--secret is not supported yet") }
         if let output { _ = try BuildOutput(parsing: output) }
         guard ["missing", "always", "never", "true", "false"].contains(pull) else {
             throw ValidationError("invalid --pull \"\(pull)\": use missing, always or never")
@@ -112,6 +112,15 @@ struct Build: AsyncParsableCommand {
         for item in label {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             options.labels[parts[0]] = parts.count == 2 ? parts[1] : ""
+        }
+        var variables: [String: String] = [:]
+        for entry in Processes.currentEnvironment() {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { variables[parts[0]] = parts[1] }
+        }
+        for item in secret {
+            let parsed = try BuildSecret.parse(item, environment: variables)
+            options.secrets[parsed.id] = parsed
         }
         let policy = pull == "true" ? "always" : pull == "false" ? "missing" : pull
         let builder = ImageBuilder(images: service, options: options, output: 1, quiet: quiet) { (name) throws(BuildError) in
