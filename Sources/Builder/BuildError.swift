@@ -12,6 +12,8 @@ public enum BuildError: Error, CustomStringConvertible, Sendable {
     case image(ImageError)
     case system(SysError)
     case invalid(String)
+    /// The build was interrupted (Ctrl-C, SIGTERM) and stopped; nothing was kept.
+    case interrupted
 
     public var description: String {
         switch self {
@@ -21,6 +23,7 @@ public enum BuildError: Error, CustomStringConvertible, Sendable {
         case .image(let error): return "\(error)"
         case .system(let error): return "\(error)"
         case .invalid(let message): return message
+        case .interrupted: return "the build was interrupted"
         }
     }
 

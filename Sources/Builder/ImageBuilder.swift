@@ -19,6 +19,8 @@ public struct BuildOptions: Sendable {
     /// RUN's network where the instruction does not choose.
     public var network: RunStep.Network = .host
     public var timestamp: Int64?
+    /// Set when the build must stop (the CLI's signal handler asks it to).
+    public var interruption = BuildInterruption.shared
     /// `--secret`s by id, for `RUN --mount=type=secret`.
     public var secrets: [String: BuildSecret] = [:]
     public var compression: LayerCompression = .gzip
@@ -144,6 +146,7 @@ public final class ImageBuilder {
             results[index] = (state, key, author)
             finalCreated = run.lastCreated
         }
+        if options.interruption.isRequested { throw .interrupted }
         guard let last = order.last, var final = results[last] else { throw .invalid("the Dockerfile has no stage to build") }
         if !options.labels.isEmpty {
             final.state.config.Labels = (final.state.config.Labels ?? [:]).merging(options.labels) { $1 }

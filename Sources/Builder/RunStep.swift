@@ -31,6 +31,8 @@ public struct RunStep {
     public var timestamp: Int64?
     /// `RUN --mount`s, as OCI mounts (cache directories, tmpfs): present for this step only.
     public var mounts: [Mount] = []
+    /// Told which container runs, so that an interruption can end it.
+    public var interruption: BuildInterruption?
 
     public init(command: [String], createdBy: String) {
         self.command = command
@@ -91,6 +93,7 @@ public struct RunStep {
             guard caisson_pipe2(&pipe, O_CLOEXEC) == 0 else { throw SysError("pipe") }
             let pid: pid_t
             let nothing = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            interruption?.stepStarting(runtime: runtime, runtimeRoot: runtimeRoot, id: id)
             do {
                 created = true
                 pid = try Spawn.start([runtime, "--root", runtimeRoot, "run", "--bundle", bundle, id],
@@ -111,9 +114,12 @@ public struct RunStep {
             }
             close(pipe[0])
             status = try Processes.waitForExit(pid)
+            interruption?.stepEnded()
         } catch {
+            interruption?.stepEnded()
             throw .wrapping(error)
         }
+        if interruption?.isRequested == true { throw .interrupted }
         if status != 0 {
             throw .stepFailed(step: createdBy, status: status, lastLines: tail.lines)
         }

@@ -65,6 +65,7 @@ struct StageRun {
     }
 
     mutating func execute(_ instruction: Instruction) async throws(BuildError) {
+        if builder.options.interruption.isRequested { throw .interrupted }
         let expanded: Instruction
         do {
             try environment.apply(instruction)
@@ -199,6 +200,7 @@ struct StageRun {
         step.environment = arguments + prepared.environment
         step.timestamp = builder.options.timestamp
         step.mounts = prepared.mounts
+        step.interruption = builder.options.interruption
         let before = state.layers.count
         state = try step.run(on: state, images: builder.images, runtime: builder.options.runtime,
                              runtimeRoot: builder.options.runtimeRoot, output: builder.quiet ? -1 : builder.output)

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import Foundation
 import Builder
 import CaissonSys
 import ImageSpec
@@ -137,8 +138,11 @@ struct Build: AsyncParsableCommand {
             }
         }
         let record: ImageRecord
+        BuildSignals.install(options.interruption)
         do {
             record = try await builder.build()
+        } catch .interrupted {
+            throw CLIError.failedWithStatus("build interrupted: nothing was kept", 128 + BuildSignals.received)
         } catch {
             throw CLIError.failed("build failed: \(error)")
         }
@@ -252,5 +256,33 @@ struct BuilderPrune: ParsableCommand {
         let reclaimed = try service.garbageCollect()
         print("Deleted build cache objects: \(removed)")
         print("Total reclaimed space: \(reclaimed) B")
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP during a build stop it cleanly (`BuildInterruption`) instead
+/// of killing this process halfway through a step, which would leave its container and
+/// mount behind. The handler only writes to a pipe; a thread does the rest.
+enum BuildSignals {
+    nonisolated(unsafe) static var pipeFDs: [Int32] = [-1, -1]
+    /// The signal that stopped the build (SIGINT unless another came first).
+    nonisolated(unsafe) static var received: Int32 = SIGINT
+
+    static func install(_ interruption: BuildInterruption) {
+        guard caisson_pipe2(&pipeFDs, O_CLOEXEC) == 0 else { return }
+        let handler: @convention(c) (Int32) -> Void = { signal in
+            var byte = UInt8(truncatingIfNeeded: signal)
+            _ = write(BuildSignals.pipeFDs[1], &byte, 1)
+        }
+        for signal in [SIGINT, SIGTERM, SIGHUP] { Glibc.signal(signal, handler) }
+        let readFD = pipeFDs[0]
+        Thread.detachNewThread {
+            var byte: UInt8 = 0
+            var first = true
+            while read(readFD, &byte, 1) == 1 {
+                if first { received = Int32(byte) }
+                first = false
+                interruption.request()
+            }
+        }
     }
 }

@@ -36,7 +36,7 @@ struct Caisson: AsyncParsableCommand {
                 try command.run()
             }
         } catch let error as CLIError {
-            fail(error.description, code: { if case .usage = error { return 125 }; return 1 }())
+            fail(error.description, code: error.exitCode)
         } catch let error as EngineError {
             fail(error.description, code: error.exitCode)
         } catch let error as ImageError {
