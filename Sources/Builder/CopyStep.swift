@@ -24,6 +24,8 @@ public struct CopyStep {
     public var mode: UInt32?
     public var createdBy: String
     public var timestamp: Int64?
+    /// How the step's layer is compressed.
+    public var compression: LayerCompression = .gzip
     /// ADD: local tar archives (plain, gzip or zstd) are unpacked into the destination.
     public var unpackArchives = false
 
@@ -86,7 +88,7 @@ public struct CopyStep {
                     try writer.copyFile(path, to: file, following: true)
                 }
             }
-            let layer = try images.commitLayer(upperDirectory: upper, timestamp: timestamp, adopt: true)
+            let layer = try images.commitLayer(upperDirectory: upper, compression: compression, timestamp: timestamp, adopt: true)
             return state.adding(layer, createdBy: createdBy,
                                 created: timestamp.map { Clock.rfc3339(seconds: Int($0), nanoseconds: 0) } ?? Clock.rfc3339Now())
         } catch {

@@ -23,9 +23,21 @@ public struct BuildOptions: Sendable {
     public var interruption = BuildInterruption.shared
     /// `--secret`s by id, for `RUN --mount=type=secret`.
     public var secrets: [String: BuildSecret] = [:]
+    /// How the layers the build makes are compressed (the base image's stay as they are).
     public var compression: LayerCompression = .gzip
+    /// The manifest format of the image: OCI, or Docker's (`--format docker`).
+    public var format: ImageFormat = .oci
     public var runtime: String
     public var runtimeRoot: String
+
+    /// Part of every cache key: a cached layer is reused only in the compression asked for.
+    var compressionKey: String {
+        switch compression {
+        case .gzip: return ""
+        case .none: return " uncompressed"
+        case .zstd: return " zstd"
+        }
+    }
 
     public init(context: String, runtime: String, runtimeRoot: String) {
         self.context = context
@@ -115,10 +127,10 @@ public final class ImageBuilder {
             } else if let name = graph.baseImages[index], name != "scratch" {
                 let record = try await baseImage(name)
                 do { state = try BuildState(image: record, in: images) } catch { throw .image(error) }
-                key = record.id.description
+                key = record.id.description + options.compressionKey
             } else {
                 state = BuildState()
-                key = "scratch"
+                key = "scratch" + options.compressionKey
             }
             // The base image's ONBUILD triggers run first, and are not passed on.
             let triggers = graph.baseStage[index] == nil ? state.config.OnBuild ?? [] : []
@@ -155,7 +167,7 @@ public final class ImageBuilder {
         do {
             return try images.writeImage(layers: final.state.layers, config: final.state.config, history: final.state.history,
                                          platform: final.state.platform, names: options.tags, created: created,
-                                         author: final.author)
+                                         author: final.author, format: options.format)
         } catch {
             throw .image(error)
         }

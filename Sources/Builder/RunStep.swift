@@ -31,6 +31,8 @@ public struct RunStep {
     public var timestamp: Int64?
     /// `RUN --mount`s, as OCI mounts (cache directories, tmpfs): present for this step only.
     public var mounts: [Mount] = []
+    /// How the step's layer is compressed.
+    public var compression: LayerCompression = .gzip
     /// Told which container runs, so that an interruption can end it.
     public var interruption: BuildInterruption?
 
@@ -131,7 +133,7 @@ public struct RunStep {
             mounted = false
             let upper = images.upperDirectory(ofRootfs: id)
             stubs?.prune(upper: upper, lowers: state.layers.reversed().map { images.snapshots.layerPath($0.diffID) })
-            let layer = try images.commitLayer(upperDirectory: upper, timestamp: timestamp, adopt: true)
+            let layer = try images.commitLayer(upperDirectory: upper, compression: compression, timestamp: timestamp, adopt: true)
             try images.releaseRootfs(id: id)
             return state.adding(layer, createdBy: createdBy, created: timestamp.map { Clock.rfc3339(seconds: Int($0), nanoseconds: 0) } ?? Clock.rfc3339Now())
         } catch {

@@ -201,6 +201,7 @@ struct StageRun {
         step.timestamp = builder.options.timestamp
         step.mounts = prepared.mounts
         step.interruption = builder.options.interruption
+        step.compression = builder.options.compression
         let before = state.layers.count
         state = try step.run(on: state, images: builder.images, runtime: builder.options.runtime,
                              runtimeRoot: builder.options.runtimeRoot, output: builder.quiet ? -1 : builder.output)
@@ -325,6 +326,7 @@ struct StageRun {
         if try useCache(stepKey, createdBy: createdBy) { return }
         var step = CopyStep(sources: copy.sources, destination: copy.destination, createdBy: createdBy)
         step.timestamp = builder.options.timestamp
+        step.compression = builder.options.compression
         step.unpackArchives = copy.unpack && copy.from == nil
         if let chown = copy.chown {
             let lower = LowerView(layers: state.layers.reversed().map { builder.images.snapshots.layerPath($0.diffID) })
@@ -374,7 +376,8 @@ struct StageRun {
             let owner = try state.config.User.flatMap { $0.isEmpty ? nil : $0 }.map { (user) throws(BuildError) in try lower.resolveOwner(user) }
             var writer = CopyWriter(upper: upper, lower: lower, owner: owner, mode: nil)
             try writer.ensureDirectory(path)
-            let layer = try builder.images.commitLayer(upperDirectory: upper, timestamp: builder.options.timestamp, adopt: true)
+            let layer = try builder.images.commitLayer(upperDirectory: upper, compression: builder.options.compression,
+                                                       timestamp: builder.options.timestamp, adopt: true)
             lastCreated = stepTime
             state = state.adding(layer, createdBy: createdBy, created: lastCreated)
             builder.cache.store(stepKey, layer: layer, created: lastCreated)

@@ -32,7 +32,7 @@ extension ImageService {
         switch compression {
         case .gzip: mediaType = MediaType.ociLayerGzip
         case .none: mediaType = MediaType.ociLayer
-        case .zstd: throw .invalid("zstd layer compression is not available for new layers yet; use gzip or none")
+        case .zstd: mediaType = MediaType.ociLayerZstd
         }
         let staging = "\(root)/tmp-layer-\(getpid())-\(Clock.monotonicMilliseconds())"
         defer { unlink(staging) }
@@ -54,7 +54,14 @@ extension ImageService {
                 try writer.finish()
                 diffID = tarStream.digest
                 blobDigest = blobStream.digest
-            default:
+            case .zstd:
+                let tarStream = DigestingSink(try ZstdSink(blobStream))
+                var writer = TarWriter(tarStream)
+                try archiver.archive(upperDirectory: upperDirectory, into: &writer)
+                try writer.finish()
+                diffID = tarStream.digest
+                blobDigest = blobStream.digest
+            case .none:
                 var writer = TarWriter(blobStream)
                 try archiver.archive(upperDirectory: upperDirectory, into: &writer)
                 try writer.finish()
@@ -127,7 +134,7 @@ extension ImageService {
     /// history, and registers it under `names`.
     public func writeImage(layers: [CommittedLayer], config runConfig: ImageConfig.RunConfig, history: [ImageConfig.History],
                            platform: Platform, names: [String], created: String? = nil,
-                           author: String? = nil) throws(ImageError) -> ImageRecord {
+                           author: String? = nil, format: ImageFormat = .oci) throws(ImageError) -> ImageRecord {
         let references: [ImageReference]
         do { references = try names.map { (name) throws(ImageSpecError) in try ImageReference(parsing: name) } } catch {
             throw .document(error)
@@ -139,13 +146,22 @@ extension ImageService {
         let configBytes = imageConfig.encoded()
         let configDigest: Digest
         do { configDigest = try content.write(configBytes) } catch { throw .content(error) }
-        let manifest = Manifest(mediaType: MediaType.ociManifest,
-                                config: Descriptor(mediaType: MediaType.ociConfig, digest: configDigest, size: Int64(configBytes.count)),
-                                layers: layers.map(\.descriptor))
+        var descriptors: [Descriptor] = []
+        for layer in layers {
+            guard let type = format.layerMediaType(layer.descriptor.mediaType) else {
+                throw .invalid("layer \(layer.descriptor.digest.encoded.prefix(12)) (\(layer.descriptor.mediaType)) cannot be written in the \(format.rawValue) format; use --format oci or --compression gzip")
+            }
+            var descriptor = layer.descriptor
+            descriptor.mediaType = type
+            descriptors.append(descriptor)
+        }
+        let manifest = Manifest(mediaType: format.manifestMediaType,
+                                config: Descriptor(mediaType: format.configMediaType, digest: configDigest, size: Int64(configBytes.count)),
+                                layers: descriptors)
         let manifestDigest: Digest
         do { manifestDigest = try content.write(manifest.encoded()) } catch { throw .content(error) }
         return try register(ImageRecord(
-            id: configDigest, manifest: manifestDigest, manifestMediaType: MediaType.ociManifest, index: nil,
+            id: configDigest, manifest: manifestDigest, manifestMediaType: format.manifestMediaType, index: nil,
             repoTags: references.map(\.description), repoDigests: [], created: now, added: Clock.rfc3339Now(),
             size: layers.reduce(Int64(configBytes.count)) { $0 + $1.descriptor.size }, platform: platform.description))
     }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CaissonSys
 import CZlib
+import CZstd
 import ImageSpec
 
 /// A push-style byte stream: tar archives and compressed layers are written through a
@@ -104,6 +105,50 @@ public final class GzipSink<Inner: ByteSink>: ByteSink {
         stream.next_in = nil
         stream.avail_in = 0
         try pump(Z_FINISH)
+        try inner.finish()
+    }
+}
+
+/// zstd compression with libzstd (level 3, its default): `--compression zstd` layers.
+public final class ZstdSink<Inner: ByteSink>: ByteSink {
+    public private(set) var inner: Inner
+    private let context: OpaquePointer
+    private let output: UnsafeMutableRawBufferPointer
+
+    public init(_ inner: Inner, level: Int32 = 3) throws(ArchiveError) {
+        self.inner = inner
+        guard let context = ZSTD_createCCtx() else { throw .decompression("zstd compression initialisation failed") }
+        self.context = context
+        _ = ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
+        output = .allocate(byteCount: ZSTD_CStreamOutSize(), alignment: 16)
+    }
+
+    deinit {
+        ZSTD_freeCCtx(context)
+        output.deallocate()
+    }
+
+    private func pump(_ bytes: UnsafeRawBufferPointer, _ mode: ZSTD_EndDirective) throws(ArchiveError) {
+        var input = ZSTD_inBuffer(src: bytes.baseAddress, size: bytes.count, pos: 0)
+        while true {
+            var out = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
+            let remaining = ZSTD_compressStream2(context, &out, &input, mode)
+            if ZSTD_isError(remaining) != 0 {
+                throw .decompression("zstd compression failed: \(String(cString: ZSTD_getErrorName(remaining)))")
+            }
+            if out.pos > 0 { try inner.write(UnsafeRawBufferPointer(rebasing: output[0..<out.pos])) }
+            let done = mode == ZSTD_e_end ? remaining == 0 : input.pos == input.size
+            if done { return }
+        }
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(ArchiveError) {
+        guard bytes.count > 0 else { return }
+        try pump(bytes, ZSTD_e_continue)
+    }
+
+    public func finish() throws(ArchiveError) {
+        try pump(UnsafeRawBufferPointer(start: nil, count: 0), ZSTD_e_end)
         try inner.finish()
     }
 }

@@ -39,9 +39,9 @@ struct Build: AsyncParsableCommand {
     var quiet = false
     @Option(help: "Progress output: auto or plain (lines per step, RUN output streamed).")
     var progress: String = "auto"
-    @Option(help: "Image format: oci.")
+    @Option(help: "Image manifest format: oci (default) or docker (Docker's v2 schema 2 media types).")
     var format: String = "oci"
-    @Option(help: "Layer compression: gzip or none.")
+    @Option(help: "Compression of the layers the build makes: gzip (default), zstd (OCI format only) or none.")
     var compression: String = "gzip"
     @Option(help: "Set every layer's file times and the image's dates to this Unix time (reproducible builds).")
     var timestamp: Int64?
@@ -65,11 +65,14 @@ struct Build: AsyncParsableCommand {
         guard ["auto", "plain"].contains(progress) else {
             throw ValidationError(progress == "tty" ? "--progress tty is not supported yet: use auto or plain" : "invalid --progress \"\(progress)\": use auto or plain")
         }
-        guard format == "oci" else {
-            throw ValidationError(format == "docker" ? "--format docker is not supported yet: images are written in the OCI format" : "invalid --format \"\(format)\": use oci")
+        guard let imageFormat = ImageFormat(rawValue: format) else {
+            throw ValidationError("invalid --format \"\(format)\": use oci or docker")
         }
-        guard ["gzip", "none"].contains(compression) else {
-            throw ValidationError(compression == "zstd" ? "--compression zstd is not supported yet: use gzip or none" : "invalid --compression \"\(compression)\": use gzip or none")
+        guard ["gzip", "none", "zstd"].contains(compression) else {
+            throw ValidationError("invalid --compression \"\(compression)\": use gzip, zstd or none")
+        }
+        if imageFormat == .docker && compression == "zstd" {
+            throw ValidationError("--compression zstd needs --format oci: Docker's image format has no zstd layers")
         }
         for name in tag {
             do { _ = try ImageReference(parsing: name) } catch { throw ValidationError("invalid tag \"\(name)\": \(error)") }
@@ -100,7 +103,8 @@ struct Build: AsyncParsableCommand {
         options.target = target
         options.noCache = noCache
         options.timestamp = timestamp
-        options.compression = compression == "none" ? .none : .gzip
+        options.compression = compression == "none" ? .none : compression == "zstd" ? .zstd : .gzip
+        options.format = ImageFormat(rawValue: format) ?? .oci
         options.network = network == "none" ? .none : .host
         for item in buildArg {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)

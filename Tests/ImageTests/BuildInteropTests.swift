@@ -75,3 +75,61 @@ extension BuildInteropTests {
         #expect(bad.status == 125 && bad.stderr.contains("type must be local, tar, oci or docker"))
     }
 }
+
+extension BuildInteropTests {
+    /// `--format docker` writes Docker's media types, `--compression zstd|none` layers so
+    /// compressed: pushed, skopeo reads the manifest and copies every blob (checking its
+    /// digest), podman runs the zstd image; a zstd layer in the docker format is refused.
+    @Test(.enabled(if: PrivatePodman.available)) func formatsAndCompressionsReachTheRegistry() throws {
+        let registry = try TestRegistry()
+        defer { registry.stop() }
+        let cli = try CaissonCLI()
+        defer { cli.cleanUp() }
+        let work = try Scratch.directory("build-formats")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try BusyboxLayer.tarball(at: work + "/rootfs.tar")
+        #expect(try cli.run(["import", work + "/rootfs.tar", "local/busybox:1"]).status == 0)
+        try FileManager.default.createDirectory(atPath: work + "/context", withIntermediateDirectories: true)
+        try "FROM local/busybox:1\nRUN echo formats > /made\nCMD [\"cat\", \"/made\"]\n"
+            .write(toFile: work + "/context/Dockerfile", atomically: true, encoding: .utf8)
+        let cases: [(format: String, compression: String, manifest: String, layer: String)] = [
+            ("docker", "gzip", "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.image.rootfs.diff.tar.gzip"),
+            ("docker", "none", "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.image.rootfs.diff.tar"),
+            ("oci", "zstd", "application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.layer.v1.tar+zstd"),
+            ("oci", "none", "application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.layer.v1.tar"),
+        ]
+        for item in cases {
+            let name = "\(registry.host)/tests/\(item.format)-\(item.compression):1"
+            let built = try cli.run(["build", "-q", "--format", item.format, "--compression", item.compression, "-t", name, work + "/context"])
+            #expect(built.status == 0, "\(built.stderr)")
+            #expect(try cli.run(["push", name]).status == 0)
+            let raw = try Shell.run("/usr/bin/skopeo", ["inspect", "--raw", "--tls-verify=false", "docker://" + name])
+            let manifest = try #require(try JSONSerialization.jsonObject(with: Data(raw.stdout.utf8)) as? [String: Any], "\(raw.stderr)")
+            #expect(manifest["mediaType"] as? String == item.manifest)
+            let config = manifest["config"] as? [String: Any]
+            #expect(config?["mediaType"] as? String == (item.format == "docker" ? "application/vnd.docker.container.image.v1+json" : "application/vnd.oci.image.config.v1+json"))
+            let layers = (manifest["layers"] as? [[String: Any]]) ?? []
+            // The base layer (imported, gzip) is kept as it is, in the format's media type; the RUN layer as asked.
+            #expect(layers.last?["mediaType"] as? String == item.layer, "\(raw.stdout)")
+            let copied = try Shell.run("/usr/bin/skopeo", ["copy", "--src-tls-verify=false", "docker://" + name, "dir:" + work + "/copy-\(item.format)-\(item.compression)"])
+            #expect(copied.status == 0, "\(copied.stderr)")
+        }
+        let refused = try cli.run(["build", "--format", "docker", "--compression", "zstd", work + "/context"])
+        #expect(refused.status == 125 && refused.stderr.contains("needs --format oci"), "\(refused.stderr)")
+
+        let podman = try PrivatePodman()
+        defer { podman.cleanUp() }
+        let conf = work + "/containers.conf"
+        try "[containers]\ndefault_ulimits = []\n[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n"
+            .write(toFile: conf, atomically: true, encoding: .utf8)
+        var environment = ProcessInfo.processInfo.environment
+        environment["CONTAINERS_CONF"] = conf
+        environment["CONTAINERS_REGISTRIES_CONF"] = "/dev/null"
+        let ran = try Shell.run("/usr/bin/podman", ["--root", podman.directory + "/storage", "--runroot", podman.directory + "/run",
+                                                    "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "run", "--rm",
+                                                    "--tls-verify=false", "--runtime", "runc", "--network", "none",
+                                                    "\(registry.host)/tests/oci-zstd:1"],
+                                timeout: 120, environment: environment)
+        #expect(ran.stdout == "formats\n", "\(ran.stderr)")
+    }
+}
