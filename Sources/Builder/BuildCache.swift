@@ -76,6 +76,38 @@ public struct BuildCache: Sendable {
 
     public var count: Int { load().count }
 
+    /// What `system df` shows: the cached steps, and the bytes of the distinct layer blobs
+    /// they hold that are still in the store.
+    public func usage(images: ImageService) -> (steps: Int, bytes: Int64) {
+        let entries = load()
+        var seen = Set<String>()
+        var bytes: Int64 = 0
+        for entry in entries.values {
+            guard let text = entry.digest, seen.insert(text).inserted, let digest = try? Digest(parsing: text),
+                  Files.exists(images.content.path(for: digest)) else { continue }
+            bytes += entry.size ?? 0
+        }
+        return (entries.count, bytes)
+    }
+
+    /// The directory of `RUN --mount=type=cache` mounts under the store root.
+    public static func mountsDirectory(root: String) -> String { root + "/build-cache-mounts" }
+
+    /// Removes the cache mounts no running build holds (their lock is free).
+    public static func clearMounts(root: String) -> Int {
+        let directory = mountsDirectory(root: root)
+        var removed = 0
+        for name in (try? Files.listDirectory(directory)) ?? [] where !name.hasSuffix(".lock") {
+            let lock = open(directory + "/" + name + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            guard lock >= 0 else { continue }
+            defer { close(lock) }
+            guard flock(lock, LOCK_EX | LOCK_NB) == 0 else { continue }
+            if (try? Files.removeTree(directory + "/" + name)) != nil { removed += 1 }
+            unlink(directory + "/" + name + ".lock")
+        }
+        return removed
+    }
+
     func load() -> [String: Entry] {
         guard let bytes = try? Files.readBytes(path), let entries = try? JSONDecoding.decode([String: Entry].self, from: bytes) else {
             return [:]

@@ -53,11 +53,11 @@ final class StepMounts {
         return directory
     }
 
-    /// Holds an exclusive lock on `path` until `release`.
-    func lock(_ path: String) {
+    /// Holds a lock on `path` until `release`.
+    func lock(_ path: String, exclusive: Bool) {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return }
-        _ = flock(fd, LOCK_EX)
+        _ = flock(fd, exclusive ? LOCK_EX : LOCK_SH)
         locks.append(fd)
     }
 
@@ -174,13 +174,15 @@ extension StageRun {
     private func prepareCache(_ mount: RunMount, into prepared: StepMounts) throws(BuildError) {
         let target = mount.target ?? "/"
         let id = mount.id ?? target
-        let directory = builder.images.root + "/build-cache-mounts/" + Digest.sha256(of: Array(id.utf8)).encoded
+        let directory = BuildCache.mountsDirectory(root: builder.images.root) + "/" + Digest.sha256(of: Array(id.utf8)).encoded
         if !Files.exists(directory) {
             do { try Files.makeDirectories(directory, mode: 0o755) } catch { throw .system(error) }
             _ = chmod(directory, mount.mode ?? 0o755)
             _ = chown(directory, mount.uid ?? 0, mount.gid ?? 0)
         }
-        if mount.sharing == .locked || mount.sharing == .private { prepared.lock(directory + ".lock") }
+        // Every use holds the lock shared (so `builder prune` leaves it alone); locked and
+        // private mounts hold it exclusively, one step at a time.
+        prepared.lock(directory + ".lock", exclusive: mount.sharing == .locked || mount.sharing == .private)
         prepared.mounts.append(Mount(destination: target, type: "bind", source: directory,
                                      options: ["rbind", mount.readOnly ? "ro" : "rw"]))
     }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import Builder
 import CaissonJSON
 import CLIFormatting
 import CaissonSys
@@ -327,11 +328,15 @@ struct SystemDF: ParsableCommand {
         let activeImages = images.filter { used.contains($0.id) }.count
         var volumeBytes: Int64 = 0
         for volume in volumes { volumeBytes += ContainerEngine.diskUsageOf(volume.mountpoint) }
+        // Cached build steps (their layer blobs) and RUN --mount=type=cache directories.
+        let cache = BuildCache(root: engine.images.root).usage(images: engine.images)
+        let mountBytes = ContainerEngine.diskUsageOf(BuildCache.mountsDirectory(root: engine.images.root))
         printOut(Table.render([
             ["TYPE", "TOTAL", "ACTIVE", "SIZE"],
             ["Images", String(images.count), String(activeImages), Units.humanSize(imageBytes)],
             ["Containers", String(containers.count), String(containers.filter { $0.1.isRunning }.count), "-"],
             ["Local Volumes", String(volumes.count), "-", Units.humanSize(volumeBytes)],
+            ["Build Cache", String(cache.steps), "0", Units.humanSize(cache.bytes + mountBytes)],
         ]))
     }
 }

@@ -133,3 +133,30 @@ extension BuildInteropTests {
         #expect(ran.stdout == "formats\n", "\(ran.stderr)")
     }
 }
+
+extension BuildInteropTests {
+    /// `system df` counts the cached steps and cache mounts; `builder prune` frees both.
+    @Test func systemDfShowsTheBuildCacheAndPruneFreesIt() throws {
+        let cli = try CaissonCLI()
+        defer { cli.cleanUp() }
+        let work = try Scratch.directory("build-df")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try BusyboxLayer.tarball(at: work + "/rootfs.tar")
+        #expect(try cli.run(["import", work + "/rootfs.tar", "local/busybox:1"]).status == 0)
+        func cacheRow() throws -> [String] {
+            let df = try cli.run(["system", "df"])
+            let line = df.stdout.split(separator: "\n").first { $0.hasPrefix("Build Cache") } ?? ""
+            return line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        }
+        #expect(try cacheRow() == ["Build", "Cache", "0", "0", "0B"])
+        try FileManager.default.createDirectory(atPath: work + "/context", withIntermediateDirectories: true)
+        try "FROM local/busybox:1\nRUN --mount=type=cache,target=/c head -c 100000 /dev/zero > /c/blob && echo made > /made\nENV A=1\n"
+            .write(toFile: work + "/context/Dockerfile", atomically: true, encoding: .utf8)
+        #expect(try cli.run(["build", "-q", work + "/context"]).status == 0)
+        let row = try cacheRow()
+        #expect(row.count == 5 && row[2] == "1" && row[4].hasSuffix("kB"), "\(row)")  // the RUN (ENV needs no entry); the 100 kB mount
+        let pruned = try cli.run(["builder", "prune", "-f"])
+        #expect(pruned.stdout.contains("Deleted build cache objects: 2"), "\(pruned.stdout)")  // the step and the mount
+        #expect(try cacheRow() == ["Build", "Cache", "0", "0", "0B"])
+    }
+}

@@ -38,7 +38,7 @@ struct CaissonCLI {
         let global = ["--root", root + "/store", "--registries-conf", registriesConf, "--authfile", authFile]
         // Global options follow the (sub)command name(s).
         var split = 1
-        if command == "image", arguments.count > 1 { split = 2 }
+        if ["image", "system", "builder"].contains(command), arguments.count > 1 { split = 2 }
         let args = Array(arguments[..<split]) + global + Array(arguments[split...])
         return try Shell.run(CaissonCLI.binary, args, stdin: stdin, timeout: timeout)
     }
