@@ -4,13 +4,12 @@ import Glibc
 import CaissonSys
 import Synchronization
 
-/// A build asked to stop (Ctrl-C, SIGTERM, SIGHUP). The step running is ended at once
-/// (its container killed through the runtime); the builder then stops before the next
-/// step, and every step's own clean-up (container, mount, scratch directories) runs as for
-/// a failure, so an interrupted build leaves nothing behind and no image is written.
+/// A build asked to stop (Ctrl-C, SIGTERM, SIGHUP), or a stage that failed while others
+/// run beside it. The steps running are ended at once (their containers killed through the
+/// runtime); the stages then stop before their next step, and every step's own clean-up
+/// (container, mount, scratch directories) runs as for a failure, so an interrupted build
+/// leaves nothing behind and no image is written. One per build.
 public final class BuildInterruption: Sendable {
-    public static let shared = BuildInterruption()
-
     private struct RunningStep: Sendable {
         var runtime: String
         var runtimeRoot: String
@@ -19,7 +18,7 @@ public final class BuildInterruption: Sendable {
 
     private struct State: Sendable {
         var requested = false
-        var running: RunningStep?
+        var running: [String: RunningStep] = [:]
     }
 
     private let state = Mutex(State())
@@ -28,28 +27,31 @@ public final class BuildInterruption: Sendable {
 
     public var isRequested: Bool { state.withLock { $0.requested } }
 
-    /// Marks the build interrupted and kills the container of the step running, if any.
+    /// Marks the build interrupted and kills the containers of the steps running.
     public func request() {
         let running = state.withLock { state in
             state.requested = true
-            return state.running
+            return Array(state.running.values)
         }
-        if let running { kill(running) }
+        for step in running { kill(step) }
     }
+
+    /// A stage failed: the stages beside it stop the same way.
+    func stopSiblings() { request() }
 
     /// Records the container a RUN step is about to start (or has started); killed now if
     /// the build was interrupted meanwhile.
     func stepStarting(runtime: String, runtimeRoot: String, id: String) {
         let step = RunningStep(runtime: runtime, runtimeRoot: runtimeRoot, id: id)
         let requested = state.withLock { state in
-            state.running = step
+            state.running[id] = step
             return state.requested
         }
         if requested { kill(step) }
     }
 
-    func stepEnded() {
-        state.withLock { $0.running = nil }
+    func stepEnded(id: String) {
+        _ = state.withLock { $0.running.removeValue(forKey: id) }
     }
 
     private func kill(_ step: RunningStep) {

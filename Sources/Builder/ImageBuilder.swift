@@ -20,7 +20,7 @@ public struct BuildOptions: Sendable {
     public var network: RunStep.Network = .host
     public var timestamp: Int64?
     /// Set when the build must stop (the CLI's signal handler asks it to).
-    public var interruption = BuildInterruption.shared
+    public var interruption = BuildInterruption()
     /// `--secret`s by id, for `RUN --mount=type=secret`.
     public var secrets: [String: BuildSecret] = [:]
     /// How the layers the build makes are compressed (the base image's stay as they are).
@@ -51,8 +51,8 @@ public struct BuildOptions: Sendable {
 /// layer (`CopyStep`), everything else into the image configuration, as BuildKit
 /// records it. Progress goes to `output` as plain lines (`STEP 2/5: RUN make`), RUN's
 /// own output streamed under them.
-public final class ImageBuilder {
-    public typealias BaseImageSource = (String) async throws(BuildError) -> ImageRecord
+public final class ImageBuilder: Sendable {
+    public typealias BaseImageSource = @Sendable (String) async throws(BuildError) -> ImageRecord
 
     let images: ImageService
     let options: BuildOptions
@@ -111,55 +111,18 @@ public final class ImageBuilder {
         } catch {
             throw .wrapping(error)
         }
-        let total = order.reduce(0) { $0 + 1 + dockerfile.stages[$1].instructions.count }
-        var step = 0
-        var results: [Int: (state: BuildState, key: String, author: String?)] = [:]
-        var finalCreated: String?
+        // Step numbers are fixed in Dockerfile order, so that lines of stages running side by
+        // side still say which step they are.
+        var firstStep: [Int: Int] = [:]
+        var total = 0
         for index in order {
-            let stage = dockerfile.stages[index]
-            step += 1
-            say("STEP \(step)/\(total): FROM \(stage.from.image)\(stage.name.map { " AS \($0)" } ?? "")")
-            var state: BuildState
-            var key: String
-            var author: String?
-            if let base = graph.baseStage[index], let built = results[base] {
-                (state, key, author) = built
-            } else if let name = graph.baseImages[index], name != "scratch" {
-                let record = try await baseImage(name)
-                do { state = try BuildState(image: record, in: images) } catch { throw .image(error) }
-                key = record.id.description + options.compressionKey
-            } else {
-                state = BuildState()
-                key = "scratch" + options.compressionKey
-            }
-            // The base image's ONBUILD triggers run first, and are not passed on.
-            let triggers = graph.baseStage[index] == nil ? state.config.OnBuild ?? [] : []
-            state.config.OnBuild = nil
-            var run = StageRun(builder: self, context: context, dockerfile: dockerfile, graph: graph, global: global,
-                               state: state, key: key, author: author, results: results.mapValues(\.state))
-            for trigger in triggers {
-                say("ONBUILD \(trigger)")
-                let parsed: Dockerfile
-                do {
-                    parsed = try Dockerfile.parse("FROM scratch\n" + trigger, file: "ONBUILD trigger of \(stage.from.image)")
-                } catch {
-                    throw .wrapping(error)
-                }
-                for instruction in parsed.stages.first?.instructions ?? [] {
-                    try await run.execute(instruction)
-                }
-            }
-            for instruction in stage.instructions {
-                step += 1
-                say("STEP \(step)/\(total): \(instruction.original)")
-                try await run.execute(instruction)
-            }
-            (state, key, author) = (run.state, run.key, run.author)
-            results[index] = (state, key, author)
-            finalCreated = run.lastCreated
+            firstStep[index] = total + 1
+            total += 1 + dockerfile.stages[index].instructions.count
         }
-        if options.interruption.isRequested { throw .interrupted }
+        let plan = BuildPlan(dockerfile: dockerfile, graph: graph, global: global, context: context, total: total, firstStep: firstStep)
+        let results = try await buildStages(order, plan: plan)
         guard let last = order.last, var final = results[last] else { throw .invalid("the Dockerfile has no stage to build") }
+        let finalCreated = final.lastCreated
         if !options.labels.isEmpty {
             final.state.config.Labels = (final.state.config.Labels ?? [:]).merging(options.labels) { $1 }
         }
@@ -171,5 +134,107 @@ public final class ImageBuilder {
         } catch {
             throw .image(error)
         }
+    }
+
+    /// What every stage of one build shares.
+    struct BuildPlan: Sendable {
+        let dockerfile: Dockerfile
+        let graph: StageGraph
+        let global: VariableList
+        let context: BuildContext
+        let total: Int
+        let firstStep: [Int: Int]
+    }
+
+    /// A built stage: its final state, cache key, author (MAINTAINER) and the time of its
+    /// last layer step.
+    struct StageResult: Sendable {
+        var state: BuildState
+        var key: String
+        var author: String?
+        var lastCreated: String
+    }
+
+    /// Builds the stages of `order`, each as soon as the stages it uses are built, so that
+    /// independent stages run side by side. The first failure stops the others (their
+    /// running step's container is killed) and is the error reported.
+    func buildStages(_ order: [Int], plan: BuildPlan) async throws(BuildError) -> [Int: StageResult] {
+        var results: [Int: StageResult] = [:]
+        var pending = order
+        var failure: BuildError?
+        await withTaskGroup(of: (Int, Result<StageResult, BuildError>).self) { group in
+            func startReady() {
+                for index in pending where plan.graph.edges[index].allSatisfy({ results[$0.stage] != nil }) {
+                    pending.removeAll { $0 == index }
+                    let built = results
+                    group.addTask {
+                        do throws(BuildError) {
+                            return (index, .success(try await self.buildStage(index, plan: plan, results: built)))
+                        } catch {
+                            return (index, .failure(error))
+                        }
+                    }
+                }
+            }
+            startReady()
+            while let (index, outcome) = await group.next() {
+                switch outcome {
+                case .success(let result):
+                    results[index] = result
+                    if failure == nil { startReady() }
+                case .failure(let error):
+                    if failure == nil {
+                        failure = error
+                        pending.removeAll()
+                        options.interruption.stopSiblings()
+                    }
+                }
+            }
+        }
+        if let failure { throw failure }
+        return results
+    }
+
+    /// Builds one stage on the results of the stages it uses.
+    func buildStage(_ index: Int, plan: BuildPlan, results: [Int: StageResult]) async throws(BuildError) -> StageResult {
+        let stage = plan.dockerfile.stages[index]
+        var step = plan.firstStep[index] ?? 1
+        say("STEP \(step)/\(plan.total): FROM \(stage.from.image)\(stage.name.map { " AS \($0)" } ?? "")")
+        var state: BuildState
+        var key: String
+        var author: String?
+        if let base = plan.graph.baseStage[index], let built = results[base] {
+            (state, key, author) = (built.state, built.key, built.author)
+        } else if let name = plan.graph.baseImages[index], name != "scratch" {
+            let record = try await baseImage(name)
+            do { state = try BuildState(image: record, in: images) } catch { throw .image(error) }
+            key = record.id.description + options.compressionKey
+        } else {
+            state = BuildState()
+            key = "scratch" + options.compressionKey
+        }
+        // The base image's ONBUILD triggers run first, and are not passed on.
+        let triggers = plan.graph.baseStage[index] == nil ? state.config.OnBuild ?? [] : []
+        state.config.OnBuild = nil
+        var run = StageRun(builder: self, context: plan.context, dockerfile: plan.dockerfile, graph: plan.graph, global: plan.global,
+                           state: state, key: key, author: author, results: results.mapValues(\.state))
+        for trigger in triggers {
+            say("ONBUILD \(trigger)")
+            let parsed: Dockerfile
+            do {
+                parsed = try Dockerfile.parse("FROM scratch\n" + trigger, file: "ONBUILD trigger of \(stage.from.image)")
+            } catch {
+                throw .wrapping(error)
+            }
+            for instruction in parsed.stages.first?.instructions ?? [] {
+                try await run.execute(instruction)
+            }
+        }
+        for instruction in stage.instructions {
+            step += 1
+            say("STEP \(step)/\(plan.total): \(instruction.original)")
+            try await run.execute(instruction)
+        }
+        return StageResult(state: run.state, key: run.key, author: run.author, lastCreated: run.lastCreated)
     }
 }

@@ -116,9 +116,9 @@ public struct RunStep {
             }
             close(pipe[0])
             status = try Processes.waitForExit(pid)
-            interruption?.stepEnded()
+            interruption?.stepEnded(id: id)
         } catch {
-            interruption?.stepEnded()
+            interruption?.stepEnded(id: id)
             throw .wrapping(error)
         }
         if interruption?.isRequested == true { throw .interrupted }
