@@ -56,25 +56,25 @@ public final class ImageBuilder: Sendable {
 
     let images: ImageService
     let options: BuildOptions
-    let output: Int32
-    let quiet: Bool
+    let progress: any BuildProgress
     let baseImage: BaseImageSource
     let cache: BuildCache
 
-    /// `baseImage` finds (or pulls) the image a FROM or `COPY --from` names.
-    public init(images: ImageService, options: BuildOptions, output: Int32, quiet: Bool = false,
+    /// `baseImage` finds (or pulls) the image a FROM or `COPY --from` names; `progress`
+    /// hears of every step.
+    public init(images: ImageService, options: BuildOptions, progress: any BuildProgress,
                 baseImage: @escaping BaseImageSource) {
         self.images = images
         self.options = options
-        self.output = output
-        self.quiet = quiet
+        self.progress = progress
         self.baseImage = baseImage
         cache = BuildCache(root: images.root)
     }
 
-    func say(_ line: String) {
-        guard !quiet else { return }
-        try? Files.writeAll(fd: output, bytes: Array((line + "\n").utf8))
+    /// Plain progress lines to `output` (none when quiet).
+    public convenience init(images: ImageService, options: BuildOptions, output: Int32, quiet: Bool = false,
+                            baseImage: @escaping BaseImageSource) {
+        self.init(images: images, options: options, progress: PlainProgress(fd: quiet ? -1 : output), baseImage: baseImage)
     }
 
     /// The Dockerfile `options` name, or the context's `Containerfile` / `Dockerfile`.
@@ -199,27 +199,34 @@ public final class ImageBuilder: Sendable {
     func buildStage(_ index: Int, plan: BuildPlan, results: [Int: StageResult]) async throws(BuildError) -> StageResult {
         let stage = plan.dockerfile.stages[index]
         var step = plan.firstStep[index] ?? 1
-        say("STEP \(step)/\(plan.total): FROM \(stage.from.image)\(stage.name.map { " AS \($0)" } ?? "")")
+        progress.started(step: step, of: plan.total, "FROM \(stage.from.image)\(stage.name.map { " AS \($0)" } ?? "")")
         var state: BuildState
         var key: String
         var author: String?
         if let base = plan.graph.baseStage[index], let built = results[base] {
             (state, key, author) = (built.state, built.key, built.author)
         } else if let name = plan.graph.baseImages[index], name != "scratch" {
-            let record = try await baseImage(name)
-            do { state = try BuildState(image: record, in: images) } catch { throw .image(error) }
-            key = record.id.description + options.compressionKey
+            do throws(BuildError) {
+                let record = try await baseImage(name)
+                do { state = try BuildState(image: record, in: images) } catch { throw .image(error) }
+                key = record.id.description + options.compressionKey
+            } catch {
+                progress.failed(step: step)
+                throw error
+            }
         } else {
             state = BuildState()
             key = "scratch" + options.compressionKey
         }
+        progress.finished(step: step)
         // The base image's ONBUILD triggers run first, and are not passed on.
         let triggers = plan.graph.baseStage[index] == nil ? state.config.OnBuild ?? [] : []
         state.config.OnBuild = nil
         var run = StageRun(builder: self, context: plan.context, dockerfile: plan.dockerfile, graph: plan.graph, global: plan.global,
                            state: state, key: key, author: author, results: results.mapValues(\.state))
+        run.step = step
         for trigger in triggers {
-            say("ONBUILD \(trigger)")
+            progress.message("ONBUILD \(trigger)")
             let parsed: Dockerfile
             do {
                 parsed = try Dockerfile.parse("FROM scratch\n" + trigger, file: "ONBUILD trigger of \(stage.from.image)")
@@ -227,13 +234,25 @@ public final class ImageBuilder: Sendable {
                 throw .wrapping(error)
             }
             for instruction in parsed.stages.first?.instructions ?? [] {
-                try await run.execute(instruction)
+                do throws(BuildError) {
+                    try await run.execute(instruction)
+                } catch {
+                    progress.failed(step: step)
+                    throw error
+                }
             }
         }
         for instruction in stage.instructions {
             step += 1
-            say("STEP \(step)/\(plan.total): \(instruction.original)")
-            try await run.execute(instruction)
+            run.step = step
+            progress.started(step: step, of: plan.total, instruction.original)
+            do throws(BuildError) {
+                try await run.execute(instruction)
+            } catch {
+                progress.failed(step: step)
+                throw error
+            }
+            progress.finished(step: step)
         }
         return StageResult(state: run.state, key: run.key, author: run.author, lastCreated: run.lastCreated)
     }

@@ -47,6 +47,12 @@ public struct RunStep {
     /// Runs the step on `state`; `output` receives the command's stdout and stderr.
     public func run(on state: BuildState, images: ImageService, runtime: String, runtimeRoot: String,
                     output: Int32) throws(BuildError) -> BuildState {
+        try run(on: state, images: images, runtime: runtime, runtimeRoot: runtimeRoot, progress: PlainProgress(fd: output), step: 0)
+    }
+
+    /// Runs the step on `state`; `progress` receives the command's stdout and stderr as step `step`'s.
+    public func run(on state: BuildState, images: ImageService, runtime: String, runtimeRoot: String,
+                    progress: any BuildProgress, step: Int) throws(BuildError) -> BuildState {
         let id = BuildLeftovers.name("build")
         let bundle = images.root + "/build/" + id
         let rootfs = bundle + "/rootfs"
@@ -112,7 +118,7 @@ public struct RunStep {
                 if count < 0 && errno == EINTR { continue }
                 if count <= 0 { break }
                 tail.add(buffer[0..<count])
-                try? Files.writeAll(fd: output, bytes: Array(buffer[0..<count]))
+                progress.output(step: step, buffer[0..<count])
             }
             close(pipe[0])
             status = try Processes.waitForExit(pid)

@@ -21,6 +21,8 @@ struct StageRun {
     let results: [Int: BuildState]
     /// Whether this stage set CMD (an ENTRYPOINT clears only an inherited CMD).
     var setCommand = false
+    /// The number of the step being executed, for progress reports.
+    var step = 0
 
     init(builder: ImageBuilder, context: BuildContext, dockerfile: Dockerfile, graph: StageGraph, global: VariableList,
          state: BuildState, key: String, author: String?, results: [Int: BuildState]) {
@@ -195,16 +197,16 @@ struct StageRun {
         if try useCache(stepKey, createdBy: createdBy) { return }
         let prepared = try await prepareMounts(mounts, instruction: instruction)
         defer { prepared.release() }
-        var step = RunStep(command: args, createdBy: createdBy)
-        step.network = network
-        step.environment = arguments + prepared.environment
-        step.timestamp = builder.options.timestamp
-        step.mounts = prepared.mounts
-        step.interruption = builder.options.interruption
-        step.compression = builder.options.compression
+        var runStep = RunStep(command: args, createdBy: createdBy)
+        runStep.network = network
+        runStep.environment = arguments + prepared.environment
+        runStep.timestamp = builder.options.timestamp
+        runStep.mounts = prepared.mounts
+        runStep.interruption = builder.options.interruption
+        runStep.compression = builder.options.compression
         let before = state.layers.count
-        state = try step.run(on: state, images: builder.images, runtime: builder.options.runtime,
-                             runtimeRoot: builder.options.runtimeRoot, output: builder.quiet ? -1 : builder.output)
+        state = try runStep.run(on: state, images: builder.images, runtime: builder.options.runtime,
+                             runtimeRoot: builder.options.runtimeRoot, progress: builder.progress, step: step)
         lastCreated = state.history.last?.created ?? stepTime
         builder.cache.store(stepKey, layer: state.layers.count > before ? state.layers.last : nil, created: lastCreated)
         key = stepKey
@@ -239,7 +241,7 @@ struct StageRun {
     /// A cached result of `stepKey`, if the cache has one (and --no-cache is not given).
     mutating func useCache(_ stepKey: String, createdBy: String) throws(BuildError) -> Bool {
         guard !builder.options.noCache, let hit = builder.cache.lookup(stepKey, images: builder.images) else { return false }
-        builder.say("--> Using cache")
+        builder.progress.cached(step: step)
         state = state.adding(hit.layer, createdBy: createdBy, created: hit.created)
         lastCreated = hit.created
         key = stepKey

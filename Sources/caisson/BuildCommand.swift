@@ -37,7 +37,7 @@ struct Build: AsyncParsableCommand {
     var network: String = "default"
     @Flag(name: .shortAndLong, help: "Print only the image ID.")
     var quiet = false
-    @Option(help: "Progress output: auto or plain (lines per step, RUN output streamed).")
+    @Option(help: "Progress output: tty (a live view of the steps with timings, on standard error), plain (STEP lines, RUN output streamed) or auto (tty on a terminal).")
     var progress: String = "auto"
     @Option(help: "Image manifest format: oci (default) or docker (Docker's v2 schema 2 media types).")
     var format: String = "oci"
@@ -62,8 +62,8 @@ struct Build: AsyncParsableCommand {
         guard ["default", "host", "none"].contains(network) else {
             throw ValidationError("invalid --network \"\(network)\": use default, host or none")
         }
-        guard ["auto", "plain"].contains(progress) else {
-            throw ValidationError(progress == "tty" ? "--progress tty is not supported yet: use auto or plain" : "invalid --progress \"\(progress)\": use auto or plain")
+        guard ["auto", "plain", "tty"].contains(progress) else {
+            throw ValidationError("invalid --progress \"\(progress)\": use auto, plain or tty")
         }
         guard let imageFormat = ImageFormat(rawValue: format) else {
             throw ValidationError("invalid --format \"\(format)\": use oci or docker")
@@ -128,7 +128,9 @@ struct Build: AsyncParsableCommand {
             options.secrets[parsed.id] = parsed
         }
         let policy = pull == "true" ? "always" : pull == "false" ? "missing" : pull
-        let builder = ImageBuilder(images: service, options: options, output: 1, quiet: quiet) { (name) throws(BuildError) in
+        let live = !quiet && (progress == "tty" || (progress == "auto" && BuildLiveView.isTerminal)) ? BuildLiveView() : nil
+        let builder = ImageBuilder(images: service, options: options,
+                                   progress: live ?? PlainProgress(fd: quiet ? -1 : 1)) { (name) throws(BuildError) in
             if policy != "always", let record = try? service.resolve(name) { return record }
             if policy == "never" { throw .invalid("image \(name) is not present and --pull=never was given") }
             do {
@@ -143,8 +145,10 @@ struct Build: AsyncParsableCommand {
         }
         let record: ImageRecord
         BuildSignals.install(options.interruption)
+        defer { live?.finish() }
         do {
             record = try await builder.build()
+            live?.finish()
         } catch .interrupted {
             throw CLIError.failedWithStatus("build interrupted: nothing was kept", 128 + BuildSignals.received)
         } catch {
