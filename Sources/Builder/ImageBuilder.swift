@@ -16,7 +16,8 @@ public struct BuildOptions: Sendable {
     public var buildArguments: [String: String] = [:]
     public var noCache = false
     public var labels: [String: String] = [:]
-    /// RUN's network where the instruction does not choose.
+    /// RUN's network where the instruction does not choose (the CLI gives a bridge
+    /// network's namespace; the host's when nothing is said).
     public var network: RunStep.Network = .host
     public var timestamp: Int64?
     /// Set when the build must stop (the CLI's signal handler asks it to).

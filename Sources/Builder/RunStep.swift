@@ -14,11 +14,14 @@ import OCISpec
 /// directory are gone when it returns.
 public struct RunStep {
     /// How the step's container reaches the network.
-    public enum Network: String, Sendable {
+    public enum Network: Sendable, Equatable {
         /// The host's network namespace.
         case host
         /// A network namespace of its own with only loopback.
         case none
+        /// A network namespace the caller made (the build's, on a bridge network), which
+        /// the build's steps share.
+        case namespace(String)
     }
 
     public var command: [String]
@@ -78,11 +81,19 @@ public struct RunStep {
             overrides.env = environment
             var spec = try images.makeSpec(config: state.config, rootfs: rootfs, overrides: overrides)
             spec.hostname = "caisson-build"
-            if network == .host {
+            switch network {
+            case .host:
                 spec.linux?.namespaces?.removeAll { $0.type == "network" }
                 spec.mounts = (spec.mounts ?? []).filter { $0.destination != "/sys" } + [
                     Mount(destination: "/sys", type: "bind", source: "/sys", options: ["rbind", "ro", "nosuid", "noexec", "nodev"]),
                 ]
+            case .namespace(let path):
+                spec.linux?.namespaces?.removeAll { $0.type == "network" }
+                spec.linux?.namespaces?.append(Namespace(type: "network", path: path))
+            case .none:
+                break
+            }
+            if network != .none {
                 for file in ["/etc/resolv.conf", "/etc/hosts"] where Files.exists(file) && Files.exists(rootfs + "/etc") {
                     spec.mounts?.append(Mount(destination: file, type: "bind", source: file, options: ["rbind", "ro"]))
                 }

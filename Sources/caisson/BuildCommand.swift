@@ -33,7 +33,7 @@ struct Build: AsyncParsableCommand {
     var label: [String] = []
     @Option(help: "Write the image ID to this file.")
     var iidfile: String?
-    @Option(help: "The network of RUN steps: default (the host's), host or none.")
+    @Option(help: "The network of RUN steps: default (a namespace of the build's own on the bridge network, as a container's), host or none.")
     var network: String = "default"
     @Flag(name: .shortAndLong, help: "Print only the image ID.")
     var quiet = false
@@ -59,8 +59,8 @@ struct Build: AsyncParsableCommand {
         guard ["missing", "always", "never", "true", "false"].contains(pull) else {
             throw ValidationError("invalid --pull \"\(pull)\": use missing, always or never")
         }
-        guard ["default", "host", "none"].contains(network) else {
-            throw ValidationError("invalid --network \"\(network)\": use default, host or none")
+        guard ["default", "bridge", "host", "none"].contains(network) else {
+            throw ValidationError("invalid --network \"\(network)\": use default (bridge), host or none")
         }
         guard ["auto", "plain", "tty"].contains(progress) else {
             throw ValidationError("invalid --progress \"\(progress)\": use auto, plain or tty")
@@ -105,7 +105,15 @@ struct Build: AsyncParsableCommand {
         options.timestamp = timestamp
         options.compression = compression == "none" ? .none : compression == "zstd" ? .zstd : .gzip
         options.format = ImageFormat(rawValue: format) ?? .oci
-        options.network = network == "none" ? .none : .host
+        var buildNetwork: BuildNetwork?
+        defer { buildNetwork?.remove() }
+        switch network {
+        case "none": options.network = .none
+        case "host": options.network = .host
+        default:
+            buildNetwork = try BuildNetwork.create(engine)
+            options.network = .namespace(buildNetwork?.path ?? "")
+        }
         for item in buildArg {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             if parts.count == 2 {

@@ -160,3 +160,46 @@ extension BuildInteropTests {
         #expect(try cacheRow() == ["Build", "Cache", "0", "0", "0B"])
     }
 }
+
+extension BuildInteropTests {
+    /// RUN steps get a network namespace of the build's own on the bridge network (as a
+    /// container's), the host's with `--network host`, loopback only with `none` or
+    /// `RUN --network=none`; the namespace is gone after the build.
+    @Test func runStepsGetTheBuildsOwnBridgeNetwork() throws {
+        let cli = try CaissonCLI()
+        defer { cli.cleanUp() }
+        let work = try Scratch.directory("build-network")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try BusyboxLayer.tarball(at: work + "/rootfs.tar")
+        #expect(try cli.run(["import", work + "/rootfs.tar", "local/busybox:1"]).status == 0)
+        try FileManager.default.createDirectory(atPath: work + "/context", withIntermediateDirectories: true)
+        try """
+        FROM local/busybox:1
+        RUN ip -o -4 addr show | grep -v ' lo ' | sed 's/.*inet \\([0-9.]*\\).*/\\1/' > /addresses; cat /addresses
+        RUN --network=none ip -o link show | grep -vc ' lo:' > /none-links || true
+        """.write(toFile: work + "/context/Dockerfile", atomically: true, encoding: .utf8)
+        func built(_ arguments: [String]) throws -> (addresses: String, noneLinks: String) {
+            let result = try cli.run(["build", "-q", "--no-cache", "-o", work + "/out"] + arguments + [work + "/context"])
+            #expect(result.status == 0, "\(result.stderr)")
+            return ((try? String(contentsOfFile: work + "/out/addresses", encoding: .utf8)) ?? "",
+                    (try? String(contentsOfFile: work + "/out/none-links", encoding: .utf8)) ?? "")
+        }
+        let bridged = try built([])
+        let network = try cli.run(["network", "inspect", "bridge"])
+        let inspected = try JSONSerialization.jsonObject(with: Data(network.stdout.utf8)) as? [[String: Any]]
+        let subnet = ((inspected?.first?["IPAM"] as? [String: Any])?["Config"] as? [[String: Any]])?.first?["Subnet"] as? String ?? "?"
+        let prefix = subnet.split(separator: ".").prefix(3).joined(separator: ".") + "."
+        #expect(bridged.addresses.hasPrefix(prefix) && bridged.addresses.split(separator: "\n").count == 1,
+                "\(bridged.addresses) not on \(subnet)")
+        #expect(bridged.noneLinks == "0\n")
+        let host = try built(["--network", "host"])
+        let hostAddresses = try Shell.run("/bin/sh", ["-c", "ip -o -4 addr show | grep -v ' lo ' | sed 's/.*inet \\([0-9.]*\\).*/\\1/'"]).stdout
+        #expect(host.addresses == hostAddresses)
+        let none = try built(["--network", "none"])
+        #expect(none.addresses.isEmpty)
+        for area in ["/netns", "/build-networks"] {
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: cli.runroot + area)) ?? []
+            #expect(left.isEmpty, "left in \(area): \(left)")
+        }
+    }
+}

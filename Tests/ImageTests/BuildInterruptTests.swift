@@ -19,9 +19,9 @@ struct BuildInterruptTests {
         defer { cli.cleanUp() }
         let work = try Scratch.directory("build-interrupt")
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let runroot = work + "/run"
+        let runroot = cli.runroot
         try BusyboxLayer.tarball(at: work + "/rootfs.tar")
-        #expect(try cli.run(["import", "--runroot", runroot, work + "/rootfs.tar", "local/busybox:1"]).status == 0)
+        #expect(try cli.run(["import", work + "/rootfs.tar", "local/busybox:1"]).status == 0)
         try FileManager.default.createDirectory(atPath: work + "/context", withIntermediateDirectories: true)
         for (signal, status) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
             let marker = "\(3000 + Int.random(in: 0..<5000))"
@@ -55,18 +55,22 @@ struct BuildInterruptTests {
             #expect(!mounts.contains(cli.root + "/store/"), "\(mounts)")
             let state = (try? FileManager.default.contentsOfDirectory(atPath: runroot + "/runtime-caisson-runtime")) ?? []
             #expect(state.isEmpty, "runtime state left: \(state)")
+            for area in ["/netns", "/build-networks"] {
+                let left = (try? FileManager.default.contentsOfDirectory(atPath: runroot + area)) ?? []
+                #expect(left.isEmpty, "left in \(area): \(left)")
+            }
             for area in ["/store/build", "/store/rootfs"] {
                 let left = (try? FileManager.default.contentsOfDirectory(atPath: cli.root + area)) ?? []
                 #expect(left.isEmpty, "left in \(area): \(left)")
             }
-            let images = try cli.run(["images", "--runroot", runroot, "--format", "{{.Repository}}:{{.Tag}}"])
+            let images = try cli.run(["images", "--format", "{{.Repository}}:{{.Tag}}"])
             #expect(images.stdout == "local/busybox:1\n", "\(images.stdout)")
         }
 
         // The steps that finished were kept: a rebuild resumes after them.
         try "FROM local/busybox:1\nRUN echo first > /first\nRUN echo done > /done\n"
             .write(toFile: work + "/context/Dockerfile", atomically: true, encoding: .utf8)
-        let rebuilt = try cli.run(["build", "--runroot", runroot, "-t", "whole:1", work + "/context"])
+        let rebuilt = try cli.run(["build", "-t", "whole:1", work + "/context"])
         #expect(rebuilt.status == 0, "\(rebuilt.stderr)")
         #expect(rebuilt.stdout.components(separatedBy: "Using cache").count == 2, "\(rebuilt.stdout)")
     }

@@ -17,7 +17,7 @@ struct BuildProgressTests {
         try "FROM local/busybox:1\nRUN echo first > /f\nRUN echo printed-by-the-step && sleep 0.5 && echo again\nENV A=1\n"
             .write(toFile: work + "/context/Dockerfile", atomically: true, encoding: .utf8)
         func onTerminal(_ arguments: String) throws -> String {
-            let command = "\(CaissonCLI.binary) build --root \(cli.root)/store \(arguments) \(work)/context"
+            let command = "\(CaissonCLI.binary) build --root \(cli.root)/store --runroot \(cli.runroot) \(arguments) \(work)/context"
             return try Shell.run("/usr/bin/script", ["-qec", command, "/dev/null"]).stdout
         }
         let first = try onTerminal("-t live:1")

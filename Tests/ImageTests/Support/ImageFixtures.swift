@@ -35,15 +35,20 @@ struct CaissonCLI {
     @discardableResult
     func run(_ arguments: [String], stdin: String? = nil, timeout: TimeInterval = 120) throws -> Shell.Result {
         let command = arguments.first ?? ""
-        let global = ["--root", root + "/store", "--registries-conf", registriesConf, "--authfile", authFile]
+        let global = ["--root", root + "/store", "--runroot", runroot, "--registries-conf", registriesConf, "--authfile", authFile]
         // Global options follow the (sub)command name(s).
         var split = 1
-        if ["image", "system", "builder"].contains(command), arguments.count > 1 { split = 2 }
+        if ["image", "system", "builder", "network", "volume"].contains(command), arguments.count > 1 { split = 2 }
         let args = Array(arguments[..<split]) + global + Array(arguments[split...])
         return try Shell.run(CaissonCLI.binary, args, stdin: stdin, timeout: timeout)
     }
 
+    /// The run root of this store (runtime state, network namespaces), apart from every other.
+    var runroot: String { root + "/run" }
+
     func cleanUp() {
+        // Networks (a build's default bridge): their bridge and rules are the host's.
+        _ = try? run(["system", "reset", "-f"])
         _ = try? Shell.run("/bin/sh", ["-c", "grep -o ' \(root)[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l"])
         try? FileManager.default.removeItem(atPath: root)
     }
