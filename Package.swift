@@ -104,7 +104,13 @@ let package = Package(
         // their flags, variable substitution, the stage graph and .dockerignore patterns.
         .target(name: "Dockerfile", dependencies: ["CaissonJSON"]),
         // `caisson build`'s steps over the image store and the OCI runtime (issue 12, in progress).
-        .target(name: "Builder", dependencies: ["Images", "ImageSpec", "OCISpec", "CaissonSys", "CaissonShim", "LayerArchive", "Dockerfile"]),
+        // ADD of a URL downloads with AsyncHTTPClient, as the registry client does.
+        .target(name: "Builder", dependencies: [
+            "Images", "ImageSpec", "OCISpec", "CaissonSys", "CaissonShim", "LayerArchive", "Dockerfile",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .executableTarget(
             name: "caisson",
             dependencies: [

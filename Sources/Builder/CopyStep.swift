@@ -26,8 +26,13 @@ public struct CopyStep {
     public var timestamp: Int64?
     /// How the step's layer is compressed.
     public var compression: LayerCompression = .gzip
-    /// ADD: local tar archives (plain, gzip or zstd) are unpacked into the destination.
+    /// ADD: local tar archives (plain, or compressed with gzip, zstd, bzip2 or xz) are
+    /// unpacked into the destination.
     public var unpackArchives = false
+    /// ADD of URLs: the downloaded files, placed like single local files under their
+    /// names; unpacked only with `unpackDownloads` (ADD --unpack).
+    var downloads: [RemoteSource.Download] = []
+    var unpackDownloads = false
 
     public init(sources: [String], destination: String, createdBy: String) {
         self.sources = sources
@@ -42,14 +47,14 @@ public struct CopyStep {
         var matched: [String] = []
         for source in sources { matched += try context.sources(matching: source) }
         let wildcard = sources.contains { BuildContext.hasWildcard($0) }
-        if matched.isEmpty { throw .invalid("\(createdBy): no source files were specified") }
+        if matched.isEmpty && downloads.isEmpty { throw .invalid("\(createdBy): no source files were specified") }
         var target = destination
         if !target.hasPrefix("/") {
             let workdir = state.config.WorkingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/"
             target = (workdir.hasSuffix("/") ? workdir : workdir + "/") + target
         }
         let intoDirectory = target.hasSuffix("/")
-        if (sources.count > 1 || (wildcard && matched.count > 1)) && !intoDirectory {
+        if (sources.count + downloads.count > 1 || (wildcard && matched.count > 1)) && !intoDirectory {
             throw .invalid("\(createdBy): when using COPY with more than one source file, the destination must be a directory and end with a /")
         }
         target = "/" + BuildContext.clean(target)
@@ -69,6 +74,19 @@ public struct CopyStep {
         do {
             try Files.makeDirectories(upper, mode: 0o755)
             var writer = CopyWriter(upper: upper, lower: lower, owner: owner, mode: mode)
+            /// A single file: unpacked when it is an archive ADD unpacks, else placed at the
+            /// destination (or inside it, when it is a directory).
+            func place(_ path: String, name: String, unpack: Bool) throws {
+                if unpack, let compression = try AddArchive.detect(path) {
+                    try writer.ensureDirectory(target)
+                    try AddArchive.unpack(path, compression, into: upper + (target == "/" ? "" : target))
+                } else {
+                    let file = intoDirectory || lower.isDirectory(target) || writer.madeDirectories.contains(target)
+                        ? (target == "/" ? "" : target) + "/" + name : target
+                    try writer.ensureDirectory(Paths.parent(file))
+                    try writer.copyFile(path, to: file, following: true)
+                }
+            }
             for source in matched {
                 guard let path = context.resolvedPath(of: source) else {
                     throw BuildError.invalid("\(createdBy): \(source) is a symlink that leads nowhere inside its root")
@@ -78,15 +96,12 @@ public struct CopyStep {
                 if info.st_mode & S_IFMT == S_IFDIR {
                     try writer.ensureDirectory(target)
                     try writer.copyContents(of: path, relative: source, context: context, into: target)
-                } else if unpackArchives, let compression = CopyStep.archiveCompression(path) {
-                    try writer.ensureDirectory(target)
-                    try CopyStep.unpack(path, compression: compression, into: upper + (target == "/" ? "" : target))
                 } else {
-                    let file = intoDirectory || lower.isDirectory(target) || writer.madeDirectories.contains(target)
-                        ? (target == "/" ? "" : target) + "/" + Paths.base(source) : target
-                    try writer.ensureDirectory(Paths.parent(file))
-                    try writer.copyFile(path, to: file, following: true)
+                    try place(path, name: Paths.base(source), unpack: unpackArchives)
                 }
+            }
+            for download in downloads {
+                try place(download.path, name: download.name, unpack: unpackDownloads)
             }
             let layer = try images.commitLayer(upperDirectory: upper, compression: compression, timestamp: timestamp, adopt: true)
             return state.adding(layer, createdBy: createdBy,
@@ -94,43 +109,6 @@ public struct CopyStep {
         } catch {
             throw .wrapping(error)
         }
-    }
-}
-
-extension CopyStep {
-    /// The compression of a tar archive ADD unpacks; nil for any other file. bzip2 and xz
-    /// archives are refused, not copied as they are.
-    static func archiveCompression(_ path: String) -> LayerCompression? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var header = [UInt8](repeating: 0, count: 512)
-        let count = read(fd, &header, 512)
-        guard count > 4 else { return nil }
-        if header.starts(with: [0x1F, 0x8B]) { return .gzip }
-        if header.starts(with: [0x28, 0xB5, 0x2F, 0xFD]) { return .zstd }
-        if count >= 262 && Array(header[257..<262]) == Array("ustar".utf8) { return LayerCompression.none }
-        return nil
-    }
-
-    /// Whether a file is a bzip2 or xz archive (which ADD cannot unpack yet).
-    static func isUnsupportedArchive(_ path: String) -> Bool {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var header = [UInt8](repeating: 0, count: 6)
-        guard read(fd, &header, 6) == 6 else { return false }
-        return header.starts(with: [0x42, 0x5A, 0x68]) || header.starts(with: [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00])
-    }
-
-    /// Unpacks an archive into `directory` (contained there, as layers are).
-    static func unpack(_ path: String, compression: LayerCompression, into directory: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw SysError("open", path: path) }
-        defer { close(fd) }
-        var reader = TarReader(try decompressing(FileSource(fd: fd, path: path), compression))
-        defer { reader.close() }
-        _ = try LayerApplier(root: directory, mode: .apply).apply(&reader)
     }
 }
 

@@ -92,20 +92,24 @@ struct StageRun {
             try await execute(copy: request, instruction: instruction)
             return
         case .add(let add):
-            if add.sources.contains(where: { $0.contains("://") || $0.hasPrefix("git@") }) {
-                throw fail(instruction, "ADD from a URL or git repository is not supported yet; download it in a RUN step")
+            if let git = add.sources.first(where: RemoteSource.isGit) {
+                throw fail(instruction, "the git repository \(git) cannot be added yet; clone it in a RUN step")
             }
-            if add.checksum != nil || add.keepGitDir != nil { throw fail(instruction, "--checksum and --keep-git-dir apply to remote sources, which are not supported yet") }
-            let copy = CopyRequest(sources: add.sources, hasInlineSources: !add.inlineSources.isEmpty, destination: add.destination,
-                                   from: nil, chown: add.chown, chmod: add.chmod, parents: false, excludes: add.excludes)
-            // bzip2 and xz archives ADD would unpack are refused rather than copied as they are.
-            for source in add.sources where add.unpack != false {
-                for match in try context.sources(matching: source) where CopyStep.isUnsupportedArchive(context.path(of: match)) {
-                    throw fail(instruction, "ADD cannot unpack the bzip2 or xz archive \(match) yet; use a tar, tar.gz or tar.zst")
-                }
+            if let other = add.sources.first(where: { $0.contains("://") && !RemoteSource.isURL($0) }) {
+                throw fail(instruction, "\(other): only http:// and https:// URLs can be added")
             }
-            var request = copy
+            if add.keepGitDir != nil { throw fail(instruction, "--keep-git-dir applies to git sources, which are not supported yet") }
+            var request = CopyRequest(sources: add.sources, hasInlineSources: !add.inlineSources.isEmpty, destination: add.destination,
+                                      from: nil, chown: add.chown, chmod: add.chmod, parents: false, excludes: add.excludes)
+            if let text = add.checksum {
+                // BuildKit's rules: one source, and a URL.
+                guard add.sources.count == 1, add.inlineSources.isEmpty else { throw fail(instruction, "checksum can't be specified for multiple sources") }
+                guard RemoteSource.isURL(add.sources[0]) else { throw fail(instruction, "checksum can't be specified for non-HTTP(S) sources") }
+                do { request.checksum = try Digest(parsing: text) } catch { throw fail(instruction, "invalid --checksum \(text): \(error)") }
+            }
+            // Local archives are unpacked unless --unpack=false; downloads only with --unpack.
             request.unpack = add.unpack != false
+            request.unpackDownloads = add.unpack == true
             try await execute(copy: request, instruction: instruction, keyword: "ADD")
             return
         case .cmd(let form):
@@ -264,6 +268,9 @@ struct StageRun {
         var inline: [(name: String, content: String)] = []
         /// ADD: unpack local archives.
         var unpack = false
+        /// ADD of URLs: unpack the downloads (`--unpack`), check them (`--checksum`).
+        var unpackDownloads = false
+        var checksum: Digest?
     }
 
     mutating func execute(copy: CopyRequest, instruction: Instruction, keyword: String = "COPY") async throws(BuildError) {
@@ -273,16 +280,20 @@ struct StageRun {
         }
         if copy.parents { throw fail(instruction, "--parents is not supported yet") }
         if !copy.excludes.isEmpty { throw fail(instruction, "--exclude is not supported yet") }
+        let urls = copy.sources.filter(RemoteSource.isURL)
+        if keyword == "COPY" && !urls.isEmpty { throw fail(instruction, "source can't be a URL for COPY") }
         var source = context
         var copy = copy
         var mounted: (id: String, target: String)?
         var inlineDirectory: String?
+        let downloadDirectory = builder.images.root + "/build/" + BuildLeftovers.name("download")
         defer {
             if let mounted {
                 try? builder.images.unmountRootfs(id: mounted.id, target: mounted.target)
                 rmdir(mounted.target)
             }
             if let inlineDirectory { try? Files.removeTree(inlineDirectory) }
+            if !urls.isEmpty { try? Files.removeTree(downloadDirectory) }
         }
         var sourceKey = ""
         if !copy.inline.isEmpty {
@@ -320,16 +331,35 @@ struct StageRun {
             source = try BuildContext(directory: target, ignoreFiles: false)
             sourceKey = fromState.layers.map(\.diffID.description).joined(separator: ",")
         }
+        let local = copy.sources.filter { !RemoteSource.isURL($0) }
         var matched: [String] = []
-        for pattern in copy.sources { matched += try source.sources(matching: pattern) }
+        for pattern in local { matched += try source.sources(matching: pattern) }
+        // ADD's own part of the key. URLs are keyed by their content, as BuildKit keys
+        // them: downloaded now, unless --checksum pins it (then a cached step needs no download).
+        var downloads: [RemoteSource.Download] = []
+        var addKey: [String] = []
+        if let checksum = copy.checksum {
+            addKey = urls.map { [$0, RemoteSource.fileName(of: $0), checksum.description].joined(separator: "\n") }
+        } else if !urls.isEmpty {
+            downloads = try await download(urls, into: downloadDirectory, checksum: nil, instruction: instruction)
+            addKey = downloads.map(\.cacheKey)
+        }
+        if !urls.isEmpty && copy.unpackDownloads { addKey.append("unpack") }
+        if keyword == "ADD" && !copy.unpack { addKey.append("no-unpack") }
         let createdBy = "\(keyword) \(copy.from.map { "--from=\($0) " } ?? "")\(copy.sources.joined(separator: " ")) \(copy.destination) # buildkit"
-        let stepKey = BuildCache.key(parent: key, step: [createdBy, copy.chown ?? "", copy.chmod ?? "", sourceKey,
-                                                         try source.digest(of: matched), state.config.WorkingDir ?? ""].joined(separator: "\n"))
+        let stepKey = BuildCache.key(parent: key, step: ([createdBy, copy.chown ?? "", copy.chmod ?? "", sourceKey,
+                                                          try source.digest(of: matched), state.config.WorkingDir ?? ""] + addKey)
+                                                         .joined(separator: "\n"))
         if try useCache(stepKey, createdBy: createdBy) { return }
-        var step = CopyStep(sources: copy.sources, destination: copy.destination, createdBy: createdBy)
+        if !urls.isEmpty && downloads.isEmpty {
+            downloads = try await download(urls, into: downloadDirectory, checksum: copy.checksum, instruction: instruction)
+        }
+        var step = CopyStep(sources: local, destination: copy.destination, createdBy: createdBy)
         step.timestamp = builder.options.timestamp
         step.compression = builder.options.compression
         step.unpackArchives = copy.unpack && copy.from == nil
+        step.downloads = downloads
+        step.unpackDownloads = copy.unpackDownloads
         if let chown = copy.chown {
             let lower = LowerView(layers: state.layers.reversed().map { builder.images.snapshots.layerPath($0.diffID) })
             step.owner = try lower.resolveOwner(chown)
@@ -343,6 +373,17 @@ struct StageRun {
         lastCreated = state.history.last?.created ?? stepTime
         builder.cache.store(stepKey, layer: state.layers.count > before ? state.layers.last : nil, created: lastCreated)
         key = stepKey
+    }
+
+    /// ADD's URLs downloaded, a failure naming the instruction's line.
+    func download(_ urls: [String], into directory: String, checksum: Digest?,
+                  instruction: Instruction) async throws(BuildError) -> [RemoteSource.Download] {
+        do {
+            return try await RemoteSource.download(urls, into: directory, checksum: checksum)
+        } catch {
+            if case .invalid(let message) = error { throw fail(instruction, message) }
+            throw error
+        }
     }
 
     func stageIndex(_ name: String) throws(BuildError) -> Int? {
