@@ -45,6 +45,16 @@ public struct BuildContext: Sendable {
         relative != "." && (ignore?.excludes(relative) ?? false)
     }
 
+    /// Whether COPY leaves this path out: it is excluded and, where `!` exceptions may
+    /// include paths again, nothing below it is (an excluded directory holding an
+    /// included file is still copied, with only what is included, as BuildKit does).
+    public func skips(_ relative: String) -> Bool {
+        guard isExcluded(relative) else { return false }
+        guard ignore?.hasExceptions == true, BuildContext.isRealDirectory(path(of: relative)),
+              let names = try? Files.listDirectory(path(of: relative)) else { return true }
+        return names.allSatisfy { skips(relative + "/" + $0) }
+    }
+
     static func hasWildcard(_ path: String) -> Bool { path.contains { "*?[".contains($0) } }
 
     /// The context paths a COPY source names: itself, or for a wildcard pattern every
@@ -53,7 +63,7 @@ public struct BuildContext: Sendable {
         let cleaned = BuildContext.clean(pattern)
         guard BuildContext.hasWildcard(cleaned) else {
             var info = stat()
-            guard lstat(path(of: cleaned), &info) == 0, !isExcluded(cleaned) else {
+            guard lstat(path(of: cleaned), &info) == 0, !skips(cleaned) else {
                 throw .invalid("file not found in build context or excluded by .dockerignore: \(pattern)")
             }
             return [cleaned]
@@ -73,7 +83,7 @@ public struct BuildContext: Sendable {
             guard let names = try? Files.listDirectory(directory) else { return }
             for name in names.sorted() {
                 let child = relative == "." ? name : relative + "/" + name
-                if isExcluded(child) { continue }
+                if skips(child) { continue }
                 if level == depth {
                     if matcher.matches(child) { matches.append(child) }
                 } else if BuildContext.isRealDirectory(root + "/" + child) {
@@ -113,7 +123,7 @@ public struct BuildContext: Sendable {
                 do { names = try Files.listDirectory(full).sorted() } catch { throw .system(error) }
                 for name in names {
                     let child = relative == "." ? name : relative + "/" + name
-                    if !isExcluded(child) { try add(child, full: full + "/" + name) }
+                    if !skips(child) { try add(child, full: full + "/" + name) }
                 }
             default:
                 break

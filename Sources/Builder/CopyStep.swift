@@ -69,6 +69,7 @@ public struct CopyStep {
             }
         }
         let lower = LowerView(layers: state.layers.reversed().map { images.snapshots.layerPath($0.diffID) })
+        target = lower.resolve(target)
         let upper = images.root + "/build/" + BuildLeftovers.name("copy")
         defer { try? Files.removeTree(upper) }
         do {
@@ -119,6 +120,9 @@ struct CopyWriter {
     let owner: (uid: UInt32, gid: UInt32)?
     let mode: UInt32?
     private(set) var madeDirectories: Set<String> = []
+    /// Files copied so far that have other hard links, by source inode: their other
+    /// names are copied as links to the first, as BuildKit keeps hard links.
+    private var linked: [String: String] = [:]
 
     init(upper: String, lower: LowerView, owner: (uid: UInt32, gid: UInt32)?, mode: UInt32?) {
         self.upper = upper
@@ -159,7 +163,7 @@ struct CopyWriter {
     mutating func copyContents(of directory: String, relative: String, context: BuildContext, into target: String) throws(SysError) {
         for name in try Files.listDirectory(directory).sorted() {
             let childRelative = relative == "." ? name : relative + "/" + name
-            if context.isExcluded(childRelative) { continue }
+            if context.skips(childRelative) { continue }
             let source = directory + "/" + name
             let destination = (target == "/" ? "" : target) + "/" + name
             var info = stat()
@@ -170,6 +174,7 @@ struct CopyWriter {
                 madeDirectories.insert(destination)
                 try copyContents(of: source, relative: childRelative, context: context, into: destination)
                 try apply(info, to: full, isDirectory: true)
+                CopyWriter.copyAttributes(from: source, to: full, following: false)
             } else {
                 try copyFile(source, to: destination, following: false)
             }
@@ -177,13 +182,19 @@ struct CopyWriter {
     }
 
     /// Copies one file, symlink or special file to `destination` (absolute in the image).
-    func copyFile(_ source: String, to destination: String, following: Bool) throws(SysError) {
+    mutating func copyFile(_ source: String, to destination: String, following: Bool) throws(SysError) {
         let full = upper + destination
         var info = stat()
         guard (following ? stat(source, &info) : lstat(source, &info)) == 0 else { throw SysError("stat", path: source) }
         unlink(full)
         switch info.st_mode & S_IFMT {
         case S_IFREG:
+            let inode = "\(info.st_dev):\(info.st_ino)"
+            if info.st_nlink > 1, let first = linked[inode] {
+                if link(first, full) != 0 { throw SysError("link", path: full) }
+                return
+            }
+            if info.st_nlink > 1 { linked[inode] = full }
             let input = open(source, O_RDONLY | O_CLOEXEC | (following ? 0 : O_NOFOLLOW))
             if input < 0 { throw SysError("open", path: source) }
             defer { close(input) }
@@ -210,6 +221,7 @@ struct CopyWriter {
             return  // devices and sockets in a build context are not copied
         }
         try apply(info, to: full, isDirectory: false)
+        CopyWriter.copyAttributes(from: source, to: full, following: following)
     }
 
     /// Owner, mode and modification time of a copied entry.

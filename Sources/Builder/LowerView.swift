@@ -47,6 +47,31 @@ struct LowerView {
         }.map { $0 + path }
     }
 
+    /// `path` (absolute) with the image's symlinks followed as inside the image, never
+    /// above its root: a COPY into a link to a directory writes into that directory, as
+    /// BuildKit resolves destinations. Components the image lacks are kept as written.
+    func resolve(_ path: String) -> String {
+        var resolved: [Substring] = []
+        var pending = Array(path.split(separator: "/").reversed())
+        var hops = 0
+        while let component = pending.popLast() {
+            if component == "." { continue }
+            if component == ".." { _ = resolved.popLast(); continue }
+            let candidate = "/" + (resolved + [component]).joined(separator: "/")
+            var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            if hops < 255, let info = entry(candidate), info.st_mode & S_IFMT == S_IFLNK, let host = hostPath(candidate),
+               case let count = readlink(host, &target, Int(PATH_MAX)), count > 0 {
+                hops += 1
+                let link = String(decoding: target[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                if link.hasPrefix("/") { resolved = [] }
+                pending += link.split(separator: "/").reversed()
+            } else {
+                resolved.append(component)
+            }
+        }
+        return "/" + resolved.joined(separator: "/")
+    }
+
     /// `--chown` and USER values: numbers, or names looked up in the image's /etc/passwd
     /// and /etc/group (a user's group is their primary one when none is given).
     func resolveOwner(_ text: String) throws(BuildError) -> (uid: UInt32, gid: UInt32) {

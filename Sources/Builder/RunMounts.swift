@@ -142,7 +142,7 @@ extension StageRun {
     func contextSource(_ source: String, instruction: Instruction) throws(BuildError) -> String? {
         guard let host = InRootPath.resolve(source, in: context.root) else { return nil }
         let relative = host == context.root ? "." : String(host.dropFirst(context.root.count + 1))
-        return context.isExcluded(relative) ? nil : relative
+        return context.skips(relative) ? nil : relative
     }
 
     /// Makes `mounts` ready for a step: cache directories (kept across builds, one per id;
@@ -258,7 +258,7 @@ struct ContextCopy {
             do { names = try Files.listDirectory(source).sorted() } catch { throw .system(error) }
             for name in names {
                 let child = relative == "." ? name : relative + "/" + name
-                if !context.isExcluded(child) { try copy(child, to: destination + "/" + name) }
+                if !context.skips(child) { try copy(child, to: destination + "/" + name) }
             }
         case S_IFREG:
             if linking && link(source, destination) == 0 { return }  // the same inode: owner and mode are already right

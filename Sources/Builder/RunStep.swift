@@ -12,7 +12,7 @@ import OCISpec
 /// build's output; the upper directory then becomes the step's layer (or no layer when
 /// nothing changed). Whatever happens, the mount, the runtime's state and the writable
 /// directory are gone when it returns.
-public struct RunStep {
+public struct RunStep: Sendable {
     /// How the step's container reaches the network.
     public enum Network: Sendable, Equatable {
         /// The host's network namespace.

@@ -209,8 +209,12 @@ struct StageRun {
         runStep.interruption = builder.options.interruption
         runStep.compression = builder.options.compression
         let before = state.layers.count
-        state = try runStep.run(on: state, images: builder.images, runtime: builder.options.runtime,
-                             runtimeRoot: builder.options.runtimeRoot, progress: builder.progress, step: step)
+        let (current, images, options, progress, number) = (state, builder.images, builder.options, builder.progress, step)
+        let stepToRun = runStep
+        state = try await OwnThread.run { () throws(BuildError) in
+            try stepToRun.run(on: current, images: images, runtime: options.runtime, runtimeRoot: options.runtimeRoot,
+                              progress: progress, step: number)
+        }
         lastCreated = state.history.last?.created ?? stepTime
         builder.cache.store(stepKey, layer: state.layers.count > before ? state.layers.last : nil, created: lastCreated)
         key = stepKey
