@@ -53,6 +53,14 @@ final class StepMounts {
         return directory
     }
 
+    /// A heredoc script (`RUN <<EOF` with `#!`), mounted read-only at `/dev/pipes/NAME`.
+    func addScript(name: String, content: String) throws(BuildError) {
+        let file = try scratchDirectory("script") + "/" + name
+        do { try Files.write(file, bytes: Array(content.utf8), mode: 0o755) } catch { throw .system(error) }
+        _ = chmod(file, 0o755)
+        mounts.append(Mount(destination: "/dev/pipes/" + name, type: "bind", source: file, options: ["rbind", "ro"]))
+    }
+
     /// Holds a lock on `path` until `release`.
     func lock(_ path: String, exclusive: Bool) {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)

@@ -177,7 +177,13 @@ struct StageRun {
     mutating func execute(_ run: Instruction.Run, instruction: Instruction) async throws(BuildError) {
         let mounts = try expandMounts(run.mounts, instruction: instruction)
         if run.security == .insecure { throw fail(instruction, "--security=insecure needs an entitlement this build does not grant") }
-        let args = try heredocCommand(run, instruction: instruction) ?? command(run.command)
+        let script = try heredocScript(run, instruction: instruction)
+        let args: [String]
+        if let script {
+            args = ["/dev/pipes/" + script.name]
+        } else {
+            args = try heredocCommand(run, instruction: instruction) ?? command(run.command)
+        }
         // ARG values a RUN sees as environment (ENV wins), as BuildKit passes them.
         let arguments = environment.declaredArguments.compactMap { item -> String? in
             guard let value = item.value, environment.imageEnvironment.value(of: item.name) == nil else { return nil }
@@ -194,13 +200,14 @@ struct StageRun {
         case .exec(let list): createdBy = "RUN " + BuildKitHistory.json(list) + " # buildkit"
         case .shell: createdBy = "RUN " + args.joined(separator: " ") + " # buildkit"
         }
-        let stepKey = BuildCache.key(parent: key, step: createdBy + "\n" + run.mounts.map(\.specification).joined(separator: "\n")
+        let stepKey = BuildCache.key(parent: key, step: createdBy + "\n" + (script?.body ?? "") + "\n" + run.mounts.map(\.specification).joined(separator: "\n")
                                      + "\n" + arguments.joined(separator: "\n")
                                      + "\n" + (try await bindMountKey(mounts, instruction: instruction))
                                      + "\n" + "\(state.config.Env ?? [])\n\(state.config.User ?? "")\n\(state.config.WorkingDir ?? "")")
         if try useCache(stepKey, createdBy: createdBy) { return }
         let prepared = try await prepareMounts(mounts, instruction: instruction)
         defer { prepared.release() }
+        if let script { try prepared.addScript(name: script.name, content: script.body) }
         var runStep = RunStep(command: args, createdBy: createdBy)
         runStep.network = network
         runStep.environment = arguments + prepared.environment
@@ -220,6 +227,19 @@ struct StageRun {
         key = stepKey
     }
 
+    /// `RUN <<EOF` whose body starts with `#!`: BuildKit writes it to a file (0755) at
+    /// `/dev/pipes/EOF` and runs that, so the interpreter it names runs it.
+    func heredocScript(_ run: Instruction.Run, instruction: Instruction) throws(BuildError) -> (name: String, body: String)? {
+        guard run.heredocs.count == 1, case .shell(let line) = run.command else { return nil }
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard words.count == 1, words[0].contains("<<"), run.heredocs[0].body.hasPrefix("#!") else { return nil }
+        let name = run.heredocs[0].name
+        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+            throw fail(instruction, "invalid heredoc name \(name)")
+        }
+        return (name, run.heredocs[0].body)
+    }
+
     /// RUN with heredocs, as BuildKit runs them: a line that is only `<<EOF` runs the body
     /// as a shell script; otherwise the line and the bodies go to the shell together,
     /// which reads them as its own here-documents (expanding unquoted ones at run time).
@@ -231,11 +251,7 @@ struct StageRun {
         let shell = state.config.Shell ?? ["/bin/sh", "-c"]
         let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
         if run.heredocs.count == 1, words.count == 1, words[0].contains("<<") {
-            let body = run.heredocs[0].body
-            if body.hasPrefix("#!") {
-                throw fail(instruction, "a heredoc script with its own interpreter (#!) is not supported yet")
-            }
-            return shell + [body]
+            return shell + [run.heredocs[0].body]
         }
         var script = line
         for heredoc in run.heredocs {

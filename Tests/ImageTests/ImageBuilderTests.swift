@@ -130,6 +130,10 @@ extension ImageBuilderTests {
         RUN cat > /cat-out <<'EOT'
         literal $NAME
         EOT
+        RUN <<SCRIPT
+        #!/bin/sh -e
+        echo "$0 ran by its own interpreter" > /shebang-out
+        SCRIPT
         COPY <<EOF /etc/greeting
         hi ${NAME}
         EOF
@@ -141,9 +145,18 @@ extension ImageBuilderTests {
         try service.mountRootfs(parent, id: "heredoc-check", target: target)
         #expect(try String(contentsOfFile: target + "/script-out", encoding: .utf8) == "hello world\n")
         #expect(try String(contentsOfFile: target + "/cat-out", encoding: .utf8) == "literal $NAME\n")
+        // A script with #! is written to /dev/pipes/NAME and run, as BuildKit does; it leaves nothing in the image.
+        #expect(try String(contentsOfFile: target + "/shebang-out", encoding: .utf8) == "/dev/pipes/SCRIPT ran by its own interpreter\n")
+        #expect(!FileManager.default.fileExists(atPath: target + "/dev/pipes"))
         #expect(try String(contentsOfFile: target + "/etc/greeting", encoding: .utf8) == "hi world\n")
         #expect(!FileManager.default.fileExists(atPath: target + "/triggered"))
         try service.unmountRootfs(id: "heredoc-check", target: target)
+        // The script's body is part of its cache key.
+        let dockerfile = try String(contentsOfFile: context + "/Dockerfile", encoding: .utf8)
+        try dockerfile.replacingOccurrences(of: "ran by its own", with: "ran again by its own")
+            .write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        let changed = try await Self.builder(service, context: context, output: "/dev/null").build()
+        #expect(try Self.readImageFile(service, changed, "/shebang-out") == "/dev/pipes/SCRIPT ran again by its own interpreter\n")
 
         // A build FROM the parent runs its trigger first, and does not pass it on.
         try "FROM build/parent:1\nRUN cat /triggered\n".write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
