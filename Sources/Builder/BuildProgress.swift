@@ -20,6 +20,8 @@ public protocol BuildProgress: Sendable {
     func failed(step: Int)
     /// A line that belongs to no step's output (`ONBUILD ...` triggers).
     func message(_ line: String)
+    /// Something the user should know that does not stop the build (build args not used).
+    func warning(_ line: String)
 }
 
 /// Plain progress, as buildah prints it: `STEP 3/12: RUN make`, the command's output as it
@@ -41,4 +43,9 @@ public struct PlainProgress: BuildProgress {
     public func finished(step: Int) {}
     public func failed(step: Int) {}
     public func message(_ line: String) { write(Array((line + "\n").utf8)) }
+    /// On standard error, as buildah prints its warnings.
+    public func warning(_ line: String) {
+        guard fd >= 0 else { return }
+        try? Files.writeAll(fd: 2, bytes: Array("[Warning] \(line)\n".utf8))
+    }
 }

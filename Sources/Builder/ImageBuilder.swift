@@ -121,6 +121,7 @@ public final class ImageBuilder: Sendable {
             total += 1 + dockerfile.stages[index].instructions.count
         }
         let plan = BuildPlan(dockerfile: dockerfile, graph: graph, global: global, context: context, total: total, firstStep: firstStep)
+        warnAboutUnusedArguments(dockerfile, stages: order)
         let results = try await buildStages(order, plan: plan)
         guard let last = order.last, var final = results[last] else { throw .invalid("the Dockerfile has no stage to build") }
         let finalCreated = final.lastCreated
@@ -147,6 +148,12 @@ public final class ImageBuilder: Sendable {
         let firstStep: [Int: Int]
     }
 
+    /// What a stage's task gives back.
+    struct StageOutcome: Sendable {
+        var index: Int
+        var result: Result<StageResult, BuildError>
+    }
+
     /// A built stage: its final state, cache key, author (MAINTAINER) and the time of its
     /// last layer step.
     struct StageResult: Sendable {
@@ -163,34 +170,40 @@ public final class ImageBuilder: Sendable {
         var results: [Int: StageResult] = [:]
         var pending = order
         var failure: BuildError?
-        await withTaskGroup(of: (Int, Result<StageResult, BuildError>).self) { group in
-            func startReady() {
-                for index in pending where plan.graph.edges[index].allSatisfy({ results[$0.stage] != nil }) {
-                    pending.removeAll { $0 == index }
+        await withTaskGroup(of: StageOutcome.self) { group in
+            while true {
+                // Start every stage whose stages are built (none once one has failed).
+                let ready = failure != nil ? [] : pending.filter { index in
+                    plan.graph.edges[index].allSatisfy { results[$0.stage] != nil }
+                }
+                pending.removeAll { ready.contains($0) }
+                for index in ready {
                     let built = results
                     group.addTask {
-                        do throws(BuildError) {
-                            return (index, .success(try await self.buildStage(index, plan: plan, results: built)))
+                        // A struct and an untyped catch: a tuple with a typed-throws catch
+                        // came back as garbage from the child task in release builds (Swift 6.3).
+                        do {
+                            return StageOutcome(index: index, result: .success(try await self.buildStage(index, plan: plan, results: built)))
                         } catch {
-                            return (index, .failure(error))
+                            return StageOutcome(index: index, result: .failure(BuildError.wrapping(error)))
                         }
                     }
                 }
-            }
-            startReady()
-            while let (index, outcome) = await group.next() {
-                switch outcome {
+                guard let outcome = await group.next() else { break }
+                let index = outcome.index
+                switch outcome.result {
                 case .success(let result):
                     results[index] = result
-                    if failure == nil { startReady() }
                 case .failure(let error):
                     if failure == nil {
                         failure = error
-                        pending.removeAll()
                         options.interruption.stopSiblings()
                     }
                 }
             }
+        }
+        if failure == nil, let missing = pending.first {
+            throw .invalid("stage \(missing) could not be scheduled: the stages it uses were not built")
         }
         if let failure { throw failure }
         return results
@@ -256,5 +269,24 @@ public final class ImageBuilder: Sendable {
             progress.finished(step: step)
         }
         return StageResult(state: run.state, key: run.key, author: run.author, lastCreated: run.lastCreated)
+    }
+
+    /// Proxy variables BuildKit passes without an ARG, never reported as unused.
+    static let predefinedArguments: Set<String> = [
+        "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy",
+        "ALL_PROXY", "all_proxy",
+    ]
+
+    /// `--build-arg`s that no ARG of the stages built declares, reported as docker and
+    /// buildah report them (the build goes on).
+    func warnAboutUnusedArguments(_ dockerfile: Dockerfile, stages: [Int]) {
+        var declared = Set(dockerfile.metaArgDefinitions.map(\.name))
+        for index in stages {
+            for instruction in dockerfile.stages[index].instructions {
+                if case .arg(let definitions) = instruction.kind { declared.formUnion(definitions.map(\.name)) }
+            }
+        }
+        let unused = options.buildArguments.keys.filter { !declared.contains($0) && !ImageBuilder.predefinedArguments.contains($0) }.sorted()
+        if !unused.isEmpty { progress.warning("one or more build args were not consumed: [\(unused.joined(separator: " "))]") }
     }
 }

@@ -128,7 +128,9 @@ struct StageRun {
             config.Labels = labels
         case .expose(let ports):
             var exposed = config.ExposedPorts ?? [:]
-            for port in ports { exposed[port.contains("/") ? port.lowercased() : port + "/tcp"] = EmptyObject() }
+            for spec in ports {
+                for port in try StageRun.exposedPorts(spec, instruction: instruction) { exposed[port] = EmptyObject() }
+            }
             config.ExposedPorts = exposed
         case .volume(let paths):
             var volumes = config.Volumes ?? [:]
@@ -163,6 +165,27 @@ struct StageRun {
         }
         state.config = config
         record(BuildKitHistory.line(for: expanded, config: config))
+    }
+
+    /// An EXPOSE word as docker reads it (go-connections' `ParsePortSpecs`): `PORT`,
+    /// `PORT/PROTO` or a range `START-END[/PROTO]`, expanded to one `PORT/PROTO` each;
+    /// `[IP:][HOSTPORT:]` in front is dropped. Protocols tcp, udp and sctp.
+    static func exposedPorts(_ spec: String, instruction: Instruction) throws(BuildError) -> [String] {
+        func bad(_ why: String) -> BuildError { .invalid("\(instruction.location): EXPOSE: invalid port \"\(spec)\": \(why)") }
+        var text = spec
+        var proto = "tcp"
+        if let slash = text.lastIndex(of: "/") {
+            proto = text[text.index(after: slash)...].lowercased()
+            text = String(text[..<slash])
+        }
+        guard ["tcp", "udp", "sctp"].contains(proto) else { throw bad("unknown protocol \(proto)") }
+        if let colon = text.lastIndex(of: ":") { text = String(text[text.index(after: colon)...]) }
+        let bounds = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard bounds.count <= 2, let first = UInt32(bounds[0]), let last = UInt32(bounds.last ?? bounds[0]),
+              first >= 1, last <= 65535, first <= last else {
+            throw bad("expected a port (1-65535) or a range START-END")
+        }
+        return (first...last).map { "\($0)/\(proto)" }
     }
 
     func command(_ form: CommandForm) -> [String] {

@@ -39,9 +39,9 @@ struct Build: AsyncParsableCommand {
     var quiet = false
     @Option(help: "Progress output: tty (a live view of the steps with timings, on standard error), plain (STEP lines, RUN output streamed) or auto (tty on a terminal).")
     var progress: String = "auto"
-    @Option(help: "Image manifest format: oci (default) or docker (Docker's v2 schema 2 media types).")
+    @Option(help: "Image manifest format: oci, or docker (Docker's v2 schema 2 media types).")
     var format: String = "oci"
-    @Option(help: "Compression of the layers the build makes: gzip (default), zstd (OCI format only) or none.")
+    @Option(help: "Compression of the layers the build makes: gzip, zstd (OCI format only) or none.")
     var compression: String = "gzip"
     @Option(help: "Set every layer's file times and the image's dates to this Unix time (reproducible builds).")
     var timestamp: Int64?

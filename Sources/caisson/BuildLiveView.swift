@@ -93,6 +93,10 @@ final class BuildLiveView: BuildProgress {
         state.withLock { $0.messages.append(line) }
     }
 
+    func warning(_ line: String) {
+        state.withLock { $0.messages.append("WARNING: " + line) }
+    }
+
     /// Stops redrawing and draws the last frame (once; later calls do nothing).
     func finish() {
         let first = state.withLock { state in

@@ -379,6 +379,21 @@ struct BuildahParityTests {
         for key in ["Env", "Cmd", "Entrypoint", "WorkingDir", "User", "ExposedPorts", "Volumes", "Labels", "StopSignal",
                     "Healthcheck", "OnBuild", "Shell"] {
             var value = json[key]
+            // buildah 1.28 keeps a range (`8000-8002/udp`) as one entry; docker and BuildKit
+            // list each port of it (documented in README).
+            if key == "ExposedPorts", let ports = value as? [String: Any] {
+                var expanded: [String: Any] = [:]
+                for port in ports.keys {
+                    let parts = port.split(separator: "/")
+                    let range = parts[0].split(separator: "-").compactMap { Int($0) }
+                    if range.count == 2 {
+                        for number in range[0]...range[1] { expanded["\(number)/\(parts.count > 1 ? parts[1] : "tcp")"] = [String: Any]() }
+                    } else {
+                        expanded[port] = ports[port]
+                    }
+                }
+                value = expanded
+            }
             if key == "Labels", var labels = value as? [String: Any] {
                 labels.removeValue(forKey: "io.buildah.version")
                 value = labels

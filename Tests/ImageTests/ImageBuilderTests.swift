@@ -95,15 +95,20 @@ struct ImageBuilderTests {
         _ = try service.writeImage(layers: base.layers, config: base.config, history: base.history, platform: base.platform,
                                    names: ["build/busybox:1"])
         let context = try Scratch.directory("build-bad")
-        for (dockerfile, expected) in [
-            ("FROM build/busybox:1\nRUNN true\n", "Dockerfile:2"),
-            ("FROM build/busybox:1\nCOPY missing /x\n", "file not found in build context"),
-            ("FROM build/busybox:1\nRUN echo partial; exit 4\n", "exit status 4"),
-            ("FROM build/busybox:1 AS one\nCOPY --from=one /x /y\n", "one"),
-        ] {
+        for (dockerfile, target, expected) in [
+            ("FROM build/busybox:1\nRUNN true\n", nil, "Dockerfile:2"),
+            ("FROM build/busybox:1\nCOPY\n", nil, "Dockerfile:2"),
+            ("FROM build/busybox:1\nCOPY missing /x\n", nil, "file not found in build context"),
+            ("FROM build/busybox:1\nEXPOSE 80/xyz\n", nil, "Dockerfile:2: EXPOSE: invalid port \"80/xyz\": unknown protocol xyz"),
+            ("FROM build/busybox:1\nEXPOSE 90-80\n", nil, "invalid port \"90-80\""),
+            ("FROM build/busybox:1\nRUN echo partial; exit 4\n", nil, "exit status 4"),
+            ("FROM build/busybox:1\nRUN echo the-last-line-printed; exit 4\n", nil, "the-last-line-printed"),
+            ("FROM build/busybox:1 AS one\nCOPY --from=one /x /y\n", nil, "one"),
+            ("FROM build/busybox:1 AS one\nRUN true\n", "nosuch", "nosuch"),
+        ] as [(String, String?, String)] {
             try dockerfile.write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
             do {
-                _ = try await Self.builder(service, context: context, output: "/dev/null").build()
+                _ = try await Self.builder(service, context: context, output: "/dev/null") { $0.target = target }.build()
                 Issue.record("\(dockerfile) should fail")
             } catch {
                 #expect("\(error)".contains(expected), "\(error)")
@@ -111,6 +116,8 @@ struct ImageBuilderTests {
         }
         #expect((try? FileManager.default.contentsOfDirectory(atPath: service.root + "/build")) ?? [] == [])
         #expect((try? FileManager.default.contentsOfDirectory(atPath: service.root + "/rootfs")) ?? [] == [])
+        // Nothing half-made among the images.
+        #expect(try service.list().count == 1)
     }
 }
 
