@@ -4,6 +4,7 @@ import Glibc
 import AsyncHTTPClient
 import CaissonSys
 import ImageSpec
+import Registry
 import NIOCore
 import NIOHTTP1
 
@@ -143,20 +144,7 @@ enum RemoteSource {
     }
 
     /// A transport error in a few words.
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .connectTimeout: return "connection timed out"
-            case .readTimeout: return "read timed out"
-            case .deadlineExceeded: return "the download took too long"
-            case .remoteConnectionClosed: return "the server closed the connection"
-            default: return "\(error)"
-            }
-        }
-        let text = "\(error)"
-        if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
-        return text
-    }
+    static func describe(_ error: any Error) -> String { RegistryClient.describe(error, peer: "the server") }
 }
 
 /// HTTP dates (RFC 9110 section 5.6.7): the IMF-fixdate servers send, and the obsolete

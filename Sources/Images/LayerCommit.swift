@@ -46,28 +46,20 @@ extension ImageService {
             var archiver = OverlayDiffArchiver(timestamp: timestamp)
             // One pass: tar -> diff id hash -> gzip -> blob digest hash -> file.
             let blobStream = DigestingSink(FileSink(fd: out, path: staging))
-            switch compression {
-            case .gzip:
-                let tarStream = DigestingSink(try GzipSink(blobStream))
+            // The tar stream through `sink` (a compressor over blobStream): its diff id.
+            func archive<Sink: ByteSink>(into sink: Sink) throws -> Digest {
+                let tarStream = DigestingSink(sink)
                 var writer = TarWriter(tarStream)
                 try archiver.archive(upperDirectory: upperDirectory, into: &writer)
                 try writer.finish()
-                diffID = tarStream.digest
-                blobDigest = blobStream.digest
-            case .zstd:
-                let tarStream = DigestingSink(try ZstdSink(blobStream))
-                var writer = TarWriter(tarStream)
-                try archiver.archive(upperDirectory: upperDirectory, into: &writer)
-                try writer.finish()
-                diffID = tarStream.digest
-                blobDigest = blobStream.digest
-            case .none:
-                var writer = TarWriter(blobStream)
-                try archiver.archive(upperDirectory: upperDirectory, into: &writer)
-                try writer.finish()
-                diffID = blobStream.digest
-                blobDigest = diffID
+                return tarStream.digest
             }
+            switch compression {
+            case .gzip: diffID = try archive(into: try GzipSink(blobStream))
+            case .zstd: diffID = try archive(into: try ZstdSink(blobStream))
+            case .none: diffID = try archive(into: blobStream)
+            }
+            blobDigest = blobStream.digest
             entries = archiver.entries
         } catch {
             throw ImageError.wrapping(error)

@@ -148,11 +148,14 @@ public final class RegistryClient: Sendable {
         }
     }
 
-    static func describe(_ error: any Error) -> String {
+    static func describe(_ error: any Error) -> String { describe(error, peer: "the registry") }
+
+    /// An HTTP transport error in a few words (a registry's, or a server ADD downloads from).
+    public static func describe(_ error: any Error, peer: String) -> String {
         if let error = error as? HTTPClientError {
             switch error {
             case .connectTimeout: return "connection timed out"
-            case .remoteConnectionClosed: return "the registry closed the connection"
+            case .remoteConnectionClosed: return "\(peer) closed the connection"
             case .readTimeout: return "read timed out"
             case .deadlineExceeded: return "the request took too long"
             default: return "\(error)"

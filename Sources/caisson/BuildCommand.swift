@@ -9,6 +9,7 @@ import ImageSpec
 import Images
 import CaissonShim
 import LayerArchive
+import Synchronization
 
 /// `caisson build`: an image from a Containerfile or Dockerfile, daemonless, through the
 /// `Builder` module over the same image store and OCI runtime as `caisson run`.
@@ -277,28 +278,17 @@ struct BuilderPrune: ParsableCommand {
 
 /// SIGINT, SIGTERM and SIGHUP during a build stop it cleanly (`BuildInterruption`) instead
 /// of killing this process halfway through a step, which would leave its container and
-/// mount behind. The handler only writes to a pipe; a thread does the rest.
+/// mount behind.
 enum BuildSignals {
-    nonisolated(unsafe) static var pipeFDs: [Int32] = [-1, -1]
-    /// The signal that stopped the build (SIGINT unless another came first).
-    nonisolated(unsafe) static var received: Int32 = SIGINT
+    private static let first = Atomic<Int32>(0)
+
+    /// The signal that stopped the build (the first that came; SIGINT when none did).
+    static var received: Int32 { first.load(ordering: .relaxed) == 0 ? SIGINT : first.load(ordering: .relaxed) }
 
     static func install(_ interruption: BuildInterruption) {
-        guard caisson_pipe2(&pipeFDs, O_CLOEXEC) == 0 else { return }
-        let handler: @convention(c) (Int32) -> Void = { signal in
-            var byte = UInt8(truncatingIfNeeded: signal)
-            _ = write(BuildSignals.pipeFDs[1], &byte, 1)
-        }
-        for signal in [SIGINT, SIGTERM, SIGHUP] { Glibc.signal(signal, handler) }
-        let readFD = pipeFDs[0]
-        Thread.detachNewThread {
-            var byte: UInt8 = 0
-            var first = true
-            while read(readFD, &byte, 1) == 1 {
-                if first { received = Int32(byte) }
-                first = false
-                interruption.request()
-            }
+        SignalPipe.install([SIGINT, SIGTERM, SIGHUP]) { signal in
+            _ = first.compareExchange(expected: 0, desired: signal, ordering: .relaxed)
+            interruption.request()
         }
     }
 }

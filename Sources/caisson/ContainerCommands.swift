@@ -108,21 +108,10 @@ func runAttached(_ engine: ContainerEngine, _ id: String, tty: Bool, stdin: Bool
 
 /// Forwards SIGINT, SIGTERM and SIGHUP to the container through the runtime.
 enum SignalProxy {
-    nonisolated(unsafe) static var pipeFDs: [Int32] = [-1, -1]
-
     static func install(engine: ContainerEngine, record: ContainerRecord, tty: Bool) {
-        guard !tty, caisson_pipe2(&pipeFDs, O_CLOEXEC) == 0 else { return }
-        let handler: @convention(c) (Int32) -> Void = { signal in
-            var byte = UInt8(truncatingIfNeeded: signal)
-            _ = write(SignalProxy.pipeFDs[1], &byte, 1)
-        }
-        for signal in [SIGINT, SIGTERM, SIGHUP] { Glibc.signal(signal, handler) }
-        let readFD = pipeFDs[0]
-        Thread.detachNewThread {
-            var byte: UInt8 = 0
-            while read(readFD, &byte, 1) == 1 {
-                _ = try? engine.runtime(record, ["kill", record.id, String(byte)])
-            }
+        guard !tty else { return }
+        SignalPipe.install([SIGINT, SIGTERM, SIGHUP]) { signal in
+            _ = try? engine.runtime(record, ["kill", record.id, String(signal)])
         }
     }
 }

@@ -8,13 +8,9 @@ struct BuildInteropTests {
     @Test(.enabled(if: PrivatePodman.available)) func aBuiltImageIsPulledAndRunByPodman() throws {
         let registry = try TestRegistry()
         defer { registry.stop() }
-        let cli = try CaissonCLI()
-        defer { cli.cleanUp() }
-        let work = try Scratch.directory("build-interop")
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        try BusyboxLayer.tarball(at: work + "/rootfs.tar")
-        #expect(try cli.run(["import", work + "/rootfs.tar", "local/busybox:1"]).status == 0)
-        try FileManager.default.createDirectory(atPath: work + "/context", withIntermediateDirectories: true)
+        let workspace = try BuildWorkspace("build-interop")
+        defer { workspace.cleanUp() }
+        let (cli, work) = (workspace.cli, workspace.work)
         try "FROM local/busybox:1\nRUN echo built-by-caisson > /built\nCMD [\"cat\", \"/built\"]\n"
             .write(toFile: work + "/context/Dockerfile", atomically: true, encoding: .utf8)
         let name = "\(registry.host)/tests/built:1"
@@ -52,13 +48,9 @@ extension BuildInteropTests {
     /// `--output`: the root filesystem as a directory or a tar, or the image as an OCI or
     /// docker archive that skopeo reads; a bad --output is refused before building.
     @Test func outputsWriteTheResult() throws {
-        let cli = try CaissonCLI()
-        defer { cli.cleanUp() }
-        let work = try Scratch.directory("build-output")
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        try BusyboxLayer.tarball(at: work + "/rootfs.tar")
-        #expect(try cli.run(["import", work + "/rootfs.tar", "local/busybox:1"]).status == 0)
-        try FileManager.default.createDirectory(atPath: work + "/context", withIntermediateDirectories: true)
+        let workspace = try BuildWorkspace("build-output")
+        defer { workspace.cleanUp() }
+        let (cli, work) = (workspace.cli, workspace.work)
         try "FROM local/busybox:1\nRUN echo made > /made\n".write(toFile: work + "/context/Dockerfile", atomically: true, encoding: .utf8)
         #expect(try cli.run(["build", "-q", "-o", work + "/rootfs", work + "/context"]).status == 0)
         #expect(try String(contentsOfFile: work + "/rootfs/made", encoding: .utf8) == "made\n")
@@ -83,13 +75,9 @@ extension BuildInteropTests {
     @Test(.enabled(if: PrivatePodman.available)) func formatsAndCompressionsReachTheRegistry() throws {
         let registry = try TestRegistry()
         defer { registry.stop() }
-        let cli = try CaissonCLI()
-        defer { cli.cleanUp() }
-        let work = try Scratch.directory("build-formats")
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        try BusyboxLayer.tarball(at: work + "/rootfs.tar")
-        #expect(try cli.run(["import", work + "/rootfs.tar", "local/busybox:1"]).status == 0)
-        try FileManager.default.createDirectory(atPath: work + "/context", withIntermediateDirectories: true)
+        let workspace = try BuildWorkspace("build-formats")
+        defer { workspace.cleanUp() }
+        let (cli, work) = (workspace.cli, workspace.work)
         try "FROM local/busybox:1\nRUN echo formats > /made\nCMD [\"cat\", \"/made\"]\n"
             .write(toFile: work + "/context/Dockerfile", atomically: true, encoding: .utf8)
         let cases: [(format: String, compression: String, manifest: String, layer: String)] = [
@@ -137,12 +125,9 @@ extension BuildInteropTests {
 extension BuildInteropTests {
     /// `system df` counts the cached steps and cache mounts; `builder prune` frees both.
     @Test func systemDfShowsTheBuildCacheAndPruneFreesIt() throws {
-        let cli = try CaissonCLI()
-        defer { cli.cleanUp() }
-        let work = try Scratch.directory("build-df")
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        try BusyboxLayer.tarball(at: work + "/rootfs.tar")
-        #expect(try cli.run(["import", work + "/rootfs.tar", "local/busybox:1"]).status == 0)
+        let workspace = try BuildWorkspace("build-df")
+        defer { workspace.cleanUp() }
+        let (cli, work) = (workspace.cli, workspace.work)
         func cacheRow() throws -> [String] {
             let df = try cli.run(["system", "df"])
             let line = df.stdout.split(separator: "\n").first { $0.hasPrefix("Build Cache") } ?? ""
@@ -166,13 +151,9 @@ extension BuildInteropTests {
     /// container's), the host's with `--network host`, loopback only with `none` or
     /// `RUN --network=none`; the namespace is gone after the build.
     @Test func runStepsGetTheBuildsOwnBridgeNetwork() throws {
-        let cli = try CaissonCLI()
-        defer { cli.cleanUp() }
-        let work = try Scratch.directory("build-network")
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        try BusyboxLayer.tarball(at: work + "/rootfs.tar")
-        #expect(try cli.run(["import", work + "/rootfs.tar", "local/busybox:1"]).status == 0)
-        try FileManager.default.createDirectory(atPath: work + "/context", withIntermediateDirectories: true)
+        let workspace = try BuildWorkspace("build-network")
+        defer { workspace.cleanUp() }
+        let (cli, work) = (workspace.cli, workspace.work)
         try """
         FROM local/busybox:1
         RUN ip -o -4 addr show | grep -v ' lo ' | sed 's/.*inet \\([0-9.]*\\).*/\\1/' > /addresses; cat /addresses

@@ -15,14 +15,10 @@ struct BuildInterruptTests {
     }
 
     @Test func anInterruptedBuildLeavesNothingBehind() throws {
-        let cli = try CaissonCLI()
-        defer { cli.cleanUp() }
-        let work = try Scratch.directory("build-interrupt")
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let workspace = try BuildWorkspace("build-interrupt")
+        defer { workspace.cleanUp() }
+        let (cli, work) = (workspace.cli, workspace.work)
         let runroot = cli.runroot
-        try BusyboxLayer.tarball(at: work + "/rootfs.tar")
-        #expect(try cli.run(["import", work + "/rootfs.tar", "local/busybox:1"]).status == 0)
-        try FileManager.default.createDirectory(atPath: work + "/context", withIntermediateDirectories: true)
         for (signal, status) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
             let marker = "\(3000 + Int.random(in: 0..<5000))"
             try "FROM local/busybox:1\nRUN echo first > /first\nRUN sleep \(marker)\nRUN echo never\n"

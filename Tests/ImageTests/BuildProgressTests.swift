@@ -7,13 +7,9 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct BuildProgressTests {
     @Test func aTerminalGetsTheLiveViewAndAPipeThePlainLines() throws {
-        let cli = try CaissonCLI()
-        defer { cli.cleanUp() }
-        let work = try Scratch.directory("build-progress")
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        try BusyboxLayer.tarball(at: work + "/rootfs.tar")
-        #expect(try cli.run(["import", work + "/rootfs.tar", "local/busybox:1"]).status == 0)
-        try FileManager.default.createDirectory(atPath: work + "/context", withIntermediateDirectories: true)
+        let workspace = try BuildWorkspace("build-progress")
+        defer { workspace.cleanUp() }
+        let (cli, work) = (workspace.cli, workspace.work)
         try "FROM local/busybox:1\nRUN echo first > /f\nRUN echo printed-by-the-step && sleep 0.5 && echo again\nENV A=1\n"
             .write(toFile: work + "/context/Dockerfile", atomically: true, encoding: .utf8)
         func onTerminal(_ arguments: String) throws -> String {

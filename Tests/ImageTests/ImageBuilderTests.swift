@@ -19,11 +19,17 @@ struct ImageBuilderTests {
         }
     }
 
-    @Test func aMultiStageDockerfileBuildsAndRebuildsFromCache() async throws {
+    /// A store holding the test busybox image as `build/busybox:1`, and its root to remove.
+    static func busyboxStore() throws -> (ImageService, String) {
         let (service, base, root) = try RunStepTests.base()
-        defer { try? FileManager.default.removeItem(atPath: root) }
         _ = try service.writeImage(layers: base.layers, config: base.config, history: base.history, platform: base.platform,
                                    names: ["build/busybox:1"])
+        return (service, root)
+    }
+
+    @Test func aMultiStageDockerfileBuildsAndRebuildsFromCache() async throws {
+        let (service, root) = try Self.busyboxStore()
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let context = try Scratch.directory("build-context")
         try Shell.run("/bin/sh", ["-ec", """
             cd \(context); mkdir -p src; echo one > src/a.txt; echo two > src/b.txt; echo skip > notes.md
@@ -90,10 +96,8 @@ struct ImageBuilderTests {
     }
 
     @Test func badDockerfilesNameTheirLine() async throws {
-        let (service, base, root) = try RunStepTests.base()
+        let (service, root) = try Self.busyboxStore()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        _ = try service.writeImage(layers: base.layers, config: base.config, history: base.history, platform: base.platform,
-                                   names: ["build/busybox:1"])
         let context = try Scratch.directory("build-bad")
         for (dockerfile, target, expected) in [
             ("FROM build/busybox:1\nRUNN true\n", nil, "Dockerfile:2"),
@@ -123,10 +127,8 @@ struct ImageBuilderTests {
 
 extension ImageBuilderTests {
     @Test func heredocsAndOnbuildTriggers() async throws {
-        let (service, base, root) = try RunStepTests.base()
+        let (service, root) = try Self.busyboxStore()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        _ = try service.writeImage(layers: base.layers, config: base.config, history: base.history, platform: base.platform,
-                                   names: ["build/busybox:1"])
         let context = try Scratch.directory("build-heredoc")
         try #"""
         FROM build/busybox:1
@@ -177,10 +179,8 @@ extension ImageBuilderTests {
 
 extension ImageBuilderTests {
     @Test func addUnpacksLocalArchivesAndCopiesOtherFiles() async throws {
-        let (service, base, root) = try RunStepTests.base()
+        let (service, root) = try Self.busyboxStore()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        _ = try service.writeImage(layers: base.layers, config: base.config, history: base.history, platform: base.platform,
-                                   names: ["build/busybox:1"])
         let context = try Scratch.directory("build-add")
         try Shell.run("/bin/sh", ["-ec", """
             cd \(context); mkdir -p tree/x; echo inside > tree/x/y; tar -C tree -czf files.tar.gz .; echo plain > plain.txt
@@ -198,10 +198,8 @@ extension ImageBuilderTests {
 
 extension ImageBuilderTests {
     @Test func runMountsCacheTmpfsAndOptionalSecrets() async throws {
-        let (service, base, root) = try RunStepTests.base()
+        let (service, root) = try Self.busyboxStore()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        _ = try service.writeImage(layers: base.layers, config: base.config, history: base.history, platform: base.platform,
-                                   names: ["build/busybox:1"])
         let context = try Scratch.directory("build-mounts")
         try """
         FROM build/busybox:1

@@ -10,10 +10,8 @@ import Testing
 /// one reported.
 extension ImageBuilderTests {
     @Test func independentStagesRunSideBySide() async throws {
-        let (service, base, root) = try RunStepTests.base()
+        let (service, root) = try Self.busyboxStore()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        _ = try service.writeImage(layers: base.layers, config: base.config, history: base.history, platform: base.platform,
-                                   names: ["build/busybox:1"])
         let context = try Scratch.directory("build-parallel")
         let id = Scratch.uniqueID("rendezvous")
         // Each stage announces itself in a shared cache mount and waits (5 s at most) for the other.

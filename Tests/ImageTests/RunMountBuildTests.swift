@@ -17,10 +17,8 @@ extension ImageBuilderTests {
     }
 
     @Test func secretsAreReadableInTheirStepAndInNoLayer() async throws {
-        let (service, base, root) = try RunStepTests.base()
+        let (service, root) = try Self.busyboxStore()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        _ = try service.writeImage(layers: base.layers, config: base.config, history: base.history, platform: base.platform,
-                                   names: ["build/busybox:1"])
         let context = try Scratch.directory("build-secrets")
         let secretFile = try Scratch.directory("secret-source") + "/token"
         try "s3cr3t-value".write(toFile: secretFile, atomically: true, encoding: .utf8)
@@ -63,10 +61,8 @@ extension ImageBuilderTests {
     }
 
     @Test func bindMountsOfTheContextAndOfStages() async throws {
-        let (service, base, root) = try RunStepTests.base()
+        let (service, root) = try Self.busyboxStore()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        _ = try service.writeImage(layers: base.layers, config: base.config, history: base.history, platform: base.platform,
-                                   names: ["build/busybox:1"])
         let context = try Scratch.directory("build-binds")
         try Shell.run("/bin/sh", ["-ec", """
             cd \(context); mkdir -p src; echo one > src/a.txt; echo notes > src/notes.md

@@ -216,3 +216,27 @@ struct FixtureFailure: Error, CustomStringConvertible {
     let output: String
     var description: String { "\(what) failed: \(output)" }
 }
+
+/// A build test's workspace: a CLI store with `local/busybox:1` imported, a scratch
+/// directory `work` and its `context` directory; `cleanUp` removes them all.
+struct BuildWorkspace {
+    struct ImportFailed: Error { let stderr: String }
+
+    let cli: CaissonCLI
+    let work: String
+    var context: String { work + "/context" }
+
+    init(_ name: String) throws {
+        cli = try CaissonCLI()
+        work = try Scratch.directory(name)
+        try BusyboxLayer.tarball(at: work + "/rootfs.tar")
+        let imported = try cli.run(["import", work + "/rootfs.tar", "local/busybox:1"])
+        guard imported.status == 0 else { throw ImportFailed(stderr: imported.stderr) }
+        try FileManager.default.createDirectory(atPath: work + "/context", withIntermediateDirectories: true)
+    }
+
+    func cleanUp() {
+        cli.cleanUp()
+        try? FileManager.default.removeItem(atPath: work)
+    }
+}
