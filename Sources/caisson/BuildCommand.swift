@@ -20,7 +20,7 @@ struct Build: AsyncParsableCommand {
     @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Option(name: .shortAndLong, help: "Name and optionally a tag (NAME[:TAG]); may be repeated.")
     var tag: [String] = []
-    @Option(name: .shortAndLong, help: "The Dockerfile (default: PATH/Containerfile, else PATH/Dockerfile).")
+    @Option(name: .shortAndLong, help: "The Dockerfile (default: PATH/Containerfile, else PATH/Dockerfile); - reads it from standard input.")
     var file: String?
     @Option(help: "The stage to build (default: the last).")
     var target: String?
@@ -57,6 +57,9 @@ struct Build: AsyncParsableCommand {
 
     func validate() throws {
         if let output { _ = try BuildOutput(parsing: output) }
+        if file == "-" && context == "-" {
+            throw ValidationError("the Dockerfile (-f -) and the context (-) cannot both come from standard input")
+        }
         guard ["missing", "always", "never", "true", "false"].contains(pull) else {
             throw ValidationError("invalid --pull \"\(pull)\": use missing, always or never")
         }
@@ -100,6 +103,16 @@ struct Build: AsyncParsableCommand {
         guard Files.isDirectory(directory) else { throw CLIError.usage("build context \(context) is not a directory") }
         var options = BuildOptions(context: directory, runtime: runtimePath, runtimeRoot: engine.runtimeRoot(for: runtimePath))
         options.dockerfile = file
+        var dockerfileFromInput: String?
+        defer { if let dockerfileFromInput { try? Files.removeTree(dockerfileFromInput) } }
+        if file == "-" {
+            // `-f -`: the Dockerfile on standard input, the context from the path.
+            let staging = service.root + "/build/" + BuildLeftovers.name("dockerfile")
+            try Files.makeDirectories(staging, mode: 0o700)
+            dockerfileFromInput = staging
+            try Files.write(staging + "/Dockerfile", bytes: try Files.readAll(fd: 0, path: "standard input"), mode: 0o600)
+            options.dockerfile = staging + "/Dockerfile"
+        }
         options.tags = tag
         options.target = target
         options.noCache = noCache

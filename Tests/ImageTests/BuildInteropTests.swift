@@ -65,6 +65,13 @@ extension BuildInteropTests {
         }
         let bad = try cli.run(["build", "--output", "type=zip,dest=x", work + "/context"])
         #expect(bad.status == 125 && bad.stderr.contains("type must be local, tar, oci or docker"))
+        // `-f -`: the Dockerfile from standard input, the context from the path.
+        let piped = try cli.run(["build", "-q", "-f", "-", "-o", work + "/piped", work + "/context"],
+                                stdin: "FROM local/busybox:1\nRUN echo from-stdin > /piped\n")
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect(try String(contentsOfFile: work + "/piped/piped", encoding: .utf8) == "from-stdin\n")
+        let both = try cli.run(["build", "-f", "-", "-"])
+        #expect(both.status == 125 && both.stderr.contains("cannot both come from standard input"), "\(both.stderr)")
     }
 }
 
