@@ -13,14 +13,17 @@ public struct BuildContext: Sendable {
     public let ignore: IgnoreFile?
 
     /// `ignoreFiles`: read `.containerignore`/`.dockerignore` (the build context; not for
-    /// another stage's root filesystem, which `COPY --from` reads).
-    public init(directory: String, ignoreFiles: Bool = true) throws(BuildError) {
+    /// another stage's root filesystem, which `COPY --from` reads); `dockerfile`'s own
+    /// `NAME.dockerignore` beside it comes first, as BuildKit and buildah read it.
+    public init(directory: String, ignoreFiles: Bool = true, dockerfile: String? = nil) throws(BuildError) {
         root = Paths.absolute(directory)
         guard Files.isDirectory(root) else { throw .invalid("build context \(directory) is not a directory") }
         var ignore: IgnoreFile?
-        for name in [".containerignore", ".dockerignore"] where ignoreFiles && Files.exists(root + "/" + name) {
+        let candidates = (dockerfile.map { [$0 + ".containerignore", $0 + ".dockerignore"] } ?? [])
+            + [root + "/.containerignore", root + "/.dockerignore"]
+        for path in candidates where ignoreFiles && Files.exists(path) {
             do {
-                ignore = try IgnoreFile(parsing: try Files.readString(root + "/" + name), file: name)
+                ignore = try IgnoreFile(parsing: try Files.readString(path), file: Paths.base(path))
             } catch {
                 throw .wrapping(error)
             }

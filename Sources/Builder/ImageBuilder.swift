@@ -96,8 +96,8 @@ public final class ImageBuilder: Sendable {
             throw .invalid("building needs the overlay snapshot driver (this store uses vfs)")
         }
         BuildLeftovers.sweep(images: images, runtime: options.runtime, runtimeRoot: options.runtimeRoot)
-        let context = try BuildContext(directory: options.context)
         let path = try ImageBuilder.locateDockerfile(options)
+        let context = try BuildContext(directory: options.context, dockerfile: path)
         let dockerfile: Dockerfile
         let graph: StageGraph
         let global: VariableList

@@ -233,3 +233,24 @@ extension ImageBuilderTests {
         }
     }
 }
+
+extension ImageBuilderTests {
+    /// `NAME.dockerignore` beside the Dockerfile NAME wins over the context's `.dockerignore`.
+    @Test func aDockerfilesOwnIgnoreFileComesFirst() async throws {
+        let (service, root) = try Self.busyboxStore()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let context = try Scratch.directory("build-ignore")
+        try Shell.run("/bin/sh", ["-ec", """
+            cd \(context); mkdir -p src; echo a > src/a.txt; echo b > src/b.txt
+            echo 'src/a.txt' > .dockerignore
+            printf 'FROM scratch\\nCOPY src /src\\n' > Dockerfile; cp Dockerfile other.Dockerfile
+            echo 'src/b.txt' > other.Dockerfile.dockerignore
+            """])
+        let plain = try await Self.builder(service, context: context, output: "/dev/null").build()
+        #expect(try Self.readImageFile(service, plain, "/src/a.txt") == nil)
+        #expect(try Self.readImageFile(service, plain, "/src/b.txt") == "b\n")
+        let other = try await Self.builder(service, context: context, output: "/dev/null") { $0.dockerfile = context + "/other.Dockerfile" }.build()
+        #expect(try Self.readImageFile(service, other, "/src/a.txt") == "a\n")
+        #expect(try Self.readImageFile(service, other, "/src/b.txt") == nil)
+    }
+}
