@@ -5,6 +5,7 @@ import CaissonSys
 import Dockerfile
 import ImageSpec
 import Images
+import Synchronization
 
 /// What `caisson build` was asked for.
 public struct BuildOptions: Sendable {
@@ -16,9 +17,12 @@ public struct BuildOptions: Sendable {
     public var buildArguments: [String: String] = [:]
     public var noCache = false
     public var labels: [String: String] = [:]
-    /// RUN's network where the instruction does not choose (the CLI gives a bridge
-    /// network's namespace; the host's when nothing is said).
+    /// RUN's network where the instruction does not choose (the host's when nothing is said).
     public var network: RunStep.Network = .host
+    /// Makes the network namespace of the first RUN that uses the default network (the
+    /// CLI's bridge network namespace), so that builds without RUN steps make none; when
+    /// set, it is used instead of `network`.
+    public var makeNetwork: (@Sendable () throws(BuildError) -> String)?
     public var timestamp: Int64?
     /// Set when the build must stop (the CLI's signal handler asks it to).
     public var interruption = BuildInterruption()
@@ -60,6 +64,24 @@ public final class ImageBuilder: Sendable {
     let progress: any BuildProgress
     let baseImage: BaseImageSource
     let cache: BuildCache
+    /// The namespace `options.makeNetwork` made, once made (stages share it).
+    private let madeNetwork = Mutex<String?>(nil)
+
+    /// RUN's default network: `options.network`, or the namespace `makeNetwork` gives (made once).
+    func defaultNetwork() throws(BuildError) -> RunStep.Network {
+        guard let make = options.makeNetwork else { return options.network }
+        let result: Result<String, BuildError> = madeNetwork.withLock { made in
+            if let made { return .success(made) }
+            do throws(BuildError) {
+                let path = try make()
+                made = path
+                return .success(path)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return .namespace(try result.get())
+    }
 
     /// `baseImage` finds (or pulls) the image a FROM or `COPY --from` names; `progress`
     /// hears of every step.

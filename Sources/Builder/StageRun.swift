@@ -216,7 +216,7 @@ struct StageRun {
         switch run.network {
         case .none: network = .none
         case .host: network = .host
-        case .default: network = builder.options.network
+        case .default: network = try builder.defaultNetwork()
         }
         let createdBy: String
         switch run.command {

@@ -119,14 +119,22 @@ struct Build: AsyncParsableCommand {
         options.timestamp = timestamp
         options.compression = compression == "none" ? .none : compression == "zstd" ? .zstd : .gzip
         options.format = ImageFormat(rawValue: format) ?? .oci
-        var buildNetwork: BuildNetwork?
-        defer { buildNetwork?.remove() }
+        // The default network is made when the first RUN needs it, and removed at the end.
+        let buildNetwork = Mutex<BuildNetwork?>(nil)
+        defer { buildNetwork.withLock { $0?.remove() } }
         switch network {
         case "none": options.network = .none
         case "host": options.network = .host
         default:
-            buildNetwork = try BuildNetwork.create(engine)
-            options.network = .namespace(buildNetwork?.path ?? "")
+            options.makeNetwork = { () throws(BuildError) in
+                do {
+                    let made = try BuildNetwork.create(engine)
+                    buildNetwork.withLock { $0 = made }
+                    return made.path
+                } catch {
+                    throw .invalid("cannot make the build's network (use --network host or none to do without): \(error)")
+                }
+            }
         }
         for item in buildArg {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)

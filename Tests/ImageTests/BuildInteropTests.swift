@@ -172,7 +172,13 @@ extension BuildInteropTests {
             return ((try? String(contentsOfFile: work + "/out/addresses", encoding: .utf8)) ?? "",
                     (try? String(contentsOfFile: work + "/out/none-links", encoding: .utf8)) ?? "")
         }
+        // A build without RUN steps attaches nothing to a network: the CNI plugins never ran.
+        try FileManager.default.createDirectory(atPath: work + "/copy-only", withIntermediateDirectories: true)
+        try "FROM scratch\nCOPY Dockerfile /d\n".write(toFile: work + "/copy-only/Dockerfile", atomically: true, encoding: .utf8)
+        #expect(try cli.run(["build", "-q", work + "/copy-only"]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: cli.runroot + "/cni/ipam"))
         let bridged = try built([])
+        #expect(FileManager.default.fileExists(atPath: cli.runroot + "/cni/ipam"))
         let network = try cli.run(["network", "inspect", "bridge"])
         let inspected = try JSONSerialization.jsonObject(with: Data(network.stdout.utf8)) as? [[String: Any]]
         let subnet = ((inspected?.first?["IPAM"] as? [String: Any])?["Config"] as? [[String: Any]])?.first?["Subnet"] as? String ?? "?"
