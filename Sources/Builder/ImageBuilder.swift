@@ -26,6 +26,8 @@ public struct BuildOptions: Sendable {
     public var timestamp: Int64?
     /// Set when the build must stop (the CLI's signal handler asks it to).
     public var interruption = BuildInterruption()
+    /// `--ssh` agent sockets by id (`default` for `--ssh default`), for `RUN --mount=type=ssh`.
+    public var sshSockets: [String: String] = [:]
     /// `--secret`s by id, for `RUN --mount=type=secret`.
     public var secrets: [String: BuildSecret] = [:]
     /// How the layers the build makes are compressed (the base image's stay as they are).

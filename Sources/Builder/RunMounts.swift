@@ -14,6 +14,8 @@ import OCISpec
 final class StepMounts {
     var mounts: [Mount] = []
     var environment: [String] = []
+    /// How many SSH agent sockets are mounted (they are numbered).
+    var sshMounts = 0
     private let images: ImageService
     private var locks: [Int32] = []
     private var stageRoots: [(id: String, target: String)] = []
@@ -107,7 +109,9 @@ extension StageRun {
                     throw fail(instruction, "--mount=\(mount.specification): a \(expanded.type.rawValue) mount needs target=")
                 }
             case .ssh:
-                throw fail(instruction, "RUN --mount=type=ssh is not supported yet (no SSH agent forwarding)")
+                if expanded.mode != nil || expanded.uid != nil || expanded.gid != nil {
+                    throw fail(instruction, "--mount=\(mount.specification): mode, uid and gid of an ssh mount are not supported (the agent's socket keeps its own)")
+                }
             case .secret:
                 break
             }
@@ -169,7 +173,7 @@ extension StageRun {
                     prepared.mounts.append(Mount(destination: mount.target ?? "/", type: "tmpfs", source: "tmpfs", options: options))
                 case .secret: try prepareSecret(mount, into: prepared, instruction: instruction)
                 case .bind: try await prepareBind(mount, into: prepared, instruction: instruction)
-                case .ssh: throw fail(instruction, "RUN --mount=type=ssh is not supported yet")
+                case .ssh: try prepareSSH(mount, into: prepared, instruction: instruction)
                 }
             }
         } catch {
@@ -218,6 +222,22 @@ extension StageRun {
         _ = chmod(file, mount.mode ?? 0o400)
         prepared.mounts.append(Mount(destination: mount.target ?? "/run/secrets/" + id, type: "bind", source: file,
                                      options: ["rbind", "ro", "nosuid", "nodev", "noexec"]))
+    }
+
+    /// The SSH agent socket `--ssh` gave for the mount's id (`default` when none), bound at
+    /// the target (`/run/buildkit/ssh_agent.N` by default) with `SSH_AUTH_SOCK` naming it,
+    /// as BuildKit forwards it; skipped when not given, unless `required`.
+    private func prepareSSH(_ mount: RunMount, into prepared: StepMounts, instruction: Instruction) throws(BuildError) {
+        let id = mount.id ?? "default"
+        guard let socket = builder.options.sshSockets[id] else {
+            if mount.required { throw fail(instruction, "the SSH agent \(id) is required but was not given (use --ssh \(id)=SOCKET, or --ssh default)") }
+            return
+        }
+        let index = prepared.sshMounts
+        prepared.sshMounts += 1
+        let target = mount.target ?? "/run/buildkit/ssh_agent.\(index)"
+        prepared.mounts.append(Mount(destination: target, type: "bind", source: socket, options: ["rbind", "nosuid", "nodev", "noexec"]))
+        if index == 0 { prepared.environment.append("SSH_AUTH_SOCK=" + target) }
     }
 
     private func prepareBind(_ mount: RunMount, into prepared: StepMounts, instruction: Instruction) async throws(BuildError) {

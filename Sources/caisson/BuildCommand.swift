@@ -50,6 +50,8 @@ struct Build: AsyncParsableCommand {
     var runtime: String = "caisson-runtime"
     @Option(help: "A secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VARIABLE; may be repeated.")
     var secret: [String] = []
+    @Option(help: "An SSH agent for RUN --mount=type=ssh: default (SSH_AUTH_SOCK) or ID=SOCKET; may be repeated.")
+    var ssh: [String] = []
     @Option(name: .shortAndLong, help: "Also write the result: type=local,dest=DIR (the root filesystem), type=tar,dest=FILE|- (it as a tar), type=oci,dest=FILE (an OCI archive), type=docker,dest=FILE (a docker archive); DIR alone means type=local.")
     var output: String?
     @Argument(help: "The build context: a directory, or - for a tar archive on standard input.")
@@ -152,6 +154,19 @@ struct Build: AsyncParsableCommand {
         for entry in Processes.currentEnvironment() {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
             if parts.count == 2 { variables[parts[0]] = parts[1] }
+        }
+        for item in ssh {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            let id = parts[0]
+            guard let socket = parts.count == 2 ? parts[1] : (id == "default" ? variables["SSH_AUTH_SOCK"] : nil), !socket.isEmpty else {
+                throw CLIError.usage(id == "default" ? "--ssh default: SSH_AUTH_SOCK is not set (start ssh-agent, or give --ssh default=SOCKET)"
+                                                     : "invalid --ssh \"\(item)\": use default or ID=SOCKET")
+            }
+            var info = stat()
+            guard stat(socket, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK else {
+                throw CLIError.usage("--ssh \(item): \(socket) is not an SSH agent socket (key files are not supported: load them with ssh-add into an agent)")
+            }
+            options.sshSockets[id] = socket
         }
         for item in secret {
             let parsed = try BuildSecret.parse(item, environment: variables)

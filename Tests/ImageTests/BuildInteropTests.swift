@@ -70,6 +70,9 @@ extension BuildInteropTests {
                                 stdin: "FROM local/busybox:1\nRUN echo from-stdin > /piped\n")
         #expect(piped.status == 0, "\(piped.stderr)")
         #expect(try String(contentsOfFile: work + "/piped/piped", encoding: .utf8) == "from-stdin\n")
+        // --ssh needs an agent's socket.
+        let notSocket = try cli.run(["build", "--ssh", "default=" + work + "/rootfs.tar", work + "/context"])
+        #expect(notSocket.status == 125 && notSocket.stderr.contains("is not an SSH agent socket"), "\(notSocket.stderr)")
         let both = try cli.run(["build", "-f", "-", "-"])
         #expect(both.status == 125 && both.stderr.contains("cannot both come from standard input"), "\(both.stderr)")
     }

@@ -147,4 +147,36 @@ extension ImageBuilderTests {
             }
         }
     }
+
+    @Test func sshAgentSocketsAreForwardedAsBuildKitDoes() async throws {
+        let (service, root) = try Self.busyboxStore()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let context = try Scratch.directory("build-ssh")
+        let sockets = try Scratch.directory("agents")
+        for name in ["default.sock", "deploy.sock"] {
+            try Shell.run("/usr/bin/python3", ["-c", "import socket; socket.socket(socket.AF_UNIX).bind('\(sockets)/\(name)')"])
+        }
+        try """
+        FROM build/busybox:1
+        RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo "$SSH_AUTH_SOCK" > /agent
+        RUN --mount=type=ssh,id=deploy,target=/tmp/agent.sock test -S /tmp/agent.sock && echo ok > /deploy
+        RUN --mount=type=ssh,id=absent test -z "$SSH_AUTH_SOCK" && echo skipped > /skipped
+        """.write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        let image = try await Self.builder(service, context: context, output: "/dev/null") {
+            $0.sshSockets = ["default": sockets + "/default.sock", "deploy": sockets + "/deploy.sock"]
+        }.build()
+        #expect(try Self.readImageFile(service, image, "/agent") == "/run/buildkit/ssh_agent.0\n")
+        #expect(try Self.readImageFile(service, image, "/deploy") == "ok\n")
+        #expect(try Self.readImageFile(service, image, "/skipped") == "skipped\n")
+        #expect(try Self.readImageFile(service, image, "/run/buildkit/ssh_agent.0") == nil)
+        #expect(try Self.readImageFile(service, image, "/tmp/agent.sock") == nil)
+
+        try "FROM build/busybox:1\nRUN --mount=type=ssh,id=absent,required true\n".write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        do {
+            _ = try await Self.builder(service, context: context, output: "/dev/null").build()
+            Issue.record("a required agent that is not given must fail")
+        } catch {
+            #expect("\(error)".contains("the SSH agent absent is required"), "\(error)")
+        }
+    }
 }
