@@ -88,6 +88,7 @@ let package = Package(
         // The engine: containers, networks (CNI) and volumes, in one SQLite store.
         .target(name: "Engine", dependencies: [
             "CaissonSys", "CaissonJSON", "Images", "ImageSpec", "OCISpec", "AttachProtocol", "CaissonShim", "LayerArchive",
+            "CLIFormatting",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // The frames between a container's monitor and attached `caisson` commands.
@@ -135,11 +136,18 @@ let package = Package(
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
-        // The daemon: serves the CRI on a unix socket.
+        // The Docker Engine API (HTTP/1.1 on a unix socket, on SwiftNIO) over the engine.
+        .target(name: "DockerAPI", dependencies: [
+            "Engine", "Images", "ImageSpec", "CaissonJSON", "CaissonSys", "CLIFormatting",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        // The daemon: serves the CRI and the Docker Engine API on unix sockets.
         .executableTarget(
             name: "caissond",
             dependencies: [
-                "CRIServer", "CaissonSys", "Registry",
+                "CRIServer", "CaissonSys", "Registry", "DockerAPI", "Engine", "Images",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -166,6 +174,10 @@ let package = Package(
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]
+        ),
+        .testTarget(
+            name: "DockerAPITests",
+            dependencies: ["CaissonTestSupport"]
         ),
         .testTarget(
             name: "DockerfileTests",

@@ -377,14 +377,9 @@ struct LogReader {
     }
 
     private func emit(_ line: [UInt8]) {
-        guard case .object(let object)? = try? JSONParser.parse(line), case .string(let text)? = object["log"] else { return }
-        var stamp = ""
-        if case .string(let time)? = object["time"] {
-            if let since, let epoch = Time.parseRFC3339(time), epoch < since { return }
-            stamp = time
-        }
-        let stream: Int32 = object["stream"] == .string("stderr") ? 2 : 1
-        AttachClient.write(stream, Array(((timestamps ? stamp + " " : "") + text).utf8))
+        guard let entry = LogEntry.parse(line) else { return }
+        if let since, let epoch = Time.parseRFC3339(entry.time), epoch < since { return }
+        AttachClient.write(entry.stream == .stderr ? 2 : 1, Array(((timestamps ? entry.time + " " : "") + entry.text).utf8))
     }
 
     mutating func printExisting(tail: Int?) {

@@ -59,7 +59,7 @@ struct ContainerOptions: ParsableArguments {
         for item in env { config.env.append(try ContainerOptions.environmentEntry(item)) }
         config.ports = try publish.flatMap(ContainerOptions.parsePort)
         config.publishAll = publishAll
-        for volume in volumes { config.mounts.append(try ContainerOptions.parseVolume(volume)) }
+        for volume in volumes { config.mounts.append(try MountRequest.parseVolume(volume)) }
         for item in tmpfs {
             let parts = item.split(separator: ":", maxSplits: 1).map(String.init)
             guard parts[0].hasPrefix("/") else { throw CLIError.usage("invalid --tmpfs \"\(item)\": the path must be absolute") }
@@ -99,12 +99,7 @@ struct ContainerOptions: ParsableArguments {
                 throw CLIError.usage("invalid --security-opt \"\(option)\": supported are no-new-privileges, label=disable, apparmor=unconfined and seccomp=unconfined")
             }
         }
-        let policy = restart.split(separator: ":", maxSplits: 1)
-        guard ["no", "always", "unless-stopped", "on-failure"].contains(String(policy.first ?? "")),
-              policy.count == 1 || (policy[0] == "on-failure" && Int(policy[1]).map { $0 >= 0 } == true) else {
-            throw CLIError.usage("invalid restart policy \"\(restart)\": no, always, unless-stopped or on-failure[:N]")
-        }
-        if autoRemove, restart != "no" { throw CLIError.usage("conflicting options: cannot specify both --restart and --rm") }
+        try ContainerConfig.checkRestartPolicy(restart, autoRemove: autoRemove)
         config.restart = restart
         config.initProcess = self.`init`
         for item in label {
@@ -167,26 +162,6 @@ struct ContainerOptions: ParsableArguments {
         guard bounds.count == 1 || bounds.count == 2, bounds.allSatisfy({ $0 != nil && $0! > 0 && $0! < 65536 }) else { return nil }
         let low = bounds[0]!, high = bounds.count == 2 ? bounds[1]! : low
         return low <= high ? low...high : nil
-    }
-
-    /// `SOURCE:DEST[:ro|rw]`; SOURCE is a host path (absolute or ./) or a volume name.
-    static func parseVolume(_ text: String) throws -> MountRequest {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 2 || parts.count == 3, !parts[0].isEmpty, parts[1].hasPrefix("/") else {
-            throw CLIError.usage("invalid volume specification: '\(text)'")
-        }
-        var readOnly = false
-        if parts.count == 3 {
-            let options = parts[2].split(separator: ",")
-            guard options.allSatisfy({ ["ro", "rw", "z", "Z"].contains($0) }) else {
-                throw CLIError.usage("invalid mode: \(parts[2])")
-            }
-            readOnly = options.contains("ro")
-        }
-        if parts[0].hasPrefix("/") || parts[0].hasPrefix(".") {
-            return MountRequest(kind: .bind, source: Paths.absolute(parts[0]), destination: parts[1], readOnly: readOnly)
-        }
-        return MountRequest(kind: .volume, source: parts[0], destination: parts[1], readOnly: readOnly)
     }
 
     /// `64m`, `1g`, `512k`, bytes.

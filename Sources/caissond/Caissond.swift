@@ -1,5 +1,6 @@
 import ArgumentParser
 import CaissonSys
+import DockerAPI
 import CRIServer
 import GRPCCore
 import GRPCNIOTransportHTTP2
@@ -9,16 +10,20 @@ import Glibc
 #endif
 
 /// `caissond`: serves the Kubernetes CRI (runtime.v1 RuntimeService and ImageService)
-/// on a unix socket, with the streaming server for exec, attach and port-forward.
+/// on a unix socket, with the streaming server for exec, attach and port-forward, and
+/// the Docker Engine API on another; either may be turned off ("" for its socket).
 @main
 struct Caissond: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "caissond",
-        abstract: "Caisson's daemon: serves the Kubernetes CRI (runtime.v1) on a unix socket.",
+        abstract: "Caisson's daemon: serves the Kubernetes CRI (runtime.v1) and the Docker Engine API on unix sockets.",
         version: RuntimeServiceHandler.version)
 
-    @Option(name: .customLong("cri-socket"), help: "The CRI socket.")
+    @Option(name: .customLong("cri-socket"), help: "The CRI socket (\"\" turns the CRI off).")
     var criSocket: String?
+
+    @Option(name: .customLong("docker-socket"), help: "The Docker Engine API socket, mode 0660 (\"\" turns it off).")
+    var dockerSocket = "/run/caisson/docker.sock"
 
     @Option(help: "All state: images, pods, containers.")
     var root: String?
@@ -80,7 +85,32 @@ struct Caissond: AsyncParsableCommand {
         guard access(options.monitorPath, X_OK) == 0 else {
             throw ValidationError("caisson-monitor is not installed beside caissond (\(options.monitorPath))")
         }
+        guard !socket.isEmpty || !dockerSocket.isEmpty else {
+            throw ValidationError("--cri-socket \"\" and --docker-socket \"\" leave nothing to serve")
+        }
         signal(SIGPIPE, SIG_IGN)
+        let docker = dockerSocket.isEmpty ? nil : try await DockerEndpoint.start(
+            socket: dockerSocket, root: options.root, runRoot: options.runRoot, registriesConf: options.registriesConf,
+            authFile: options.authFile, monitorPath: options.monitorPath)
+        try await withThrowingDiscardingTaskGroup { group in
+            if let docker {
+                group.addTask { try await docker.server.serve() }
+                writeError("caissond: serving the Docker Engine API on \(dockerSocket)\n")
+            }
+            let cri = socket.isEmpty ? nil : try await Caissond.startCRI(options, socket: socket, group: &group)
+            group.addTask {
+                await waitForTermination()
+                docker?.server.close()
+                cri?()
+            }
+        }
+        await docker?.api.shutdown()
+        if !socket.isEmpty { unlink(socket) }
+    }
+
+    /// Starts the CRI's gRPC and streaming servers in `group`; returns what stops them.
+    static func startCRI(_ options: CRIOptions, socket: String,
+                         group: inout ThrowingDiscardingTaskGroup<any Error>) async throws -> @Sendable () -> Void {
         let manager = try PodManager(options)
         let requests = StreamingRequests()
         let streaming = try await StreamingServer.start(manager: manager, requests: requests,
@@ -91,18 +121,14 @@ struct Caissond: AsyncParsableCommand {
             transport: .http2NIOPosix(address: .unixDomainSocket(path: socket), transportSecurity: .plaintext,
                                       config: .defaults { $0.rpc.maxRequestPayloadSize = 16 * 1024 * 1024 }),
             services: [RuntimeServiceHandler(manager: manager, streaming: requests), ImageServiceHandler(manager: manager)])
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await server.serve() }
-            if let address = try await server.listeningAddress {
-                writeError("caissond: serving the CRI on \(address); streaming on \(streaming.baseURL)\n")
-            }
-            group.addTask {
-                await waitForTermination()
-                server.beginGracefulShutdown()
-                streaming.stop()
-            }
+        group.addTask { try await server.serve() }
+        if let address = try await server.listeningAddress {
+            writeError("caissond: serving the CRI on \(address); streaming on \(streaming.baseURL)\n")
         }
-        unlink(socket)
+        return {
+            server.beginGracefulShutdown()
+            streaming.stop()
+        }
     }
 }
 

@@ -1,0 +1,81 @@
+import CaissonSys
+import Engine
+import NIOHTTP1
+
+/// `GET /containers/{id}/logs`: the container's log file (the monitor's json-file) in
+/// docker's stream format — each entry behind an 8-byte header (stream, 0, 0, 0, length)
+/// without a TTY, the bare bytes with one; with `follow`, new entries until it stops.
+extension DockerAPI {
+    func addContainerLogRoute(_ router: inout Router) {
+        router.add(.GET, "/containers/{id}/logs") { [self] request in
+            let id = request.parameters["id"] ?? ""
+            let options = LogOptions(stdout: request.bool("stdout"), stderr: request.bool("stderr"),
+                                     timestamps: request.bool("timestamps"), tail: try LogOptions.tail(request.string("tail")))
+            guard options.stdout || options.stderr else {
+                throw DockerAPIError.badParameter("you must choose at least one stream")
+            }
+            let record = try await blocking { try self.engine.find(id) }
+            let path = engine.logPath(of: record.id)
+            let existing = try await blocking { LogFile.read(path, from: 0) }
+            var lines = existing.lines
+            if let tail = options.tail { lines = Array(lines.suffix(tail)) }
+            let first = options.frame(lines, tty: record.config.tty)
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: record.config.tty ? "application/vnd.docker.raw-stream"
+                                                                      : "application/vnd.docker.multiplexed-stream")
+            guard request.bool("follow") else { return APIResponse(status: .ok, headers: headers, body: .bytes(first)) }
+            return APIResponse(status: .ok, headers: headers, body: .stream { [self] stream in
+                try await stream.send(first)
+                var offset = existing.end
+                while true {
+                    let running = try await blocking { self.engine.state(of: record).isRunning }
+                    let from = offset
+                    let next = try await blocking { LogFile.read(path, from: from) }
+                    offset = next.end
+                    try await stream.send(options.frame(next.lines, tty: record.config.tty))
+                    if !running { return }
+                    try await Task.sleep(nanoseconds: 100_000_000)
+                }
+            })
+        }
+    }
+}
+
+/// Which log entries a request wants, and how they are written.
+struct LogOptions: Sendable {
+    var stdout: Bool
+    var stderr: Bool
+    var timestamps: Bool
+    var tail: Int?
+
+    static func tail(_ text: String?) throws(DockerAPIError) -> Int? {
+        guard let text, !text.isEmpty, text != "all" else { return nil }
+        guard let count = Int(text), count >= 0 else { throw .badParameter("invalid value for tail: \"\(text)\"") }
+        return count
+    }
+
+    func frame(_ entries: [LogEntry], tty: Bool) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for entry in entries where entry.stream == .stdout ? stdout : stderr {
+            let payload = Array(((timestamps ? entry.time + " " : "") + entry.text).utf8)
+            if !tty {
+                let length = UInt32(payload.count)
+                bytes += [entry.stream == .stdout ? 1 : 2, 0, 0, 0,
+                          UInt8(length >> 24), UInt8((length >> 16) & 0xff), UInt8((length >> 8) & 0xff), UInt8(length & 0xff)]
+            }
+            bytes += payload
+        }
+        return bytes
+    }
+}
+
+/// The complete lines of a log file from an offset, and where the next read begins.
+enum LogFile {
+    static func read(_ path: String, from offset: Int) -> (lines: [LogEntry], end: Int) {
+        guard let bytes = try? Files.readBytes(path), bytes.count > offset else { return ([], offset) }
+        let fresh = bytes[offset...]
+        guard let lastNewline = fresh.lastIndex(of: 0x0a) else { return ([], offset) }
+        let lines = fresh[..<lastNewline].split(separator: 0x0a).compactMap { LogEntry.parse($0) }
+        return (lines, lastNewline + 1)
+    }
+}

@@ -1,0 +1,162 @@
+import CaissonJSON
+import CaissonSys
+import CLIFormatting
+import Engine
+import NIOHTTP1
+
+/// The container endpoints: create, inspect, start, stop, kill, wait and remove, each
+/// one engine call (on the thread pool) with docker's statuses around it.
+extension DockerAPI {
+    func addContainerRoutes(_ router: inout Router) {
+        router.add(.GET, "/containers/json") { [self] request in
+            let all = request.bool("all")
+            let limit = try request.int("limit")
+            let filters = try ContainerFilters(request.string("filters"))
+            return .json(.array(try await blocking { try self.containerList(all: all, limit: limit, filters: filters) }))
+        }
+        router.add(.POST, "/containers/create") { [self] request in
+            let config = try ContainerCreateRequest.config(from: request.body)
+            let name = request.string("name").flatMap { $0.isEmpty ? nil : $0 }
+            let record = try await blocking { try self.engine.create(config, name: name) }
+            var object = JSONObject()
+            object.set("Id", .string(record.id))
+            object.set("Warnings", .array([]))
+            return .json(object, status: .created)
+        }
+        router.add(.GET, "/containers/{id}/json") { [self] request in
+            let id = request.parameters["id"] ?? ""
+            return .json(try await blocking {
+                let record = try self.engine.find(id)
+                return ContainerInspection.document(record, engine: self.engine)
+            })
+        }
+        router.add(.POST, "/containers/{id}/start") { [self] request in
+            let id = request.parameters["id"] ?? ""
+            let started = try await blocking { () throws -> Bool in
+                let record = try self.engine.find(id)
+                if self.engine.state(of: record).isRunning { return false }
+                try self.engine.start(record.id)
+                return true
+            }
+            return started ? .noContent() : .notModified()
+        }
+        router.add(.POST, "/containers/{id}/stop") { [self] request in
+            let id = request.parameters["id"] ?? ""
+            let timeout = try request.int("t")
+            let signal = request.string("signal").flatMap { $0.isEmpty ? nil : $0 }
+            let stopped = try await blocking { () throws -> Bool in
+                let record = try self.engine.find(id)
+                if !self.engine.state(of: record).isRunning { return false }
+                try self.engine.stop(record.id, timeout: timeout, signal: signal)
+                return true
+            }
+            return stopped ? .noContent() : .notModified()
+        }
+        router.add(.POST, "/containers/{id}/kill") { [self] request in
+            let id = request.parameters["id"] ?? ""
+            let signal = request.string("signal").flatMap { $0.isEmpty ? nil : $0 } ?? "SIGKILL"
+            try await blocking { try self.engine.kill(id, signal: signal) }
+            return .noContent()
+        }
+        router.add(.POST, "/containers/{id}/wait") { [self] request in
+            try await wait(request.parameters["id"] ?? "", condition: request.string("condition") ?? "not-running")
+        }
+        router.add(.DELETE, "/containers/{id}") { [self] request in
+            let id = request.parameters["id"] ?? ""
+            let force = request.bool("force")
+            let volumes = request.bool("v")
+            try await blocking { try self.engine.remove(id, force: force, volumes: volumes) }
+            return .noContent()
+        }
+    }
+
+    /// Waits until the container is not running (`not-running`), until it next exits
+    /// (`next-exit`), or until it is removed (`removed`), polling its state. The headers
+    /// go at once, as docker sends them: `docker run` waits for them before it starts.
+    func wait(_ id: String, condition: String) async throws -> APIResponse {
+        guard ["not-running", "next-exit", "removed"].contains(condition) else {
+            throw DockerAPIError.badParameter("invalid condition: \"\(condition)\"")
+        }
+        let record = try await blocking { try self.engine.find(id) }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        return APIResponse(status: .ok, headers: headers, body: .stream { [self] stream in
+            var sawRunning = false
+            var exitCode: Int32 = 0
+            while true {
+                let (exists, state) = try await blocking { () throws -> (Bool, ContainerState) in
+                    let known = try self.engine.store.containers().contains { $0.id == record.id }
+                    return (known, self.engine.state(of: record))
+                }
+                if exists, !state.isRunning { exitCode = state.exitCode ?? exitCode }
+                if state.isRunning { sawRunning = true }
+                let done: Bool
+                switch condition {
+                case "removed": done = !exists
+                case "next-exit": done = !exists || (sawRunning && !state.isRunning)
+                default: done = !exists || !state.isRunning
+                }
+                if done { break }
+                try await Task.sleep(nanoseconds: 50_000_000)
+            }
+            var object = JSONObject()
+            object.set("StatusCode", .int(exitCode))
+            object.set("Error", .null)
+            try await stream.send(JSONEncoding.serialize(.object(object)) + [0x0a])
+        })
+    }
+
+    /// docker's list entries (`docker ps`), newest first.
+    func containerList(all: Bool, limit: Int?, filters: ContainerFilters) throws -> [JSONValue] {
+        var rows = try engine.list().sorted { $0.0.created > $1.0.created }
+        rows = rows.filter { record, state in
+            if !all && limit == nil && !state.isRunning && filters.isEmpty { return false }
+            return filters.matches(record, state)
+        }
+        if let limit, limit > 0 { rows = Array(rows.prefix(limit)) }
+        return rows.map { record, state in .object(summary(record, state)) }
+    }
+
+    func summary(_ record: ContainerRecord, _ state: ContainerState) -> JSONObject {
+        var object = JSONObject()
+        object.set("Id", .string(record.id))
+        object.set("Names", .strings(["/" + record.name]))
+        object.set("Image", .string(record.config.image))
+        object.set("ImageID", .string(record.imageID.description))
+        object.set("Command", .string(StatusText.command(record, engine: engine)))
+        object.set("Created", .int(Time.parseRFC3339(record.created) ?? 0))
+        object.set("State", .string(state.status.rawValue))
+        object.set("Status", .string(StatusText.describe(state)))
+        object.set("Ports", .array(record.publishedPorts.map { port in
+            var item = JSONObject()
+            item.set("IP", .string(port.hostIP.isEmpty ? "0.0.0.0" : port.hostIP))
+            item.set("PrivatePort", .int(port.containerPort))
+            item.set("PublicPort", .int(port.hostPort))
+            item.set("Type", .string(port.proto))
+            return .object(item)
+        }))
+        object.set("Labels", .map(record.config.labels))
+        var host = JSONObject()
+        host.set("NetworkMode", .string(record.config.network))
+        object.set("HostConfig", .object(host))
+        var networks = JSONObject()
+        for network in record.allNetworks {
+            var endpoint = JSONObject()
+            endpoint.set("IPAddress", .string(network.address ?? ""))
+            endpoint.set("MacAddress", .string(network.mac ?? ""))
+            networks.set(network.name, .object(endpoint))
+        }
+        var settings = JSONObject()
+        settings.set("Networks", .object(networks))
+        object.set("NetworkSettings", .object(settings))
+        object.set("Mounts", .array(record.config.mounts.map { mount in
+            var item = JSONObject()
+            item.set("Type", .string(mount.kind.rawValue))
+            item.set("Source", .string(mount.source))
+            item.set("Destination", .string(mount.destination))
+            item.set("RW", .bool(!mount.readOnly))
+            return .object(item)
+        }))
+        return object
+    }
+}

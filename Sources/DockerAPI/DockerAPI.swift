@@ -1,0 +1,36 @@
+import Engine
+import NIOPosix
+
+/// The Docker Engine API over one `ContainerEngine` (the same containers and images as
+/// `caisson` with the same --root and --runroot): its routes, and the thread pool the
+/// engine's blocking calls (runtime, monitor, files, SQLite) run on, away from the
+/// event loop.
+public final class DockerAPI: Sendable {
+    public let engine: ContainerEngine
+    let pool: NIOThreadPool
+
+    public init(engine: ContainerEngine, threads: Int = 8) {
+        self.engine = engine
+        pool = NIOThreadPool(numberOfThreads: threads)
+        pool.start()
+    }
+
+    /// Runs blocking engine work on the pool.
+    func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await pool.runIfActive(body)
+    }
+
+    public func shutdown() async {
+        try? await pool.shutdownGracefully()
+    }
+
+    /// Every endpoint of this API; others answer 404.
+    public func router() -> Router {
+        var router = Router()
+        addSystemRoutes(&router)
+        addContainerRoutes(&router)
+        addContainerLogRoute(&router)
+        addImageRoutes(&router)
+        return router
+    }
+}

@@ -1,0 +1,135 @@
+@_exported import CaissonTestSupport
+import Foundation
+
+/// A private caissond serving only the Docker Engine API (`--cri-socket ""`) on its own
+/// --root, --runroot and socket, with a busybox image imported into that root by the
+/// built `caisson`, and the docker CLI pointed at it (DOCKER_HOST, an empty DOCKER_CONFIG).
+final class DockerDaemonFixture: @unchecked Sendable {
+    static let image = "local/busybox:1"
+    static let dockerCLI = "/usr/local/bin/docker"
+
+    let directory: String
+    let root: String
+    let runRoot: String
+    let socketPath: String
+    let daemon: BackgroundProcess
+
+    /// The directory of the built binaries (caisson, caissond, caisson-monitor).
+    static let binDirectory: String = {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+        var directory = (exe as NSString).deletingLastPathComponent
+        while !directory.isEmpty && directory != "/" {
+            if FileManager.default.isExecutableFile(atPath: directory + "/caissond") { return directory }
+            directory = (directory as NSString).deletingLastPathComponent
+        }
+        return "/work/main/.build/debug"
+    }()
+
+    /// The repository's checkout (for scripts/make-busybox-bundle).
+    static func source(_ path: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(path).path
+    }
+
+    init() throws {
+        directory = try Scratch.directory("dockerapi")
+        root = directory + "/root"
+        runRoot = directory + "/run"
+        socketPath = directory + "/docker.sock"
+        try FileManager.default.createDirectory(atPath: directory + "/docker-config", withIntermediateDirectories: true)
+        let bundle = try Shell.run("/bin/bash", [DockerDaemonFixture.source("scripts/make-busybox-bundle"), directory + "/bundle"])
+        guard bundle.status == 0 else { throw FixtureError(what: "make-busybox-bundle", output: bundle.stderr) }
+        let tar = try Shell.run("/bin/tar", ["-C", directory + "/bundle/rootfs", "-cf", directory + "/rootfs.tar", "."])
+        guard tar.status == 0 else { throw FixtureError(what: "tar", output: tar.stderr) }
+        let imported = try Shell.run(DockerDaemonFixture.binDirectory + "/caisson",
+                                     ["import", "--root", root, "--runroot", runRoot, directory + "/rootfs.tar", DockerDaemonFixture.image])
+        guard imported.status == 0 else { throw FixtureError(what: "caisson import", output: imported.stderr) }
+        try "".write(toFile: directory + "/caissond.toml", atomically: true, encoding: .utf8)
+        daemon = try BackgroundProcess(DockerDaemonFixture.binDirectory + "/caissond", [
+            "--root", root, "--runroot", runRoot, "--cri-socket", "", "--docker-socket", socketPath,
+            "--config", directory + "/caissond.toml",
+        ], log: directory + "/caissond.log")
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: socketPath) {
+            var status: Int32 = 0
+            guard Date() < deadline, waitpid(daemon.pid, &status, WNOHANG) == 0 else {
+                throw FixtureError(what: "caissond", output: daemonLog)
+            }
+            usleep(20_000)
+        }
+    }
+
+    var daemonLog: String { (try? String(contentsOfFile: directory + "/caissond.log", encoding: .utf8)) ?? "" }
+
+    /// `docker ARGS...` against this daemon.
+    @discardableResult
+    func docker(_ arguments: [String], timeout: TimeInterval = 60) throws -> Shell.Result {
+        var environment = ProcessInfo.processInfo.environment
+        environment["DOCKER_HOST"] = "unix://" + socketPath
+        environment["DOCKER_CONFIG"] = directory + "/docker-config"
+        return try Shell.run(DockerDaemonFixture.dockerCLI, arguments, timeout: timeout, environment: environment)
+    }
+
+    /// `caisson COMMAND --root R --runroot RR ARGS...` on the daemon's state.
+    @discardableResult
+    func caisson(_ command: String, _ arguments: [String]) throws -> Shell.Result {
+        try Shell.run(DockerDaemonFixture.binDirectory + "/caisson", [command, "--root", root, "--runroot", runRoot] + arguments)
+    }
+
+    /// One raw HTTP/1.1 request over the socket; the status code and body.
+    func request(_ method: String, _ path: String, body: String? = nil) throws -> (status: Int, body: String) {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw FixtureError(what: "socket", output: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (i, byte) in self.socketPath.utf8.prefix(buffer.count - 1).enumerated() { buffer[i] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else { throw FixtureError(what: "connect", output: String(cString: strerror(errno))) }
+        var text = "\(method) \(path) HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n"
+        if let body { text += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n" }
+        text += "\r\n" + (body ?? "")
+        let bytes = Array(text.utf8)
+        guard write(fd, bytes, bytes.count) == bytes.count else { throw FixtureError(what: "write", output: "") }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            if n <= 0 { break }
+            response += buffer[0..<n]
+        }
+        let whole = String(decoding: response, as: UTF8.self)
+        let status = whole.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } ?? 0
+        let body = whole.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
+        return (status, body)
+    }
+
+    /// Removes the containers made here, stops the daemon with SIGTERM and removes the
+    /// scratch directory; the daemon's exit status (0 for a clean stop).
+    func tearDown() -> Int32 {
+        if let ids = try? caisson("ps", ["-a", "-q", "--no-trunc"]).stdout.split(separator: "\n"), !ids.isEmpty {
+            _ = try? caisson("rm", ["-f"] + ids.map(String.init))
+        }
+        kill(daemon.pid, SIGTERM)
+        var status: Int32 = 0
+        for _ in 0..<500 {
+            if waitpid(daemon.pid, &status, WNOHANG) == daemon.pid {
+                try? FileManager.default.removeItem(atPath: directory)
+                return (status >> 8) & 0xff
+            }
+            usleep(10_000)
+        }
+        daemon.stop()
+        return -1
+    }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    let what: String
+    let output: String
+    var description: String { "\(what) failed: \(output)" }
+}
