@@ -30,7 +30,37 @@ enum ContainerCreateRequest {
         if let signal = try body.string("StopSignal"), !signal.isEmpty { config.stopSignal = signal }
         if let timeout = try body.int64("StopTimeout") { config.stopTimeout = Int(timeout) }
         if let host = try body.object("HostConfig") { try apply(host, to: &config) }
+        try refuseUnsupported(body, host: try body.object("HostConfig"))
         return config
+    }
+
+    /// Fields of the create body this engine does not carry out yet. Set to anything but
+    /// their zero value, they are refused by name (400) rather than ignored, so a client
+    /// never believes it got a port, a mount or a limit it did not get.
+    static let unsupportedConfigFields = ["ExposedPorts", "Volumes", "Healthcheck", "OnBuild", "Shell"]
+    static let unsupportedHostFields = [
+        "PortBindings", "PublishAllPorts", "Mounts", "Tmpfs", "SecurityOpt", "Ulimits", "Devices", "DeviceRequests",
+        "DeviceCgroupRules", "ExtraHosts", "Dns", "DnsSearch", "DnsOptions", "Sysctls", "GroupAdd", "PidMode", "IpcMode",
+        "UTSMode", "UsernsMode", "CgroupnsMode", "ShmSize", "MemorySwap", "MemoryReservation", "MemorySwappiness",
+        "KernelMemory", "CpuShares", "CpuPeriod", "CpuQuota", "CpusetCpus", "CpusetMems", "BlkioWeight", "OomKillDisable",
+        "OomScoreAdj", "VolumesFrom", "Links", "CgroupParent", "VolumeDriver", "StorageOpt", "Annotations", "MaskedPaths",
+        "ReadonlyPaths",
+    ]
+
+    static func refuseUnsupported(_ body: JSONBody, host: JSONBody?) throws(DockerAPIError) {
+        if let host {
+            for key in unsupportedHostFields where host.isSet(key) {
+                // MemorySwappiness -1 is docker's "unset".
+                if key == "MemorySwappiness", case .number(let text)? = host.object[key], Int(text) == -1 { continue }
+                throw .badParameter("invalid field \(host.path(key)): not supported by Caisson's API yet")
+            }
+            if let log = try host.object("LogConfig"), let type = try log.string("Type"), !type.isEmpty, type != "json-file" {
+                throw .badParameter("invalid field HostConfig.LogConfig.Type: \(type) is not supported (json-file is)")
+            }
+        }
+        for key in unsupportedConfigFields where body.isSet(key) {
+            throw .badParameter("invalid field \(body.path(key)): not supported by Caisson's API yet")
+        }
     }
 
     static func apply(_ host: JSONBody, to config: inout ContainerConfig) throws(DockerAPIError) {

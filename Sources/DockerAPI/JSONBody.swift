@@ -31,6 +31,22 @@ struct JSONBody {
         .badParameter("invalid field \(prefix)\(key): expected \(expected), got \(value.kindDescription)")
     }
 
+    /// Whether a field holds something other than docker's zero value (absent, null, "",
+    /// 0, false, [] or {}): a request that sets it asks for something.
+    func isSet(_ key: String) -> Bool {
+        switch object[key] {
+        case nil, .null?, .bool(false)?: return false
+        case .string(let text)?: return !text.isEmpty
+        case .number(let text)?: return Double(text) != 0
+        case .array(let items)?: return !items.isEmpty
+        case .object(let fields)?: return !fields.keys.isEmpty
+        case .bool(true)?: return true
+        }
+    }
+
+    /// The field's path in the document, for messages.
+    func path(_ key: String) -> String { prefix + key }
+
     private func present(_ key: String) -> JSONValue? {
         guard let value = object[key], value != .null else { return nil }
         return value

@@ -72,6 +72,15 @@ struct DockerCLITests {
         #expect(runOnce.status == 0, "\(runOnce.stderr)")
         #expect(try fixture.docker(["wait", "other"]).stdout == "0\n")
         #expect(try fixture.docker(["rm", "other"]).status == 0)
+
+        // What the API does not carry out yet is refused by name, never ignored.
+        for (flags, field) in [(["-p", "8080:80"], "HostConfig.PortBindings"), (["--tmpfs", "/t"], "HostConfig.Tmpfs"),
+                               (["--dns", "10.0.0.1"], "HostConfig.Dns"), (["-v", "/data"], "Volumes"),
+                               (["--log-driver", "syslog"], "HostConfig.LogConfig.Type")] {
+            let refused = try fixture.docker(["create", "--network", "none"] + flags + [DockerDaemonFixture.image, "true"])
+            #expect(refused.status != 0 && refused.stderr.contains(field), "\(flags): \(refused.stderr)")
+        }
+        #expect(try fixture.docker(["ps", "-a", "-q"]).stdout.isEmpty)
     }
 
     @Test(.enabled(if: hasDocker), .timeLimit(.minutes(2)))
