@@ -22,8 +22,8 @@ struct Caissond: AsyncParsableCommand {
     @Option(name: .customLong("cri-socket"), help: "The CRI socket (\"\" turns the CRI off).")
     var criSocket: String?
 
-    @Option(name: .customLong("docker-socket"), help: "The Docker Engine API socket, mode 0660 (\"\" turns it off).")
-    var dockerSocket = "/run/caisson/docker.sock"
+    @Option(name: .customLong("docker-socket"), help: "The Docker Engine API socket, mode 0660 (default RUNROOT/docker.sock, /run/caisson/docker.sock; \"\" turns it off).")
+    var dockerSocketOption: String?
 
     @Option(help: "All state: images, pods, containers.")
     var root: String?
@@ -85,6 +85,8 @@ struct Caissond: AsyncParsableCommand {
         guard access(options.monitorPath, X_OK) == 0 else {
             throw ValidationError("caisson-monitor is not installed beside caissond (\(options.monitorPath))")
         }
+        // Beside the run root's other sockets, so daemons with their own run roots never share one.
+        let dockerSocket = dockerSocketOption ?? options.runRoot + "/docker.sock"
         guard !socket.isEmpty || !dockerSocket.isEmpty else {
             throw ValidationError("--cri-socket \"\" and --docker-socket \"\" leave nothing to serve")
         }
