@@ -310,8 +310,11 @@ extension RuncParityTests {
         let seen = try Self.compare { driver in
             let scratch = try Scratch.directory("hooks")
             let hook = scratch + "/hook.sh"
-            try "#!/bin/sh\nls > \(scratch)/$1.seen\necho hook says no\nexit $2\n".write(toFile: hook, atomically: true, encoding: .utf8)
-            chmod(hook, 0o755)
+            // Written by another process: a file this multithreaded process opened for
+            // writing can be inherited by a child another test spawns meanwhile, and then
+            // executing it fails with ETXTBSY.
+            try Shell.run("/bin/sh", ["-c", "cat > \(hook) && chmod 0755 \(hook)"],
+                          stdin: "#!/bin/sh\nls > \(scratch)/$1.seen\necho hook says no\nexit $2\n")
             var bundle = try BusyboxBundle(args: ["true"])
             try bundle.writeFile("/only-in-the-rootfs", "")
             var hooks = Hooks()
