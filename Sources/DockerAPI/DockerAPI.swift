@@ -31,6 +31,7 @@ public final class DockerAPI: Sendable {
         addContainerRoutes(&router)
         addContainerLogRoute(&router)
         addImageRoutes(&router)
+        addImagePullRoute(&router)
         return router
     }
 }

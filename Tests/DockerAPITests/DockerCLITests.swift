@@ -144,3 +144,39 @@ struct DockerCLITests {
         #expect(try fixture.request("GET", "/_ping").body == "OK", "the daemon still answers")
     }
 }
+
+extension DockerCLITests {
+    /// `docker pull` (POST /images/create) from a registry the test runs, with docker's
+    /// progress lines; `docker run` of an image that is not here pulls it first; a missing
+    /// image is an error naming it.
+    @Test(.enabled(if: hasDocker), .timeLimit(.minutes(2)))
+    func pullThroughTheAPI() throws {
+        let registry = try TestRegistry()
+        defer { registry.stop() }
+        let fixture = try DockerDaemonFixture()
+        defer { #expect(fixture.tearDown() == 0) }
+        let name = "\(registry.host)/tests/busybox:1"
+        for step in [["tag", DockerDaemonFixture.image, name], ["push", name], ["rmi", name], ["rmi", DockerDaemonFixture.image]] {
+            let done = try fixture.caisson(step[0], Array(step.dropFirst()))
+            #expect(done.status == 0, "\(step): \(done.stderr)")
+        }
+        let pulled = try fixture.docker(["pull", name])
+        #expect(pulled.status == 0, "\(pulled.stderr)\n\(fixture.daemonLog)")
+        #expect(pulled.stdout.contains("Pulling from") && pulled.stdout.contains("Digest: sha256:")
+                && pulled.stdout.contains("Status: Downloaded newer image for \(name)"), "\(pulled.stdout)")
+        #expect(try fixture.caisson("images", ["--format", "{{.Repository}}:{{.Tag}}"]).stdout == name + "\n")
+        let again = try fixture.docker(["pull", name])
+        #expect(again.stdout.contains("Status: Image is up to date for \(name)"), "\(again.stdout)")
+
+        // `docker run` of an image only the registry has: docker asks for a pull, then runs it.
+        #expect(try fixture.caisson("rmi", [name]).status == 0)
+        let run = try fixture.docker(["run", "-d", "--network", "none", name, "true"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("Unable to find image"), "\(run.stderr)")
+
+        let missing = try fixture.docker(["pull", "\(registry.host)/tests/nosuch:1"])
+        #expect(missing.status != 0 && missing.stderr.contains("nosuch"), "\(missing.stderr)")
+        let importing = try fixture.request("POST", "/v1.45/images/create?fromSrc=-&repo=x")
+        #expect(importing.status == 400 && importing.body.contains("fromSrc"), "\(importing.body)")
+    }
+}
