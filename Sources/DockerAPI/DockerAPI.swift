@@ -32,6 +32,8 @@ public final class DockerAPI: Sendable {
         addContainerLogRoute(&router)
         addImageRoutes(&router)
         addImagePullRoute(&router)
+        addNetworkRoutes(&router)
+        addVolumeRoutes(&router)
         return router
     }
 }

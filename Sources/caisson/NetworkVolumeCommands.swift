@@ -67,35 +67,7 @@ struct NetworkInspect: ParsableCommand {
         let engine = try global.engine()
         var documents: [JSONValue] = []
         for name in networks {
-            let network = try engine.network(named: name)
-            var object = JSONObject()
-            object.set("Name", .string(network.name))
-            object.set("Id", .string(network.id))
-            object.set("Created", .string(network.created))
-            object.set("Driver", .string(network.driver))
-            var config = JSONObject()
-            config.set("Subnet", .string(network.subnet))
-            config.set("Gateway", .string(network.gateway))
-            var ipam = JSONObject()
-            ipam.set("Driver", .string("host-local"))
-            ipam.set("Config", .array([.object(config)]))
-            object.set("IPAM", .object(ipam))
-            var options = JSONObject()
-            options.set("com.docker.network.bridge.name", .string(network.bridge))
-            object.set("Options", .object(options))
-            var containers = JSONObject()
-            for record in try engine.store.containers() {
-                guard let address = record.allNetworks.first(where: { $0.name == network.name })?.address else { continue }
-                var entry = JSONObject()
-                entry.set("Name", .string(record.name))
-                entry.set("IPv4Address", .string(address + "/" + String(network.subnet.split(separator: "/").last ?? "24")))
-                containers.set(record.id, .object(entry))
-            }
-            object.set("Containers", .object(containers))
-            var labels = JSONObject()
-            for (key, value) in network.labels.sorted(by: { $0.key < $1.key }) { labels.set(key, .string(value)) }
-            object.set("Labels", .object(labels))
-            documents.append(.object(object))
+            documents.append(.object(try engine.networkDocument(try engine.network(named: name))))
         }
         printOut(String(decoding: JSONEncoding.serialize(.array(documents), pretty: true), as: UTF8.self) + "\n")
     }
@@ -178,17 +150,7 @@ struct VolumeInspect: ParsableCommand {
         let engine = try global.engine()
         var documents: [JSONValue] = []
         for name in volumes {
-            let volume = try engine.volume(named: name)
-            var object = JSONObject()
-            object.set("CreatedAt", .string(volume.created))
-            object.set("Driver", .string(volume.driver))
-            var labels = JSONObject()
-            for (key, value) in volume.labels.sorted(by: { $0.key < $1.key }) { labels.set(key, .string(value)) }
-            object.set("Labels", .object(labels))
-            object.set("Mountpoint", .string(volume.mountpoint))
-            object.set("Name", .string(volume.name))
-            object.set("Scope", .string("local"))
-            documents.append(.object(object))
+            documents.append(.object(ContainerEngine.volumeDocument(try engine.volume(named: name))))
         }
         printOut(String(decoding: JSONEncoding.serialize(.array(documents), pretty: true), as: UTF8.self) + "\n")
     }

@@ -180,3 +180,42 @@ extension DockerCLITests {
         #expect(importing.status == 400 && importing.body.contains("fromSrc"), "\(importing.body)")
     }
 }
+
+extension DockerCLITests {
+    /// `docker network` and `docker volume` on the engine's networks and volumes, seen by
+    /// `caisson` too; what the engine cannot do is refused by name.
+    @Test(.enabled(if: hasDocker), .timeLimit(.minutes(2)))
+    func networksAndVolumes() throws {
+        let fixture = try DockerDaemonFixture()
+        defer { #expect(fixture.tearDown() == 0) }
+        let created = try fixture.docker(["network", "create", "--label", "team=a", "--subnet", "10.231.7.0/24", "backend"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let listed = try fixture.docker(["network", "ls", "--format", "{{.Name}} {{.Driver}}"])
+        #expect(Set(listed.stdout.split(separator: "\n")) == ["backend bridge", "bridge bridge", "host host", "none null"], "\(listed.stdout)")
+        let inspected = try fixture.docker(["network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}} {{index .Labels \"team\"}}", "backend"])
+        #expect(inspected.stdout == "10.231.7.0/24 a\n", "\(inspected.stderr)")
+        #expect(try fixture.caisson("network ls", ["--format", "{{.Name}}"]).stdout.contains("backend"))
+        let isolated = try fixture.docker(["network", "create", "--internal", "secret"])
+        #expect(isolated.status != 0 && isolated.stderr.contains("Internal"), "\(isolated.stderr)")
+        #expect(try fixture.docker(["network", "rm", "backend"]).status == 0)
+        #expect(try fixture.docker(["network", "inspect", "backend"]).status != 0)
+
+        let volume = try fixture.docker(["volume", "create", "--label", "keep=yes", "data"])
+        #expect(volume.stdout == "data\n", "\(volume.stderr)")
+        #expect(try fixture.docker(["volume", "ls", "--format", "{{.Name}} {{.Driver}}"]).stdout == "data local\n")
+        let mountpoint = try fixture.docker(["volume", "inspect", "-f", "{{.Mountpoint}} {{index .Labels \"keep\"}}", "data"])
+        #expect(mountpoint.stdout.hasPrefix(fixture.root) && mountpoint.stdout.hasSuffix(" yes\n"), "\(mountpoint.stdout)")
+        #expect(try fixture.caisson("volume ls", ["-q"]).stdout == "data\n")
+        // A container writes into it; the volume is in use until the container goes.
+        let run = try fixture.docker(["run", "-d", "--name", "writer", "--network", "none", "-v", "data:/data",
+                                      DockerDaemonFixture.image, "sh", "-c", "echo kept > /data/file; sleep 300"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let busy = try fixture.docker(["volume", "rm", "data"])
+        #expect(busy.status != 0, "\(busy.stdout)")
+        #expect(try fixture.docker(["rm", "-f", "writer"]).status == 0)
+        let driver = try fixture.docker(["volume", "create", "--driver", "nfs", "other"])
+        #expect(driver.status != 0 && driver.stderr.contains("nfs"), "\(driver.stderr)")
+        #expect(try fixture.docker(["volume", "rm", "data"]).status == 0)
+        #expect(try fixture.docker(["volume", "ls", "-q"]).stdout.isEmpty)
+    }
+}

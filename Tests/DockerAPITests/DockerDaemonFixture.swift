@@ -72,8 +72,11 @@ final class DockerDaemonFixture: @unchecked Sendable {
 
     /// `caisson COMMAND --root R --runroot RR ARGS...` on the daemon's state.
     @discardableResult
+    /// `caisson COMMAND` with this daemon's root and run root; COMMAND may be a group and
+    /// its subcommand ("network ls"): the options follow both.
     func caisson(_ command: String, _ arguments: [String]) throws -> Shell.Result {
-        try Shell.run(DockerDaemonFixture.binDirectory + "/caisson", [command, "--root", root, "--runroot", runRoot] + arguments)
+        let words = command.split(separator: " ").map(String.init)
+        return try Shell.run(DockerDaemonFixture.binDirectory + "/caisson", words + ["--root", root, "--runroot", runRoot] + arguments)
     }
 
     /// One raw HTTP/1.1 request over the socket; the status code and body.
