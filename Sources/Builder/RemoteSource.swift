@@ -71,20 +71,7 @@ enum RemoteSource {
     }
 
     /// Percent-decoding of a URL path element.
-    static func unescape(_ text: String) -> String {
-        var bytes: [UInt8] = []
-        var input = Array(text.utf8)[...]
-        while let byte = input.popFirst() {
-            if byte == UInt8(ascii: "%"), input.count >= 2,
-               let value = UInt8(String(decoding: input.prefix(2), as: UTF8.self), radix: 16) {
-                bytes.append(value)
-                input = input.dropFirst(2)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    static func unescape(_ text: String) -> String { Paths.percentDecoded(text) }
 
     /// Downloads `urls` into `directory` (made here, one file per URL), checking each
     /// against `checksum` when given.

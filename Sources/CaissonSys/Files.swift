@@ -197,6 +197,26 @@ public enum Files {
 
 /// Path string helpers (no normalisation beyond what the runtime needs).
 public enum Paths {
+    /// `%XX` escapes (of a URL's path or query) decoded; `+` as a space when `plusIsSpace`
+    /// (form encoding).
+    public static func percentDecoded(_ text: String, plusIsSpace: Bool = false) -> String {
+        guard text.utf8.contains(where: { $0 == 0x25 || (plusIsSpace && $0 == 0x2b) }) else { return text }
+        var bytes: [UInt8] = []
+        var input = Array(text.utf8)[...]
+        while let byte = input.popFirst() {
+            if byte == 0x2b && plusIsSpace {
+                bytes.append(0x20)
+            } else if byte == 0x25, input.count >= 2,
+                      let value = UInt8(String(decoding: input.prefix(2), as: UTF8.self), radix: 16) {
+                bytes.append(value)
+                input = input.dropFirst(2)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// mountinfo escapes spaces and friends as \040 etc.
     public static func unescapeMountPath(_ text: String) -> String {
         guard text.contains("\\") else { return text }

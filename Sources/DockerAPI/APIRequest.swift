@@ -1,3 +1,4 @@
+import CaissonSys
 import NIOHTTP1
 
 /// One Docker Engine API request as the handlers see it: the method, the path with its
@@ -59,20 +60,6 @@ public struct APIRequest: Sendable {
     }
 
     static func percentDecode(_ text: String, plusIsSpace: Bool) -> String {
-        guard text.utf8.contains(where: { $0 == 0x25 || (plusIsSpace && $0 == 0x2b) }) else { return text }
-        var bytes: [UInt8] = []
-        var iterator = Array(text.utf8)[...]
-        while let byte = iterator.popFirst() {
-            if byte == 0x2b && plusIsSpace {
-                bytes.append(0x20)
-            } else if byte == 0x25, iterator.count >= 2,
-                      let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16) {
-                bytes.append(value)
-                iterator = iterator.dropFirst(2)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        Paths.percentDecoded(text, plusIsSpace: plusIsSpace)
     }
 }

@@ -25,15 +25,7 @@ final class CRIFixture: @unchecked Sendable {
     /// The image through the mirror (the registry has it as e2e/busybox:1).
     static let image = "registry.example/e2e/busybox:1"
 
-    static let binDirectory: String = {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
-        var directory = (exe as NSString).deletingLastPathComponent
-        while !directory.isEmpty && directory != "/" {
-            if FileManager.default.isExecutableFile(atPath: directory + "/caissond") { return directory }
-            directory = (directory as NSString).deletingLastPathComponent
-        }
-        return "/work/main/.build/debug"
-    }()
+    static let binDirectory = BuiltBinaries.directory
 
     private init(basicAuth: Bool) throws {
         directory = try Scratch.directory("cri")

@@ -15,15 +15,7 @@ final class DockerDaemonFixture: @unchecked Sendable {
     let daemon: BackgroundProcess
 
     /// The directory of the built binaries (caisson, caissond, caisson-monitor).
-    static let binDirectory: String = {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
-        var directory = (exe as NSString).deletingLastPathComponent
-        while !directory.isEmpty && directory != "/" {
-            if FileManager.default.isExecutableFile(atPath: directory + "/caissond") { return directory }
-            directory = (directory as NSString).deletingLastPathComponent
-        }
-        return "/work/main/.build/debug"
-    }()
+    static let binDirectory = BuiltBinaries.directory
 
     /// The repository's checkout (for scripts/make-busybox-bundle).
     static func source(_ path: String) -> String {
