@@ -52,6 +52,34 @@ extension DockerAPI {
             }
             return stopped ? .noContent() : .notModified()
         }
+        router.add(.POST, "/containers/{id}/restart") { [self] request in
+            let id = request.parameters["id"] ?? ""
+            let timeout = try request.int("t")
+            try await blocking {
+                let record = try self.engine.find(id)
+                if self.engine.state(of: record).isRunning { try self.engine.stop(record.id, timeout: timeout) }
+                try self.engine.start(record.id)
+            }
+            return .noContent()
+        }
+        router.add(.POST, "/containers/{id}/pause") { [self] request in
+            let id = request.parameters["id"] ?? ""
+            try await blocking { try self.engine.pause(id) }
+            return .noContent()
+        }
+        router.add(.POST, "/containers/{id}/unpause") { [self] request in
+            let id = request.parameters["id"] ?? ""
+            try await blocking { try self.engine.unpause(id) }
+            return .noContent()
+        }
+        router.add(.POST, "/containers/{id}/rename") { [self] request in
+            let id = request.parameters["id"] ?? ""
+            guard let name = request.string("name"), !name.isEmpty else {
+                throw DockerAPIError.badParameter("invalid parameter name: a new name is required")
+            }
+            try await blocking { try self.engine.rename(id, to: name.hasPrefix("/") ? String(name.dropFirst()) : name) }
+            return .noContent()
+        }
         router.add(.POST, "/containers/{id}/kill") { [self] request in
             let id = request.parameters["id"] ?? ""
             let signal = request.string("signal").flatMap { $0.isEmpty ? nil : $0 } ?? "SIGKILL"

@@ -49,6 +49,18 @@ struct DockerCLITests {
         let running = try fixture.docker(["inspect", "-f", "{{.State.Running}} {{.Name}} {{.Config.Image}} {{index .Config.Labels \"tier\"}}", "web"])
         #expect(running.stdout == "true /web \(DockerDaemonFixture.image) front\n", "\(running.stderr)")
 
+        // pause, unpause, rename and restart.
+        #expect(try fixture.docker(["pause", "web"]).status == 0)
+        #expect(try fixture.docker(["inspect", "-f", "{{.State.Status}}", "web"]).stdout == "paused\n")
+        #expect(try fixture.docker(["unpause", "web"]).status == 0)
+        #expect(try fixture.docker(["rename", "web", "web2"]).status == 0)
+        #expect(try fixture.caisson("ps", ["--format", "{{.Names}}"]).stdout == "web2\n")
+        #expect(try fixture.docker(["rename", "web2", "web"]).status == 0)
+        let pidBefore = try fixture.docker(["inspect", "-f", "{{.State.Pid}}", "web"]).stdout
+        let restarted = try fixture.docker(["restart", "-t", "1", "web"])
+        #expect(restarted.status == 0, "\(restarted.stderr)")
+        let pidAfter = try fixture.docker(["inspect", "-f", "{{.State.Pid}} {{.State.Running}}", "web"]).stdout
+        #expect(pidAfter.hasSuffix(" true\n") && !pidAfter.hasPrefix(pidBefore.trimmingCharacters(in: .whitespacesAndNewlines) + " "), "\(pidBefore) \(pidAfter)")
         let started = try fixture.docker(["start", "web"])
         #expect(started.status == 0, "start of a running container is not an error (304)")
         let stop = try fixture.docker(["stop", "-t", "1", "web"])
