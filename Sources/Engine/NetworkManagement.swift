@@ -49,10 +49,10 @@ extension ContainerEngine {
                 subnet = "10.89.\(index).0/24"
                 gateway = "10.89.\(index).1"
             }
-            let bridges = Set(existing.map(\.bridge))
-            // Free here and on the host: another root's networks have bridges too.
-            let bridge = (0..<1000).map { "caisson\($0)" }.first { !bridges.contains($0) && !Files.exists("/sys/class/net/" + $0) }
-                ?? "caisson999"
+            // Named after the network's random id (as docker's br-<id>): a name chosen as the
+            // first one free on the host could be chosen by another root at the same time,
+            // before either bridge exists, and removing one network then removed the other's.
+            let bridge = "cs-" + String(id.prefix(12))
             return NetworkRecord(name: name, id: id, driver: "bridge", bridge: bridge, subnet: subnet, gateway: gateway,
                                  created: Clock.rfc3339Now(), labels: labels)
         }
