@@ -200,38 +200,32 @@ public enum Paths {
     /// `%XX` escapes (of a URL's path or query) decoded; `+` as a space when `plusIsSpace`
     /// (form encoding).
     public static func percentDecoded(_ text: String, plusIsSpace: Bool = false) -> String {
-        guard text.utf8.contains(where: { $0 == 0x25 || (plusIsSpace && $0 == 0x2b) }) else { return text }
+        decodingEscapes(text, marker: UInt8(ascii: "%"), digits: 2, radix: 16, plusIsSpace: plusIsSpace)
+    }
+
+    /// mountinfo escapes spaces and friends as \040 etc.
+    public static func unescapeMountPath(_ text: String) -> String {
+        decodingEscapes(text, marker: UInt8(ascii: "\\"), digits: 3, radix: 8, plusIsSpace: false)
+    }
+
+    /// `marker` followed by `digits` digits in `radix` stands for that byte; a marker not
+    /// followed by such digits stays as it is.
+    private static func decodingEscapes(_ text: String, marker: UInt8, digits: Int, radix: Int, plusIsSpace: Bool) -> String {
+        guard text.utf8.contains(where: { $0 == marker || (plusIsSpace && $0 == 0x2b) }) else { return text }
         var bytes: [UInt8] = []
         var input = Array(text.utf8)[...]
         while let byte = input.popFirst() {
             if byte == 0x2b && plusIsSpace {
                 bytes.append(0x20)
-            } else if byte == 0x25, input.count >= 2,
-                      let value = UInt8(String(decoding: input.prefix(2), as: UTF8.self), radix: 16) {
+            } else if byte == marker, input.count >= digits,
+                      let value = UInt8(String(decoding: input.prefix(digits), as: UTF8.self), radix: radix) {
                 bytes.append(value)
-                input = input.dropFirst(2)
+                input = input.dropFirst(digits)
             } else {
                 bytes.append(byte)
             }
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// mountinfo escapes spaces and friends as \040 etc.
-    public static func unescapeMountPath(_ text: String) -> String {
-        guard text.contains("\\") else { return text }
-        var result: [UInt8] = []
-        var bytes = Array(text.utf8)[...]
-        while let byte = bytes.popFirst() {
-            if byte == UInt8(ascii: "\\"), bytes.count >= 3,
-               let value = UInt8(String(decoding: bytes.prefix(3), as: UTF8.self), radix: 8) {
-                result.append(value)
-                bytes = bytes.dropFirst(3)
-            } else {
-                result.append(byte)
-            }
-        }
-        return String(decoding: result, as: UTF8.self)
     }
 
     public static func parent(_ path: String) -> String {
