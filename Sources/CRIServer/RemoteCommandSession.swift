@@ -5,6 +5,7 @@ import AttachProtocol
 import CaissonJSON
 import CaissonShim
 import CaissonSys
+import Engine
 import CRIProto
 import SPDY
 

@@ -5,8 +5,10 @@ import CaissonShim
 
 /// Starts programs with posix_spawn: the one way a multithreaded process (the CLI) may
 /// start another, and a convenient one for the single-threaded monitor. The child gets
-/// the descriptors named in `Spawn.Options` and nothing else of ours (everything we open
-/// is close-on-exec).
+/// the descriptors named in `Spawn.Options` and nothing else of ours: what we open is
+/// close-on-exec, and every other descriptor above them is closed in the child too (a
+/// library's socket without close-on-exec, such as a connection SwiftNIO accepted, would
+/// otherwise live on in a container's monitor and keep the client waiting for its end).
 public enum Spawn {
     public struct Options {
         /// Descriptors for the child's 0, 1 and 2; nil keeps ours.
@@ -36,6 +38,11 @@ public enum Spawn {
         if let fd = options.stdout { posix_spawn_file_actions_adddup2(&actions, fd, 1) }
         if let fd = options.stderr { posix_spawn_file_actions_adddup2(&actions, fd, 2) }
         for (source, target) in options.inherit { posix_spawn_file_actions_adddup2(&actions, source, target) }
+        let firstUnnamed = (options.inherit.map(\.1).max() ?? 2) + 1
+        for fd in 3..<max(3, firstUnnamed) where !options.inherit.contains(where: { $0.1 == fd }) {
+            posix_spawn_file_actions_addclose(&actions, fd)
+        }
+        _ = caisson_spawn_add_closefrom(&actions, max(3, firstUnnamed))
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

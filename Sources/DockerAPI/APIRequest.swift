@@ -12,6 +12,9 @@ public struct APIRequest: Sendable {
     public var query: [String: [String]]
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// For routes whose body goes to a file (`Router.RequestBody.file`): that file, removed
+    /// after the response.
+    public var bodyFile: String?
     /// What the route's `{placeholders}` matched.
     public var parameters: [String: String] = [:]
 

@@ -3,12 +3,16 @@ import NIOCore
 import NIOHTTP1
 
 /// What a handler answers: a status, headers, and a body that is either whole (sent with
-/// a Content-Length) or streamed (chunked, for logs that follow a running container).
+/// a Content-Length), streamed (chunked, for logs that follow a running container), or
+/// the connection itself (attach and exec: after the head, raw bytes both ways).
 public struct APIResponse: Sendable {
     public enum Body: Sendable {
         case bytes([UInt8])
         /// Writes chunks until it returns; the connection closes after it.
         case stream(@Sendable (ResponseStream) async throws -> Void)
+        /// Takes the connection over after the head: 101 UPGRADED for a client that asked
+        /// for `Upgrade: tcp`, 200 otherwise; the connection closes when it returns.
+        case hijack(@Sendable (HijackedStream) async throws -> Void)
     }
 
     public var status: HTTPResponseStatus

@@ -27,6 +27,7 @@ enum ContainerCreateRequest {
         config.labels = try body.stringMap("Labels") ?? [:]
         config.tty = try body.bool("Tty") ?? false
         config.interactive = try body.bool("OpenStdin") ?? false
+        config.stdinOnce = try body.bool("StdinOnce")
         if let signal = try body.string("StopSignal"), !signal.isEmpty { config.stopSignal = signal }
         if let timeout = try body.int64("StopTimeout") { config.stopTimeout = Int(timeout) }
         if let host = try body.object("HostConfig") { try apply(host, to: &config) }

@@ -35,7 +35,7 @@ extension DockerAPI {
             let started = try await blocking { () throws -> Bool in
                 let record = try self.engine.find(id)
                 if self.engine.state(of: record).isRunning { return false }
-                try self.engine.start(record.id)
+                try self.startContainer(record.id)
                 return true
             }
             return started ? .noContent() : .notModified()
@@ -58,7 +58,7 @@ extension DockerAPI {
             try await blocking {
                 let record = try self.engine.find(id)
                 if self.engine.state(of: record).isRunning { try self.engine.stop(record.id, timeout: timeout) }
-                try self.engine.start(record.id)
+                try self.startContainer(record.id)
             }
             return .noContent()
         }
@@ -105,27 +105,38 @@ extension DockerAPI {
         guard ["not-running", "next-exit", "removed"].contains(condition) else {
             throw DockerAPIError.badParameter("invalid condition: \"\(condition)\"")
         }
-        let record = try await blocking { try self.engine.find(id) }
+        // The last exit before the wait began: `next-exit` is any exit after it, even one
+        // that comes and goes between two looks (a container that exits at once).
+        let (record, finishedBefore) = try await blocking { () throws -> (ContainerRecord, String?) in
+            let record = try self.engine.find(id)
+            return (record, self.engine.state(of: record).finishedAt)
+        }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         return APIResponse(status: .ok, headers: headers, body: .stream { [self] stream in
             var sawRunning = false
+            var sawExit = false
             var exitCode: Int32 = 0
             while true {
                 let (exists, state) = try await blocking { () throws -> (Bool, ContainerState) in
                     let known = try self.engine.store.containers().contains { $0.id == record.id }
                     return (known, self.engine.state(of: record))
                 }
-                if exists, !state.isRunning { exitCode = state.exitCode ?? exitCode }
+                if exists, !state.isRunning, let code = state.exitCode { exitCode = code; sawExit = true }
                 if state.isRunning { sawRunning = true }
                 let done: Bool
                 switch condition {
                 case "removed": done = !exists
-                case "next-exit": done = !exists || (sawRunning && !state.isRunning)
+                case "next-exit":
+                    done = !exists || (!state.isRunning && (sawRunning || (state.finishedAt != nil && state.finishedAt != finishedBefore)))
                 default: done = !exists || !state.isRunning
                 }
                 if done { break }
                 try await Task.sleep(nanoseconds: 50_000_000)
+            }
+            if !sawExit, let code = try await blocking({ self.engine.events.lastExitCode(of: record.id) }) {
+                // Removed (`--rm`) before a look saw its exit: the monitor's `die` event has it.
+                exitCode = code
             }
             var object = JSONObject()
             object.set("StatusCode", .int(exitCode))

@@ -8,6 +8,10 @@ import NIOPosix
 public final class DockerAPI: Sendable {
     public let engine: ContainerEngine
     let pool: NIOThreadPool
+    /// Clients attached to containers that are not running yet.
+    let attaches = PendingAttaches()
+    /// The exec instances made through this API (docker keeps them in memory too).
+    let execs = ExecStore()
 
     public init(engine: ContainerEngine, threads: Int = 8) {
         self.engine = engine
@@ -30,6 +34,8 @@ public final class DockerAPI: Sendable {
         addSystemRoutes(&router)
         addContainerRoutes(&router)
         addContainerLogRoute(&router)
+        addAttachRoutes(&router)
+        addExecRoutes(&router)
         addImageRoutes(&router)
         addImagePullRoute(&router)
         addNetworkRoutes(&router)

@@ -1,33 +1,40 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CaissonSys
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// The Docker Engine API's HTTP/1.1 server on a unix socket, on SwiftNIO's channels
-/// directly (not a web framework): attach and exec will take a connection over from
-/// HTTP ("hijack" it), which needs the channel itself. Each connection serves requests
-/// one after another (keep-alive) until the client closes it.
+/// The Docker Engine API's HTTP/1.1 server on a unix socket, on SwiftNIO channels of raw
+/// bytes: requests are read by `ConnectionReader`/`HTTPRequestHead` and responses written
+/// by `ResponseHead`, so that attach and exec can take a connection over after their
+/// request (the stdin that follows is not HTTP). Each connection serves requests one
+/// after another (keep-alive) until the client closes it; a client may half-close (stdin
+/// at end) and still read a hijacked stream.
 public final class DockerAPIServer: Sendable {
-    /// Bodies above this are refused (a create request is a few kilobytes).
+    /// Bodies kept in memory above this are refused (a create request is a few kilobytes).
     static let maximumBodySize = 8 * 1024 * 1024
 
     let router: Router
     let socketPath: String
+    /// Where bodies of `.file` routes are written (removed after each response).
+    let spoolDirectory: String
     let group: MultiThreadedEventLoopGroup
-    let serverChannel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+    let serverChannel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
 
     /// Binds the socket (replacing a stale one) with mode `mode`; `serve` accepts.
-    public static func bind(socketPath: String, mode: mode_t = 0o660, router: Router) async throws -> DockerAPIServer {
+    public static func bind(socketPath: String, mode: mode_t = 0o660, spoolDirectory: String,
+                            router: Router) async throws -> DockerAPIServer {
+        try Files.makeDirectories(spoolDirectory, mode: 0o700)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
             let channel = try await ServerBootstrap(group: group)
-                .serverChannelOption(.backlog, value: 128)
+                .serverChannelOption(.backlog, value: 256)
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }
             guard chmod(socketPath, mode) == 0 else {
@@ -35,28 +42,30 @@ public final class DockerAPIServer: Sendable {
                 try? await channel.channel.close()
                 throw DockerAPIServerError.socket(path: socketPath, reason: "chmod: \(String(cString: strerror(code)))")
             }
-            return DockerAPIServer(router: router, socketPath: socketPath, group: group, serverChannel: channel)
+            return DockerAPIServer(router: router, socketPath: socketPath, spoolDirectory: spoolDirectory, group: group,
+                                   serverChannel: channel)
         } catch {
             try? await group.shutdownGracefully()
             throw error
         }
     }
 
-    private init(router: Router, socketPath: String, group: MultiThreadedEventLoopGroup,
-                 serverChannel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>) {
+    private init(router: Router, socketPath: String, spoolDirectory: String, group: MultiThreadedEventLoopGroup,
+                 serverChannel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>) {
         self.router = router
         self.socketPath = socketPath
+        self.spoolDirectory = spoolDirectory
         self.group = group
         self.serverChannel = serverChannel
     }
 
     /// Accepts connections until `close` (or the task is cancelled).
     public func serve() async throws {
-        try await withDiscardingTaskGroup { tasks in
+        await withDiscardingTaskGroup { tasks in
             try? await serverChannel.executeThenClose { inbound in
                 for try await connection in inbound {
-                    tasks.addTask { [router] in
-                        await DockerAPIServer.serve(connection, router: router)
+                    tasks.addTask { [self] in
+                        await serve(connection)
                     }
                 }
             }
@@ -71,69 +80,119 @@ public final class DockerAPIServer: Sendable {
         serverChannel.channel.close(promise: nil)
     }
 
-    static func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, router: Router) async {
+    func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        let channel = connection.channel
         try? await connection.executeThenClose { inbound, outbound in
-            var head: HTTPRequestHead?
-            var body: [UInt8] = []
-            var tooLarge = false
-            for try await part in inbound {
-                switch part {
-                case .head(let received):
-                    head = received
-                    body = []
-                    tooLarge = false
-                case .body(var buffer):
-                    if body.count + buffer.readableBytes > maximumBodySize {
-                        tooLarge = true
-                    } else if let bytes = buffer.readBytes(length: buffer.readableBytes) {
-                        body += bytes
-                    }
-                case .end:
-                    guard let request = head else { continue }
-                    head = nil
-                    var response: APIResponse
-                    if tooLarge {
-                        response = .error(.badParameter("the request body is larger than \(maximumBodySize) bytes"))
-                    } else {
-                        do {
-                            response = await router.respond(try APIRequest(method: request.method, uri: request.uri,
-                                                                          headers: request.headers, body: body))
-                        } catch {
-                            response = .error(DockerAPIError.from(error))
-                        }
-                    }
-                    let keepGoing = try await write(response, for: request, to: outbound)
-                    if !keepGoing || !request.isKeepAlive { return }
+            let reader = ConnectionReader(inbound)
+            while true {
+                let head: HTTPRequestHead
+                do {
+                    guard let next = try await reader.readHead() else { return }
+                    head = next
+                } catch {
+                    let parseError = error as? HTTPParseError ?? .malformed("\(error)")
+                    _ = try await write(APIResponse.error(DockerAPIError(parseError.status, parseError.description)),
+                                    version: .http1_1, method: .GET, keepAlive: false, to: outbound)
+                    return
                 }
+                if head.headers["Expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                    try await outbound.write(ByteBuffer(bytes: Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)))
+                }
+                var response: APIResponse
+                var bodyFile: String?
+                do {
+                    let framing = try head.bodyFraming()
+                    let path = (head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri)
+                    var request = try APIRequest(method: head.method, uri: head.uri, headers: head.headers, body: [])
+                    switch router.body(for: head.method == .HEAD ? .GET : head.method, path: request.path.isEmpty ? path : request.path) {
+                    case .memory:
+                        var body: [UInt8] = []
+                        try await reader.readBody(framing) { piece throws(HTTPParseError) in
+                            guard body.count + piece.count <= DockerAPIServer.maximumBodySize else {
+                                throw .bodyTooLarge(DockerAPIServer.maximumBodySize)
+                            }
+                            body += piece
+                        }
+                        request.body = body
+                    case .file:
+                        let file = try BodySpool(directory: spoolDirectory)
+                        bodyFile = file.path
+                        try await reader.readBody(framing) { piece in try file.append(piece) }
+                        file.finish()
+                        request.bodyFile = file.path
+                    }
+                    response = await router.respond(request)
+                } catch let error as HTTPParseError {
+                    if let bodyFile { unlink(bodyFile) }
+                    _ = try await write(APIResponse.error(DockerAPIError(error.status, error.description)),
+                                    version: head.version, method: head.method, keepAlive: false, to: outbound)
+                    return
+                } catch {
+                    response = .error(DockerAPIError.from(error))
+                }
+                defer { if let bodyFile { unlink(bodyFile) } }
+                if case .hijack(let takeOver) = response.body {
+                    try await hijack(response, head: head, channel: channel, reader: reader, takeOver: takeOver)
+                    return
+                }
+                let keepGoing = try await write(response, version: head.version, method: head.method,
+                                                keepAlive: head.keepAlive, to: outbound)
+                if !keepGoing { return }
             }
         }
     }
 
-    /// Writes a response; false when the connection must close after it (a streamed body).
-    static func write(_ response: APIResponse, for request: HTTPRequestHead,
-                      to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws -> Bool {
+    /// Answers with the upgrade (or a plain 200 for clients that did not ask for one) and
+    /// hands the connection to the handler.
+    func hijack(_ response: APIResponse, head: HTTPRequestHead, channel: Channel, reader: ConnectionReader,
+                takeOver: @Sendable (HijackedStream) async throws -> Void) async throws {
         var headers = response.headers
+        let status: HTTPResponseStatus
+        if head.asksForUpgrade {
+            status = .custom(code: 101, reasonPhrase: "UPGRADED")
+            headers.replaceOrAdd(name: "Connection", value: "Upgrade")
+            headers.replaceOrAdd(name: "Upgrade", value: "tcp")
+        } else {
+            status = .ok
+        }
+        let bytes = ResponseHead.serialize(status: status, headers: DockerAPIServer.common(headers), version: head.version)
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+        let stream = HijackedStream(channel: channel, reader: reader)
+        try? await takeOver(stream)
+        stream.close()
+    }
+
+    static func common(_ headers: HTTPHeaders) -> HTTPHeaders {
+        var headers = headers
         headers.replaceOrAdd(name: "Server", value: "Caisson/\(DockerAPIInfo.engineVersion) (linux)")
         headers.replaceOrAdd(name: "Api-Version", value: APIVersion.current.description)
         headers.replaceOrAdd(name: "Ostype", value: "linux")
+        return headers
+    }
+
+    /// Writes a response; false when the connection must close after it.
+    func write(_ response: APIResponse, version: HTTPVersion, method: HTTPMethod, keepAlive: Bool,
+               to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws -> Bool {
+        var headers = DockerAPIServer.common(response.headers)
         switch response.body {
         case .bytes(let bytes):
             headers.replaceOrAdd(name: "Content-Length", value: String(bytes.count))
-            if !request.isKeepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
-            try await outbound.write(.head(HTTPResponseHead(version: request.version, status: response.status, headers: headers)))
-            if !bytes.isEmpty, request.method != .HEAD {
-                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
-            }
-            try await outbound.write(.end(nil))
-            return true
+            if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+            var out = ResponseHead.serialize(status: response.status, headers: headers, version: version)
+            if method != .HEAD { out += bytes }
+            try await outbound.write(ByteBuffer(bytes: out))
+            return keepAlive
         case .stream(let produce):
-            headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+            let chunked = version == .http1_1
+            if chunked { headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked") }
             headers.replaceOrAdd(name: "Connection", value: "close")
-            try await outbound.write(.head(HTTPResponseHead(version: request.version, status: response.status, headers: headers)))
+            try await outbound.write(ByteBuffer(bytes: ResponseHead.serialize(status: response.status, headers: headers, version: version)))
             try await produce(ResponseStream { bytes in
-                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
+                try await outbound.write(ByteBuffer(bytes: chunked ? ResponseHead.chunk(bytes) : bytes))
             })
-            try await outbound.write(.end(nil))
+            if chunked { try await outbound.write(ByteBuffer(bytes: Array("0\r\n\r\n".utf8))) }
+            return false
+        case .hijack:
             return false
         }
     }

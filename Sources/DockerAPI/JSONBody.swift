@@ -83,6 +83,18 @@ struct JSONBody {
         return result
     }
 
+    /// A list of integers (ConsoleSize).
+    func ints(_ key: String) throws(DockerAPIError) -> [Int]? {
+        guard let value = present(key) else { return nil }
+        guard case .array(let items) = value else { throw mismatch(key, "an array of integers", value) }
+        var result: [Int] = []
+        for item in items {
+            guard case .number(let text) = item, let number = Int(text) else { throw mismatch(key, "an array of integers", value) }
+            result.append(number)
+        }
+        return result
+    }
+
     func stringMap(_ key: String) throws(DockerAPIError) -> [String: String]? {
         guard let value = present(key) else { return nil }
         guard case .object(let map) = value else { throw mismatch(key, "an object of strings", value) }

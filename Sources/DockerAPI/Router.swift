@@ -9,15 +9,33 @@ public struct Router: Sendable {
     struct Route: Sendable {
         let method: HTTPMethod
         let pattern: [Substring]
+        let body: RequestBody
         let handler: Handler
+    }
+
+    /// Where a route's request body goes: into memory (JSON documents, up to a limit) or
+    /// into a file (tar streams: build contexts, image archives, archive uploads).
+    public enum RequestBody: Sendable {
+        case memory
+        case file
     }
 
     private var routes: [Route] = []
 
     public init() {}
 
-    public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping Handler) {
-        routes.append(Route(method: method, pattern: pattern.split(separator: "/"), handler: handler))
+    public mutating func add(_ method: HTTPMethod, _ pattern: String, body: RequestBody = .memory,
+                             _ handler: @escaping Handler) {
+        routes.append(Route(method: method, pattern: pattern.split(separator: "/"), body: body, handler: handler))
+    }
+
+    /// Where the body of a request for this method and path goes (memory for unknown paths).
+    public func body(for method: HTTPMethod, path: String) -> RequestBody {
+        let segments = path.split(separator: "/")
+        for route in routes where route.method == method && Router.match(route.pattern, segments) != nil {
+            return route.body
+        }
+        return .memory
     }
 
     /// The response to a request: its route's, or docker's error document.

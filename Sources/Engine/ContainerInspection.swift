@@ -51,6 +51,7 @@ public enum ContainerInspection {
         config.set("User", .string(record.config.user ?? ""))
         config.set("Tty", .bool(record.config.tty))
         config.set("OpenStdin", .bool(record.config.interactive))
+        config.set("StdinOnce", .bool(record.config.stdinOnce ?? false))
         config.set("Env", .array(record.config.env.map { .string($0) }))
         config.set("Cmd", record.config.command.map { .array($0.map { .string($0) }) } ?? .null)
         config.set("Entrypoint", record.config.entrypoint.map { .array($0.map { .string($0) }) } ?? .null)

@@ -45,6 +45,9 @@ public struct ContainerConfig: Codable, Sendable, Equatable {
     public var hostname: String?
     public var tty = false
     public var interactive = false
+    /// docker's StdinOnce: the container's stdin closes when the attached client's input
+    /// ends (nil: false, docker's default; `docker run -i` asks for true).
+    public var stdinOnce: Bool?
     public var autoRemove = false
     public var ports: [PortMapping] = []
     public var publishAll = false

@@ -31,6 +31,32 @@ public struct EventLog: Sendable {
     }
 }
 
+extension EventLog {
+    /// The exit status in the last `die` event of a container, from the end of the log:
+    /// what a waiter reports for a container removed (`--rm`) before it saw the exit.
+    public func lastExitCode(of id: String, searching window: Int = 1 << 20) -> Int32? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        let size = Int(info.st_size)
+        let start = max(0, size - window)
+        var bytes = [UInt8](repeating: 0, count: size - start)
+        let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(start)) }
+        guard n > 0 else { return nil }
+        let marker = Array("\"Action\":\"die\",\"Actor\":{\"ID\":\"\(id)\"".utf8)
+        for line in bytes[..<n].split(separator: 0x0a).reversed() {
+            guard line.count > marker.count, line.firstRange(of: marker) != nil else { continue }
+            guard case .object(let event)? = try? JSONParser.parse(Array(line)),
+                  case .object(let actor)? = event["Actor"], case .object(let attributes)? = actor["Attributes"],
+                  case .string(let code)? = attributes["exitCode"] else { return nil }
+            return Int32(code)
+        }
+        return nil
+    }
+}
+
 extension ContainerEngine {
     public var events: EventLog { EventLog(root: options.root) }
 

@@ -31,7 +31,7 @@ struct DockerEndpoint {
         let api = DockerAPI(engine: engine)
         try Files.makeDirectories(Paths.parent(socket), mode: 0o711)
         do {
-            let server = try await DockerAPIServer.bind(socketPath: socket, mode: 0o660, router: api.router())
+            let server = try await DockerAPIServer.bind(socketPath: socket, mode: 0o660, spoolDirectory: runRoot + "/docker-api", router: api.router())
             return DockerEndpoint(api: api, server: server)
         } catch {
             await api.shutdown()

@@ -55,11 +55,27 @@ final class DockerDaemonFixture: @unchecked Sendable {
 
     /// `docker ARGS...` against this daemon.
     @discardableResult
-    func docker(_ arguments: [String], timeout: TimeInterval = 60) throws -> Shell.Result {
+    func docker(_ arguments: [String], stdin: String? = nil, timeout: TimeInterval = 60) throws -> Shell.Result {
+        try Shell.run(DockerDaemonFixture.dockerCLI, arguments, stdin: stdin, timeout: timeout, environment: dockerEnvironment)
+    }
+
+    /// The environment that points the docker CLI at this daemon.
+    var dockerEnvironment: [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["DOCKER_HOST"] = "unix://" + socketPath
         environment["DOCKER_CONFIG"] = directory + "/docker-config"
-        return try Shell.run(DockerDaemonFixture.dockerCLI, arguments, timeout: timeout, environment: environment)
+        return environment
+    }
+
+    /// `docker ARGS...` on a terminal of its own (script(1) gives it a pty of 30x100),
+    /// for -t; its output as the terminal showed it and its exit status.
+    /// `typing`, if given, is a shell command whose output is what is typed (so that keys
+    /// can come with pauses between them).
+    func dockerOnTerminal(_ arguments: [String], typing: String? = nil, timeout: TimeInterval = 60) throws -> Shell.Result {
+        let command = "stty rows 30 cols 100; exec " + ([DockerDaemonFixture.dockerCLI] + arguments).map(Shell.quote).joined(separator: " ")
+        let script = "/usr/bin/script -qec " + Shell.quote(command) + " /dev/null"
+        return try Shell.run("/bin/bash", ["-c", typing.map { "(\($0)) | " + script } ?? script + " </dev/null"],
+                             timeout: timeout, environment: dockerEnvironment)
     }
 
     /// `caisson COMMAND --root R --runroot RR ARGS...` on the daemon's state.
@@ -72,7 +88,20 @@ final class DockerDaemonFixture: @unchecked Sendable {
     }
 
     /// One raw HTTP/1.1 request over the socket; the status code and body.
-    func request(_ method: String, _ path: String, body: String? = nil) throws -> (status: Int, body: String) {
+    func request(_ method: String, _ path: String, body: String? = nil, headers: [String] = []) throws -> (status: Int, body: String) {
+        var text = "\(method) \(path) HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n"
+        for header in headers { text += header + "\r\n" }
+        if let body { text += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n" }
+        text += "\r\n" + (body ?? "")
+        let whole = String(decoding: try exchange(Array(text.utf8)), as: UTF8.self)
+        let status = whole.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } ?? 0
+        let responseBody = whole.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
+        return (status, responseBody)
+    }
+
+    /// Writes bytes to a new connection (closing our writing side if asked) and reads
+    /// everything until the daemon closes it.
+    func exchange(_ bytes: [UInt8], halfClose: Bool = false) throws -> [UInt8] {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw FixtureError(what: "socket", output: String(cString: strerror(errno))) }
         defer { close(fd) }
@@ -85,11 +114,8 @@ final class DockerDaemonFixture: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard connected == 0 else { throw FixtureError(what: "connect", output: String(cString: strerror(errno))) }
-        var text = "\(method) \(path) HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n"
-        if let body { text += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n" }
-        text += "\r\n" + (body ?? "")
-        let bytes = Array(text.utf8)
         guard write(fd, bytes, bytes.count) == bytes.count else { throw FixtureError(what: "write", output: "") }
+        if halfClose { shutdown(fd, Int32(SHUT_WR)) }
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -97,10 +123,7 @@ final class DockerDaemonFixture: @unchecked Sendable {
             if n <= 0 { break }
             response += buffer[0..<n]
         }
-        let whole = String(decoding: response, as: UTF8.self)
-        let status = whole.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } ?? 0
-        let body = whole.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
-        return (status, body)
+        return response
     }
 
     /// Removes the containers made here, stops the daemon with SIGTERM and removes the

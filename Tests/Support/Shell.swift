@@ -28,6 +28,11 @@ public enum Shell {
         }
     }
 
+    /// A word for sh, single-quoted.
+    public static func quote(_ word: String) -> String {
+        "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
     @discardableResult
     public static func run(_ executable: String, _ arguments: [String], stdin: String? = nil,
                     timeout: TimeInterval = 60, environment: [String: String]? = nil) throws -> Result {

@@ -117,4 +117,9 @@ int caisson_bpf_load_device_program(const void *instructions, unsigned int count
  * BPF_F_ALLOW_MULTI so programs of parent cgroups keep applying. */
 int caisson_bpf_attach_device_program(int cgroup_fd, int program_fd);
 
+/* posix_spawn file action closing every descriptor from `from` up in the child
+ * (posix_spawn_file_actions_addclosefrom_np, glibc 2.34, hidden behind _GNU_SOURCE).
+ * `actions` is a posix_spawn_file_actions_t. */
+int caisson_spawn_add_closefrom(void *actions, int from);
+
 #endif

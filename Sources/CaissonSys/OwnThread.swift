@@ -2,16 +2,17 @@
 import Glibc
 #endif
 
-/// Blocking work (a RUN step waiting on its container, for seconds or hours) on a thread
-/// of its own, awaited without holding one of Swift's cooperative threads: those are as
-/// many as the cores, so stages running side by side would otherwise wait for each other.
-enum OwnThread {
+/// Blocking work (a RUN step waiting on its container, for seconds or hours; a relay
+/// between an attached API client and a container) on a thread of its own, awaited
+/// without holding one of Swift's cooperative threads: those are as many as the cores,
+/// so builds' stages or attached clients would otherwise wait for each other.
+public enum OwnThread {
     private final class Job: Sendable {
         let work: @Sendable () -> Void
         init(_ work: @escaping @Sendable () -> Void) { self.work = work }
     }
 
-    static func run<Value: Sendable, Failure: Error>(
+    public static func run<Value: Sendable, Failure: Error>(
         _ work: @escaping @Sendable () throws(Failure) -> Value
     ) async throws(Failure) -> Value {
         let result: Result<Value, Failure> = await withCheckedContinuation { continuation in

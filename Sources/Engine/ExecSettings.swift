@@ -1,0 +1,62 @@
+import CaissonSys
+import Images
+import OCISpec
+
+/// What a `docker exec` asks of a command beside the container's own process: its
+/// arguments, terminal, extra environment, working directory, user and privileges.
+public struct ExecSettings: Sendable, Equatable {
+    public var command: [String]
+    public var tty = false
+    /// `NAME=VALUE` entries set over the container's environment.
+    public var env: [String] = []
+    public var workingDir: String?
+    /// `user[:group]`, names resolved in the container's files.
+    public var user: String?
+    public var privileged = false
+
+    public init(command: [String]) { self.command = command }
+}
+
+extension ContainerEngine {
+    /// The container's process settings (from its config.json) with the exec's changes,
+    /// written as a file for `runtime exec --process`; its path.
+    public func writeExecProcess(_ record: ContainerRecord, _ settings: ExecSettings) throws(EngineError) -> String {
+        let configPath = bundle(of: record.id) + "/config.json"
+        let spec: Spec
+        do { spec = try SpecJSON.decodeSpec(try Files.readBytes(configPath), file: configPath) } catch {
+            throw .runtime("cannot read the configuration of container \(record.name): \(error)")
+        }
+        var process = spec.process ?? Process()
+        process.args = settings.command
+        process.terminal = settings.tty
+        process.consoleSize = nil
+        var env = process.env ?? []
+        for entry in settings.env {
+            let name = entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry
+            env.removeAll { $0 == name || $0.hasPrefix(name + "=") }
+            env.append(entry)
+        }
+        process.env = env
+        if let directory = settings.workingDir, !directory.isEmpty { process.cwd = directory }
+        if let user = settings.user, !user.isEmpty {
+            let resolved: UserResolver.Resolved
+            do { resolved = try UserResolver(rootfs: bundle(of: record.id) + "/rootfs").resolve(user) } catch {
+                throw .invalid("unable to find user \(user): \(error)")
+            }
+            process.user = User(uid: resolved.uid, gid: resolved.gid, umask: process.user.umask,
+                                additionalGids: resolved.additionalGids.isEmpty ? nil : resolved.additionalGids)
+        }
+        if settings.privileged {
+            let all = SpecBuilder.allCapabilities
+            process.capabilities = Capabilities(bounding: all, effective: all, inheritable: nil, permitted: all, ambient: nil)
+        }
+        if let command = settings.command.first {
+            try ExecutableCheck.verify(command, rootfs: bundle(of: record.id) + "/rootfs", environment: env)
+        }
+        let file = directory(of: record.id) + "/exec-" + String(ContainerEngine.randomID().prefix(12)) + ".json"
+        do { try Files.write(file, bytes: SpecJSON.encode(process), mode: 0o600) } catch {
+            throw .system(error)
+        }
+        return file
+    }
+}
