@@ -103,7 +103,7 @@ let package = Package(
         .target(name: "CLIFormatting", dependencies: ["CaissonJSON"]),
         // The Dockerfile language for `caisson build`: directives, heredocs, instructions and
         // their flags, variable substitution, the stage graph and .dockerignore patterns.
-        .target(name: "Dockerfile", dependencies: ["CaissonJSON"]),
+        .target(name: "Dockerfile", dependencies: ["CaissonJSON", "CLIFormatting"]),
         // `caisson build`'s steps over the image store and the OCI runtime (issue 12, in progress).
         // ADD of a URL downloads with AsyncHTTPClient, as the registry client does.
         .target(name: "Builder", dependencies: [
