@@ -85,6 +85,9 @@ let package = Package(
         .target(name: "Images", dependencies: [
             "CaissonSys", "CaissonJSON", "ImageSpec", "ContentStore", "LayerArchive", "Registry", "OCISpec",
         ]),
+        // A container's health (docker's State.Health) and the rules probes update it by:
+        // written by the monitor, read by the engine.
+        .target(name: "ContainerHealth", dependencies: ["CaissonJSON"]),
         // The engine: containers, networks (CNI) and volumes, in one SQLite store.
         .target(name: "Engine", dependencies: [
             "CaissonSys", "CaissonJSON", "Images", "ImageSpec", "OCISpec", "AttachProtocol", "CaissonShim", "LayerArchive",
@@ -182,6 +185,10 @@ let package = Package(
         .testTarget(
             name: "DockerfileTests",
             dependencies: ["Dockerfile"]
+        ),
+        .testTarget(
+            name: "HealthTests",
+            dependencies: ["ContainerHealth", "CaissonJSON"]
         ),
         .testTarget(
             name: "FormattingTests",
