@@ -99,7 +99,7 @@ let package = Package(
         // The per-container monitor (like conmon): single-threaded, Foundation-free, static.
         .executableTarget(
             name: "caisson-monitor",
-            dependencies: ["CaissonSys", "CaissonShim", "CaissonJSON", "AttachProtocol"],
+            dependencies: ["CaissonSys", "CaissonShim", "CaissonJSON", "CLIFormatting", "ContainerHealth", "AttachProtocol"],
             linkerSettings: staticRuntimeLinking
         ),
         // docker's output formats for the command line: sizes, times, tables, `--format` templates.
