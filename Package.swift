@@ -91,7 +91,7 @@ let package = Package(
         // The engine: containers, networks (CNI) and volumes, in one SQLite store.
         .target(name: "Engine", dependencies: [
             "CaissonSys", "CaissonJSON", "Images", "ImageSpec", "OCISpec", "AttachProtocol", "CaissonShim", "LayerArchive",
-            "CLIFormatting",
+            "CLIFormatting", "ContainerHealth",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // The frames between a container's monitor and attached `caisson` commands.

@@ -4,6 +4,7 @@ import Glibc
 import CaissonJSON
 import CaissonShim
 import CaissonSys
+import ContainerHealth
 import ImageSpec
 import Images
 import Synchronization
@@ -143,6 +144,12 @@ public final class ContainerEngine: Sendable {
             state.exitCode = state.exitCode ?? 255
         }
         if !state.isRunning { state.pid = nil }
+        if let bytes = try? Files.readBytes(directory + "/health.json"), var health = HealthState(bytes: bytes) {
+            // Probes run only while the container runs unpaused; otherwise docker reports
+            // unhealthy, whatever a monitor that ended abruptly last wrote.
+            if state.status != .running { health.stop() }
+            state.health = health
+        }
         return state
     }
 
@@ -177,6 +184,10 @@ public final class ContainerEngine: Sendable {
         }
         var config = config
         if config.network != "host", config.network != "none" { _ = try network(named: config.network) }
+        try config.healthcheck?.validate()
+        if let imageCheck = try? images.config(of: image).config?.Healthcheck {
+            config.healthcheck = (config.healthcheck ?? HealthConfig()).over(imageCheck)
+        }
         if config.hostname == nil { config.hostname = config.network == "host" ? ContainerEngine.hostName() : String(id.prefix(12)) }
         var published = config.ports
         if config.publishAll {
