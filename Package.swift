@@ -142,6 +142,7 @@ let package = Package(
         // The Docker Engine API (HTTP/1.1 on a unix socket, on SwiftNIO) over the engine.
         .target(name: "DockerAPI", dependencies: [
             "Engine", "Images", "ImageSpec", "CaissonJSON", "CaissonSys", "CLIFormatting", "Registry", "RegistryConfig",
+            "ContainerHealth",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
