@@ -85,10 +85,13 @@ let package = Package(
         .target(name: "Images", dependencies: [
             "CaissonSys", "CaissonJSON", "ImageSpec", "ContentStore", "LayerArchive", "Registry", "OCISpec",
         ]),
+        // A container's health (docker's State.Health) and the rules probes update it by:
+        // written by the monitor, read by the engine.
+        .target(name: "ContainerHealth", dependencies: ["CaissonJSON"]),
         // The engine: containers, networks (CNI) and volumes, in one SQLite store.
         .target(name: "Engine", dependencies: [
             "CaissonSys", "CaissonJSON", "Images", "ImageSpec", "OCISpec", "AttachProtocol", "CaissonShim", "LayerArchive",
-            "CLIFormatting",
+            "CLIFormatting", "ContainerHealth",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // The frames between a container's monitor and attached `caisson` commands.
@@ -96,14 +99,14 @@ let package = Package(
         // The per-container monitor (like conmon): single-threaded, Foundation-free, static.
         .executableTarget(
             name: "caisson-monitor",
-            dependencies: ["CaissonSys", "CaissonShim", "CaissonJSON", "AttachProtocol"],
+            dependencies: ["CaissonSys", "CaissonShim", "CaissonJSON", "CLIFormatting", "ContainerHealth", "AttachProtocol"],
             linkerSettings: staticRuntimeLinking
         ),
         // docker's output formats for the command line: sizes, times, tables, `--format` templates.
         .target(name: "CLIFormatting", dependencies: ["CaissonJSON"]),
         // The Dockerfile language for `caisson build`: directives, heredocs, instructions and
         // their flags, variable substitution, the stage graph and .dockerignore patterns.
-        .target(name: "Dockerfile", dependencies: ["CaissonJSON"]),
+        .target(name: "Dockerfile", dependencies: ["CaissonJSON", "CLIFormatting"]),
         // `caisson build`'s steps over the image store and the OCI runtime (issue 12, in progress).
         // ADD of a URL downloads with AsyncHTTPClient, as the registry client does.
         .target(name: "Builder", dependencies: [
@@ -116,7 +119,7 @@ let package = Package(
             name: "caisson",
             dependencies: [
                 "CLIFormatting", "Images", "Registry", "ImageSpec", "ContentStore", "LayerArchive", "CaissonSys", "CaissonJSON",
-                "Engine", "AttachProtocol", "CaissonShim", "Builder",
+                "Engine", "AttachProtocol", "CaissonShim", "Builder", "ContainerHealth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -139,6 +142,7 @@ let package = Package(
         // The Docker Engine API (HTTP/1.1 on a unix socket, on SwiftNIO) over the engine.
         .target(name: "DockerAPI", dependencies: [
             "Engine", "Images", "ImageSpec", "CaissonJSON", "CaissonSys", "CLIFormatting", "Registry", "RegistryConfig",
+            "ContainerHealth",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -182,6 +186,10 @@ let package = Package(
         .testTarget(
             name: "DockerfileTests",
             dependencies: ["Dockerfile"]
+        ),
+        .testTarget(
+            name: "HealthTests",
+            dependencies: ["ContainerHealth", "CaissonJSON"]
         ),
         .testTarget(
             name: "FormattingTests",

@@ -32,6 +32,35 @@ public enum Processes {
         return true
     }
 
+    /// Whether the process is gone, a zombie, or on its way out (PF_EXITING in the flags,
+    /// field 9 of /proc/PID/stat). A pid namespace's init is exiting while the kernel
+    /// kills and waits for the rest of the namespace, before its parent can reap it.
+    public static func isExiting(_ pid: Int32) -> Bool {
+        guard let stat = try? Files.readString("/proc/\(pid)/stat"),
+              let close = stat.lastIndex(of: ")") else { return true }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 6, fields[0] != "Z", fields[0] != "X", let flags = UInt64(fields[6]) else { return true }
+        return flags & 0x4 != 0
+    }
+
+    /// Whether the process is in a frozen cgroup (a paused container's): its /proc state
+    /// is still 'S', so the freezer is read as the runtimes read it (v1 freezer.state, v2
+    /// cgroup.freeze). The engine shows "paused" by it; the monitor holds health probes.
+    public static func isFrozen(_ pid: Int32) -> Bool {
+        guard let cgroups = try? Files.readString("/proc/\(pid)/cgroup") else { return false }
+        for line in cgroups.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 2).map(String.init)
+            guard parts.count == 3 else { continue }
+            if parts[1] == "freezer", let state = try? Files.readTrimmed("/sys/fs/cgroup/freezer" + parts[2] + "/freezer.state") {
+                return state == "FROZEN" || state == "FREEZING"
+            }
+            if parts[1].isEmpty, let frozen = try? Files.readTrimmed("/sys/fs/cgroup" + parts[2] + "/cgroup.freeze") {
+                return frozen == "1"
+            }
+        }
+        return false
+    }
+
     /// Waits for a child; returns the shell-style exit status (code, or 128+signal).
     public static func waitForExit(_ pid: Int32) throws(SysError) -> Int32 {
         var status: Int32 = 0

@@ -30,6 +30,7 @@ enum ContainerCreateRequest {
         config.stdinOnce = try body.bool("StdinOnce")
         if let signal = try body.string("StopSignal"), !signal.isEmpty { config.stopSignal = signal }
         if let timeout = try body.int64("StopTimeout") { config.stopTimeout = Int(timeout) }
+        if let check = try body.object("Healthcheck") { config.healthcheck = try healthcheck(check) }
         if let host = try body.object("HostConfig") { try apply(host, to: &config) }
         try refuseUnsupported(body, host: try body.object("HostConfig"))
         return config
@@ -38,7 +39,7 @@ enum ContainerCreateRequest {
     /// Fields of the create body this engine does not carry out yet. Set to anything but
     /// their zero value, they are refused by name (400) rather than ignored, so a client
     /// never believes it got a port, a mount or a limit it did not get.
-    static let unsupportedConfigFields = ["ExposedPorts", "Volumes", "Healthcheck", "OnBuild", "Shell"]
+    static let unsupportedConfigFields = ["ExposedPorts", "Volumes", "OnBuild", "Shell"]
     static let unsupportedHostFields = [
         "PortBindings", "PublishAllPorts", "Mounts", "Tmpfs", "SecurityOpt", "Ulimits", "Devices", "DeviceRequests",
         "DeviceCgroupRules", "ExtraHosts", "Dns", "DnsSearch", "DnsOptions", "Sysctls", "GroupAdd", "PidMode", "IpcMode",
@@ -62,6 +63,26 @@ enum ContainerCreateRequest {
         for key in unsupportedConfigFields where body.isSet(key) {
             throw .badParameter("invalid field \(body.path(key)): not supported by Caisson's API yet")
         }
+    }
+
+    /// `Config.Healthcheck`: Test (`["CMD", ...]`, `["CMD-SHELL", "..."]`, `["NONE"]`, or
+    /// `[]` for the image's), durations in nanoseconds, zero for the image's or docker's
+    /// default; the engine checks the values as docker's daemon does.
+    static func healthcheck(_ body: JSONBody) throws(DockerAPIError) -> HealthConfig {
+        var check = HealthConfig(test: try body.strings("Test").flatMap { $0.isEmpty ? nil : $0 })
+        func nonZero(_ key: String) throws(DockerAPIError) -> Int64? {
+            guard let value = try body.int64(key), value != 0 else { return nil }
+            return value
+        }
+        check.Interval = try nonZero("Interval")
+        check.Timeout = try nonZero("Timeout")
+        check.StartPeriod = try nonZero("StartPeriod")
+        check.StartInterval = try nonZero("StartInterval")
+        if let retries = try nonZero("Retries") {
+            guard let value = Int(exactly: retries) else { throw .badParameter("invalid field \(body.path("Retries")): \(retries)") }
+            check.Retries = value
+        }
+        return check
     }
 
     static func apply(_ host: JSONBody, to config: inout ContainerConfig) throws(DockerAPIError) {

@@ -1,4 +1,5 @@
 import CaissonJSON
+import ContainerHealth
 import Engine
 
 /// `GET /containers/json`'s `filters` ({"status":["running"],"name":["web"]}): every
@@ -14,12 +15,15 @@ struct ContainerFilters: Sendable {
             throw .badParameter("invalid filters: \(text)")
         }
         for key in object.keys {
-            guard ["status", "name", "id", "label"].contains(key) else { throw .badParameter("invalid filter '\(key)'") }
+            guard ["status", "name", "id", "label", "health"].contains(key) else { throw .badParameter("invalid filter '\(key)'") }
             switch object[key] {
             case .array(let items)?: values[key] = items.compactMap { if case .string(let s) = $0 { return s }; return nil }
             case .object(let map)?: values[key] = map.keys  // the old form: {"name": {"web": true}}
             default: throw .badParameter("invalid filter '\(key)'")
             }
+        }
+        for value in values["health"] ?? [] where !HealthStatus.filterValues.contains(value) {
+            throw .badParameter("invalid filter 'health=\(value)': invalid value for health (\(value)): must be one of \(HealthStatus.filterValues.joined(separator: ", "))")
         }
     }
 
@@ -30,6 +34,7 @@ struct ContainerFilters: Sendable {
             case "status": ok = wanted.contains(state.status.rawValue)
             case "name": ok = wanted.contains { record.name.contains($0.hasPrefix("/") ? String($0.dropFirst()) : $0) }
             case "id": ok = wanted.contains { record.id.hasPrefix($0) }
+            case "health": ok = wanted.contains(state.health?.status.rawValue ?? "none")
             default:
                 ok = wanted.allSatisfy { item in
                     let parts = item.split(separator: "=", maxSplits: 1).map(String.init)

@@ -1,4 +1,5 @@
 import CaissonJSON
+import CLIFormatting
 
 /// How BuildKit splits an instruction's argument text before typing it: JSON arrays,
 /// whitespace lists, quoted words, `name=value` lists. Kept apart from the instruction
@@ -157,39 +158,10 @@ enum LineParsers {
         return String(String.UnicodeScalarView(a[start..<end]))
     }
 
-    /// Go's `time.ParseDuration`, in nanoseconds: `300ms`, `1m30s`, `1.5h`, `-2s`, `0`.
+    /// Go's `time.ParseDuration`, in nanoseconds (`CLIFormatting.GoDuration`, which the
+    /// command line and the container monitor share).
     static func goDuration(_ text: String) -> Int64? {
-        var s = Array(text.unicodeScalars)[...]
-        var negative = false
-        if let c = s.first, c == "-" || c == "+" {
-            negative = c == "-"
-            s = s.dropFirst()
-        }
-        if s.elementsEqual(["0"]) { return 0 }
-        if s.isEmpty { return nil }
-        var total: Double = 0
-        let units: [String: Double] = ["ns": 1, "us": 1e3, "µs": 1e3, "μs": 1e3, "ms": 1e6, "s": 1e9, "m": 60e9, "h": 3600e9]
-        while !s.isEmpty {
-            var number = ""
-            var sawDigit = false
-            while let c = s.first, ("0"..."9").contains(c) || c == "." {
-                if c != "." { sawDigit = true }
-                number.unicodeScalars.append(c)
-                s = s.dropFirst()
-            }
-            guard sawDigit, number.filter({ $0 == "." }).count <= 1, let value = Double(number.hasPrefix(".") ? "0" + number : number) else {
-                return nil
-            }
-            var unit = ""
-            while let c = s.first, !("0"..."9").contains(c), c != "." {
-                unit.unicodeScalars.append(c)
-                s = s.dropFirst()
-            }
-            guard let multiplier = units[unit] else { return nil }
-            total += value * multiplier
-            if total > 9.2e18 { return nil }
-        }
-        return Int64(negative ? -total : total)
+        GoDuration.parse(text)
     }
 }
 

@@ -4,6 +4,7 @@ import Glibc
 import CaissonJSON
 import CaissonShim
 import CaissonSys
+import ContainerHealth
 import ImageSpec
 import Images
 import Synchronization
@@ -133,8 +134,7 @@ public final class ContainerEngine: Sendable {
             if exited {
                 state.status = .restarting
             } else if state.startedAt != nil {
-                state.status = ContainerEngine.isFrozen(runtimeStatePath: runtimeRoot(for: record.runtimePath) + "/" + record.id,
-                                                        pid: state.pid) ? .paused : .running
+                state.status = state.pid.map(Processes.isFrozen) == true ? .paused : .running
             }
         } else if exited {
             state.status = .exited
@@ -144,29 +144,18 @@ public final class ContainerEngine: Sendable {
             state.exitCode = state.exitCode ?? 255
         }
         if !state.isRunning { state.pid = nil }
+        if let bytes = try? Files.readBytes(directory + "/health.json"), var health = HealthState(bytes: bytes) {
+            // Probes run only while the container runs unpaused; otherwise docker reports
+            // unhealthy, whatever a monitor that ended abruptly last wrote.
+            if state.status != .running { health.stop() }
+            state.health = health
+        }
         return state
     }
 
     public static func isMonitor(_ pid: Int32) -> Bool {
         guard let command = try? Files.readBytes("/proc/\(pid)/cmdline") else { return false }
         return String(decoding: command.prefix { $0 != 0 }, as: UTF8.self).hasSuffix("caisson-monitor")
-    }
-
-    /// A paused container's init is in a frozen cgroup: its /proc state is still 'S', so
-    /// read the freezer the way the runtimes do (v1 freezer.state, v2 cgroup.freeze).
-    static func isFrozen(runtimeStatePath: String, pid: Int32?) -> Bool {
-        guard let pid, let cgroups = try? Files.readString("/proc/\(pid)/cgroup") else { return false }
-        for line in cgroups.split(separator: "\n") {
-            let parts = line.split(separator: ":", maxSplits: 2).map(String.init)
-            guard parts.count == 3 else { continue }
-            if parts[1] == "freezer", let state = try? Files.readTrimmed("/sys/fs/cgroup/freezer" + parts[2] + "/freezer.state") {
-                return state == "FROZEN" || state == "FREEZING"
-            }
-            if parts[1].isEmpty, let frozen = try? Files.readTrimmed("/sys/fs/cgroup" + parts[2] + "/cgroup.freeze") {
-                return frozen == "1"
-            }
-        }
-        return false
     }
 
     public func list() throws(EngineError) -> [(ContainerRecord, ContainerState)] {
@@ -195,6 +184,10 @@ public final class ContainerEngine: Sendable {
         }
         var config = config
         if config.network != "host", config.network != "none" { _ = try network(named: config.network) }
+        try config.healthcheck?.validate()
+        if let imageCheck = try? images.config(of: image).config?.Healthcheck {
+            config.healthcheck = (config.healthcheck ?? HealthConfig()).over(imageCheck)
+        }
         if config.hostname == nil { config.hostname = config.network == "host" ? ContainerEngine.hostName() : String(id.prefix(12)) }
         var published = config.ports
         if config.publishAll {

@@ -1,4 +1,5 @@
 import CaissonJSON
+import ContainerHealth
 
 /// `docker inspect`'s container document: one place for `caisson inspect` and the
 /// Docker Engine API's `GET /containers/{id}/json`.
@@ -23,6 +24,7 @@ public enum ContainerInspection {
         stateObject.set("Error", .string(""))
         stateObject.set("StartedAt", .string(state.startedAt ?? "0001-01-01T00:00:00Z"))
         stateObject.set("FinishedAt", .string(state.finishedAt ?? "0001-01-01T00:00:00Z"))
+        if let health = state.health { stateObject.set("Health", health.document) }
         object.set("State", .object(stateObject))
         object.set("Image", .string(record.imageID.description))
         object.set("Name", .string("/" + record.name))
@@ -54,6 +56,7 @@ public enum ContainerInspection {
         config.set("StdinOnce", .bool(record.config.stdinOnce ?? false))
         config.set("Env", .array(record.config.env.map { .string($0) }))
         config.set("Cmd", record.config.command.map { .array($0.map { .string($0) }) } ?? .null)
+        if let check = record.config.healthcheck { config.set("Healthcheck", check.document) }
         config.set("Entrypoint", record.config.entrypoint.map { .array($0.map { .string($0) }) } ?? .null)
         config.set("Image", .string(record.config.image))
         config.set("WorkingDir", .string(record.config.workingDir ?? ""))

@@ -1,3 +1,4 @@
+import ContainerHealth
 import ImageSpec
 
 /// A published port: `-p [IP:]HOST:CONTAINER[/PROTO]`.
@@ -68,6 +69,9 @@ public struct ContainerConfig: Codable, Sendable, Equatable {
     public var labels: [String: String] = [:]
     public var stopSignal: String?
     public var stopTimeout: Int?
+    /// The health check: the container's own settings until `create`, which lays them over
+    /// the image's HEALTHCHECK (docker's merge) and keeps the result. `["NONE"]`: none.
+    public var healthcheck: HealthConfig?
     /// The OCI runtime: "caisson-runtime", "runc", "crun" or a path.
     public var runtime = "caisson-runtime"
 
@@ -122,6 +126,9 @@ public struct ContainerState: Sendable, Equatable {
     public var finishedAt: String?
     public var restartCount: Int
     public var monitorPID: Int32?
+    /// docker's `State.Health`, for a container whose health check has run; nil when it
+    /// has none (or never started).
+    public var health: HealthState?
 
     public var isRunning: Bool { status == .running || status == .paused || status == .restarting }
 }

@@ -4,8 +4,10 @@ import Glibc
 import CaissonJSON
 import CaissonSys
 import CLIFormatting
+import ContainerHealth
 
-/// How docker shows a container's status: "Up 5 seconds", "Exited (0) 3 minutes ago", ...
+/// How docker shows a container's status: "Up 5 seconds", "Up 5 seconds (healthy)",
+/// "Exited (0) 3 minutes ago", ...
 /// (`caisson ps` and the Docker Engine API's container list share it).
 public enum StatusText {
     public static func describe(_ state: ContainerState) -> String {
@@ -15,7 +17,7 @@ public enum StatusText {
         }
         switch state.status {
         case .created: return "Created"
-        case .running: return "Up \(since(state.startedAt))"
+        case .running: return "Up \(since(state.startedAt))" + (state.health.map { " (\($0.status.label))" } ?? "")
         case .paused: return "Up \(since(state.startedAt)) (Paused)"
         case .restarting: return "Restarting (\(state.exitCode ?? 0)) \(since(state.finishedAt)) ago"
         case .exited: return "Exited (\(state.exitCode ?? 0)) \(since(state.finishedAt)) ago"

@@ -4,6 +4,7 @@ import Glibc
 import CaissonShim
 import CaissonSys
 import Dispatch
+import ImageSpec
 import Images
 import Synchronization
 
@@ -51,7 +52,12 @@ extension ContainerEngine {
                          "--restart", record.config.restart]
         if record.config.tty { arguments.append("--tty") }
         if record.config.interactive { arguments.append("--stdin") }
-        arguments += ["--events", events.path]
+        arguments += ["--events", events.path, "--event-attribute", "image=" + record.config.image,
+                      "--event-attribute", "name=" + record.name]
+        if let check = record.config.healthcheck, check.isActive {
+            let shell = check.Test?.first == "CMD-SHELL" ? imageRunConfig(record)?.Shell : nil
+            arguments += check.monitorArguments(shell: shell)
+        }
         if record.config.autoRemove {
             // Options follow the command name (each command takes the global options).
             for argument in [options.caissonPath, "rm", "-f"] + options.caissonGlobalArguments + [record.id] {
@@ -142,8 +148,14 @@ extension ContainerEngine {
     }
 
     func stopSignalOfImage(_ record: ContainerRecord) -> String? {
+        imageRunConfig(record)?.StopSignal
+    }
+
+    /// The run settings of the container's image (its stop signal, its SHELL), if the
+    /// image is still here.
+    func imageRunConfig(_ record: ContainerRecord) -> ImageConfig.RunConfig? {
         guard let image = try? images.list().first(where: { $0.id == record.imageID }) else { return nil }
-        return try? images.config(of: image).config?.StopSignal
+        return (try? images.config(of: image))?.config
     }
 
     public func kill(_ id: String, signal: String) throws(EngineError) {

@@ -26,6 +26,10 @@ struct MonitorOptions {
     /// A cgroup file with an `oom_kill N` line (v1 memory.oom_control, v2 memory.events),
     /// read when the container ends: N > 0 marks the exit as an OOM kill.
     var oomFile = ""
+    /// KEY=VALUE attributes of our events (the container's name and image).
+    var eventAttributes: [(String, String)] = []
+    /// The health check to run (`--health-*`), if any.
+    var health = HealthSettings()
 
     init(_ arguments: [String]) throws(SysError) {
         var index = 0
@@ -54,7 +58,13 @@ struct MonitorOptions {
                 }
                 logFormat = format
             case "--oom-file": oomFile = try value()
-            default: throw SysError("unknown option \(arguments[index])", errno: EINVAL)
+            case "--event-attribute":
+                let pair = try value().split(separator: "=", maxSplits: 1).map(String.init)
+                eventAttributes.append((pair[0], pair.count > 1 ? pair[1] : ""))
+            default:
+                guard try health.take(arguments[index], value) else {
+                    throw SysError("unknown option \(arguments[index])", errno: EINVAL)
+                }
             }
             index += 1
         }
@@ -81,8 +91,14 @@ final class Monitor {
     private var containerStdin: Int32 = -1
     private var ptyMaster: Int32 = -1
     private var log: ContainerLog?
+    private let events: EventAppender
+    /// The health checks, when the container has one.
+    private var health: HealthMonitor?
 
-    init(options: MonitorOptions) { self.options = options }
+    init(options: MonitorOptions) {
+        self.options = options
+        events = EventAppender(path: options.events, id: options.id, attributes: options.eventAttributes)
+    }
 
     private func path(_ name: String) -> String { options.directory + "/" + name }
 
@@ -118,6 +134,10 @@ final class Monitor {
             report("error: \(error)")
             exit(1)
         }
+        if options.health.isEnabled {
+            health = HealthMonitor(settings: options.health, runtime: runtime([]), id: options.id,
+                                   directory: options.directory, events: events)
+        }
         var restarts = 0
         var first = true
         while true {
@@ -144,6 +164,7 @@ final class Monitor {
                 recordExit(127)
                 finish(deleteContainer: false)
             }
+            health?.containerStarted(initPID: initPID)
             try? Files.write(path("started"), "\(initPID) \(Clock.rfc3339Now())\n")
             unlink(path("exit"))
             if first {
@@ -157,6 +178,7 @@ final class Monitor {
             // Clients hear of the exit now; one that removes the container (run --rm)
             // leaves the runtime's state to this delete and waits for us to exit.
             announceExit(code)
+            health?.reapLeftovers()
             deleteContainer()
             guard shouldRestart(code: code, restarts: restarts) else { break }
             restarts += 1
@@ -207,13 +229,7 @@ final class Monitor {
     private func recordExit(_ code: Int32, oomKilled: Bool = false) {
         try? Files.write(path("exit.tmp"), "\(code) \(Clock.rfc3339Now())\(oomKilled ? " oom" : "")\n")
         rename(path("exit.tmp"), path("exit"))
-        guard !options.events.isEmpty else { return }
-        let line = "{\"Type\":\"container\",\"Action\":\"die\",\"Actor\":{\"ID\":\"\(options.id)\",\"Attributes\":{\"exitCode\":\"\(code)\"}},\"time\":\"\(Clock.rfc3339Now())\"}\n"
-        let fd = open(options.events, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        if fd >= 0 {
-            try? Files.writeAll(fd: fd, bytes: Array(line.utf8))
-            close(fd)
-        }
+        events.append("die", [("exitCode", String(code))])
     }
 
     /// Waits (up to 30 s) until the clients that said they remove the container have
@@ -436,9 +452,12 @@ final class Monitor {
             for (fd, _) in outputs { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
             let clientFDs = Array(clients.keys)
             for fd in clientFDs { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
-            let timeout: Int32 = exitCode == nil ? -1 : 50
+            let probeOutput = health?.outputFD
+            if let probeOutput { fds.append(pollfd(fd: probeOutput, events: Int16(POLLIN), revents: 0)) }
+            let timeout: Int32 = exitCode == nil ? (health?.pollTimeout ?? -1) : 50
             let ready = poll(&fds, nfds_t(fds.count), timeout)
             if ready < 0 { if errno == EINTR { continue }; break }
+            if probeOutput != nil, fds[fds.count - 1].revents != 0 { health?.outputReady() }
             if fds[0].revents != 0 {
                 let signal = caisson_signalfd_read(signals)
                 if signal == SIGUSR1 { try? log?.reopen() }
@@ -450,6 +469,9 @@ final class Monitor {
                         if pid == initPID {
                             exitCode = Processes.exitStatus(fromWaitStatus: status)
                             drainDeadline = Clock.monotonicMilliseconds() + 500
+                            health?.containerStopped()
+                        } else {
+                            _ = health?.reaped(pid, status: status)
                         }
                     }
                 }
@@ -475,6 +497,7 @@ final class Monitor {
             for (offset, fd) in clientFDs.enumerated() where clientBase + offset < fds.count && fds[clientBase + offset].revents != 0 {
                 serviceClient(fd)
             }
+            if exitCode == nil { health?.tick() }
         }
         log?.flush()
         for (fd, _) in outputs { close(fd) }

@@ -5,6 +5,7 @@ import ArgumentParser
 import CaissonJSON
 import CLIFormatting
 import CaissonSys
+import ContainerHealth
 import Engine
 import ImageSpec
 import Images
@@ -15,7 +16,7 @@ struct PS: ParsableCommand {
     @Flag(name: .shortAndLong, help: "All containers (default: running ones).") var all = false
     @Flag(name: .shortAndLong, help: "Only ids.") var quiet = false
     @Flag(name: .customLong("no-trunc")) var noTrunc = false
-    @Option(name: .shortAndLong, help: "name=, id=, status=, label=KEY[=VALUE], ancestor=, network=") var filter: [String] = []
+    @Option(name: .shortAndLong, help: "name=, id=, status=, label=KEY[=VALUE], ancestor=, network=, health=(starting|healthy|unhealthy|none)") var filter: [String] = []
     @Option(help: "Go template: {{.ID}} {{.Image}} {{.Command}} {{.CreatedAt}} {{.RunningFor}} {{.Status}} {{.State}} {{.Ports}} {{.Names}} {{.Labels}} {{.Networks}}")
     var format: String?
     @Flag(name: .shortAndLong, help: "Only the latest created container.") var latest = false
@@ -23,6 +24,12 @@ struct PS: ParsableCommand {
     func run() throws {
         let engine = try global.engine()
         var rows = try engine.list()
+        for item in filter where item.hasPrefix("health=") {
+            let value = String(item.dropFirst(7))
+            guard HealthStatus.filterValues.contains(value) else {
+                throw CLIError.usage("invalid filter 'health=\(value)': invalid value for health (\(value)): must be one of \(HealthStatus.filterValues.joined(separator: ", "))")
+            }
+        }
         rows = try rows.filter { record, state in
             if !all && filter.isEmpty && !latest && !state.isRunning { return false }
             for item in filter {
@@ -34,6 +41,7 @@ struct PS: ParsableCommand {
                 case "status": if state.status.rawValue != parts[1] { return false }
                 case "ancestor": if record.config.image != parts[1] && !record.imageID.encoded.hasPrefix(parts[1]) { return false }
                 case "network": if record.config.network != parts[1] { return false }
+                case "health": if (state.health?.status.rawValue ?? "none") != parts[1] { return false }
                 case "label":
                     let label = parts[1].split(separator: "=", maxSplits: 1).map(String.init)
                     guard let value = record.config.labels[label[0]] else { return false }

@@ -38,6 +38,7 @@ struct ContainerOptions: ParsableArguments {
     @Option(help: "OCI runtime: caisson-runtime (default), runc, crun, or a path.") var runtime = "caisson-runtime"
     @Option(help: "Pull the image: missing (default), always, never.") var pull = "missing"
     @Option(help: "Platform of the image to pull.") var platform: String?
+    @OptionGroup var health: HealthOptions
 
     @Argument(help: "Image") var image: String
     @Argument(parsing: .captureForPassthrough, help: "Command and arguments") var command: [String] = []
@@ -111,6 +112,7 @@ struct ContainerOptions: ParsableArguments {
             config.stopSignal = stopSignal
         }
         config.stopTimeout = stopTimeout
+        config.healthcheck = try health.config()
         config.runtime = runtime
         guard ["missing", "always", "never"].contains(pull) else { throw CLIError.usage("invalid --pull \"\(pull)\": missing, always or never") }
         return config

@@ -228,7 +228,11 @@ struct Events: ParsableCommand {
         for (key, value) in filters {
             switch key {
             case "type": if text(event["Type"]) != value { return }
-            case "event": if text(event["Action"]) != value { return }
+            case "event":
+                // docker: health_status, exec_create and exec_start without their ": ..."
+                // match every event of the kind.
+                let action = text(event["Action"])
+                if action != value && !(["health_status", "exec_create", "exec_start"].contains(value) && action.hasPrefix(value + ":")) { return }
             default: if !id.hasPrefix(value) && !attributes.contains(where: { $0 == ("name", value) }) { return }
             }
         }

@@ -33,7 +33,7 @@ final class EngineFixture: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: rootfs + "/etc", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: rootfs + "/tmp", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: rootfs + "/bin/busybox")
-        for applet in ["sh", "cat", "echo", "ls", "id", "sleep", "httpd", "wget", "tty", "hostname", "true", "false", "trap", "kill", "env", "unshare"] {
+        for applet in ["sh", "cat", "echo", "ls", "id", "sleep", "httpd", "wget", "tty", "hostname", "true", "false", "trap", "kill", "env", "unshare", "test", "touch"] {
             try FileManager.default.createSymbolicLink(atPath: rootfs + "/bin/" + applet, withDestinationPath: "busybox")
         }
         try "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n".write(toFile: rootfs + "/etc/passwd", atomically: true, encoding: .utf8)

@@ -28,4 +28,18 @@ import Testing
         #expect(TabAlign.align(lines) == "NAMES   COMMAND\nweb     sh        -c\n")
         #expect(Table.render([["A"], ["b", "c", "d"]]) == "A\nb   c   d\n")
     }
+
+    @Test("Go durations: time.ParseDuration's syntax in, Duration.String's text out")
+    func goDurations() {
+        #expect(GoDuration.parse("1m30s") == 90_000_000_000)
+        #expect(GoDuration.parse("1.5h") == 5_400_000_000_000)
+        #expect(GoDuration.parse("300ms") == 300_000_000)
+        #expect(GoDuration.parse("-2s") == -2_000_000_000)
+        #expect(GoDuration.parse("0") == 0)
+        for refused in ["", "1", "s", "1x", "1.2.3s", "--1s"] { #expect(GoDuration.parse(refused) == nil, "\(refused)") }
+        let printed: [(Int64, String)] = [(0, "0s"), (1, "1ns"), (1_500, "1.5µs"), (750_000_000, "750ms"), (1_000_000_000, "1s"),
+                                          (1_500_000_000, "1.5s"), (60_000_000_000, "1m0s"), (90_000_000_000, "1m30s"),
+                                          (3_600_000_000_000, "1h0m0s"), (3_661_000_000_000, "1h1m1s"), (-2_000_000_000, "-2s")]
+        for (value, text) in printed { #expect(GoDuration.format(value) == text) }
+    }
 }
