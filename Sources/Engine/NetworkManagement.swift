@@ -218,11 +218,7 @@ extension ContainerEngine {
     /// `system prune`: stopped containers, networks no container uses, dangling images
     /// (all unused ones with `allImages`), and with `volumes` unused volumes.
     public func prune(allImages: Bool, volumes: Bool) throws(EngineError) -> (containers: [String], networks: [String], images: Int, bytes: Int64) {
-        var removedContainers: [String] = []
-        for (record, state) in try list() where !state.isRunning {
-            try remove(record.id, force: false)
-            removedContainers.append(record.id)
-        }
+        let removedContainers = try pruneContainers().removed
         let remaining = try store.containers()
         var removedNetworks: [String] = []
         for network in try store.networks() where network.name != ContainerEngine.defaultNetwork {
