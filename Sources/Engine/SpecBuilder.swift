@@ -43,7 +43,9 @@ public struct SpecBuilder {
 
         // Files the engine owns, bind-mounted over the image's.
         try Files.write(directory + "/hostname", (config.hostname ?? "") + "\n")
-        try Files.write(directory + "/hosts", HostsFile.text(for: record, peers: [], gateway: engine.hostGateway(of: record)))
+        // With its peers: written again by `update` or a start, the file is the one the running container reads.
+        let peers = ((try? engine.store.containers()) ?? []).map { $0.id == record.id ? record : $0 }
+        try Files.write(directory + "/hosts", HostsFile.text(for: record, peers: peers, gateway: engine.hostGateway(of: record)))
         let resolv = ResolvConf.text(host: (try? Files.readString("/etc/resolv.conf")) ?? "", servers: config.dns,
                                      search: config.dnsSearch, options: config.dnsOptions)
         try Files.write(directory + "/resolv.conf", resolv)

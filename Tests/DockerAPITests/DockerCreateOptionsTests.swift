@@ -236,6 +236,11 @@ struct DockerCreateOptionsTests {
         #expect(client.logs == "db\ncache\n", "\(client.logs)")
         let aliases = try fixture.docker(["inspect", "-f", "{{json .NetworkSettings.Networks.appnet.Aliases}}", "srv"])
         #expect(aliases.stdout == "[\"db\",\"cache\"]\n")
+        // An update writes the container's files again: its /etc/hosts keeps its peers.
+        let waiting = try fixture.docker(["run", "-d", "--name", "waiting", "--network", "appnet", Self.image, "sleep", "300"])
+        #expect(try fixture.docker(["update", "--cpu-shares", "100", "waiting"]).status == 0)
+        let hosts = try String(contentsOfFile: fixture.root + "/containers/" + waiting.stdout.trimmingCharacters(in: .whitespacesAndNewlines) + "/hosts", encoding: .utf8)
+        #expect(hosts.contains("srv ") && hosts.contains(" db cache"), "\(hosts)")
     }
 
     /// Bad values: a non-zero exit, the field named, nothing left behind.
