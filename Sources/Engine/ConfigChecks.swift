@@ -64,7 +64,7 @@ extension ContainerEngine {
             if ipc, config.ipcMode == "host" {
                 throw .invalidSetting(.sysctl, "\(key) cannot be set with the host's IPC namespace (--ipc host)")
             }
-            guard !value.isEmpty, !value.contains("\n") else { throw .invalidSetting(.sysctl, "\(key) has no value") }
+            guard !value.isEmpty, !value.contains("\n") else { throw .invalidSetting(.sysctl, "\(key) needs a one-line value") }
             let path = "/proc/sys/" + key.split(separator: ".").joined(separator: "/")
             guard !key.contains("/"), !key.contains(".."), Files.exists(path) else {
                 throw .invalidSetting(.sysctl, "\(key) does not exist in this kernel")
