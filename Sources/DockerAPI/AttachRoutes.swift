@@ -52,8 +52,10 @@ extension DockerAPI {
 
     func attach(_ record: ContainerRecord, _ options: AttachOptions, _ stream: HijackedStream) async throws {
         if options.logs {
-            let path = engine.logPath(of: record.id)
-            let entries = try await blocking { LogFile.read(path, from: 0).lines }
+            let entries = try await blocking { () -> [LogEntry] in
+                var cursor = self.engine.logCursor(of: record)
+                return cursor.readAll()
+            }
             for entry in entries where entry.stream == .stdout ? options.stdout : options.stderr {
                 try await stream.write(StreamFraming.output(entry.stream == .stdout ? .stdout : .stderr, Array(entry.text.utf8),
                                                             tty: options.tty))

@@ -15,9 +15,11 @@ extension DockerAPI {
                 throw DockerAPIError.badParameter("you must choose at least one stream")
             }
             let record = try await blocking { try self.engine.find(id) }
-            let path = engine.logPath(of: record.id)
-            let existing = try await blocking { LogFile.read(path, from: 0) }
-            var lines = existing.lines
+            let (existing, start) = try await blocking { () -> ([LogEntry], LogCursor) in
+                var cursor = self.engine.logCursor(of: record)
+                return (cursor.readAll(), cursor)
+            }
+            var lines = existing
             if let tail = options.tail { lines = Array(lines.suffix(tail)) }
             let first = options.frame(lines, tty: record.config.tty)
             var headers = HTTPHeaders()
@@ -26,13 +28,16 @@ extension DockerAPI {
             guard request.bool("follow") else { return APIResponse(status: .ok, headers: headers, body: .bytes(first)) }
             return APIResponse(status: .ok, headers: headers, body: .stream { [self] stream in
                 try await stream.send(first)
-                var offset = existing.end
+                var cursor = start
                 while true {
                     let running = try await blocking { self.engine.state(of: record).isRunning }
-                    let from = offset
-                    let next = try await blocking { LogFile.read(path, from: from) }
-                    offset = next.end
-                    try await stream.send(options.frame(next.lines, tty: record.config.tty))
+                    let before = cursor
+                    let (next, after) = try await blocking { () -> ([LogEntry], LogCursor) in
+                        var moved = before
+                        return (moved.readNew(), moved)
+                    }
+                    cursor = after
+                    try await stream.send(options.frame(next, tty: record.config.tty))
                     if !running { return }
                     try await Task.sleep(nanoseconds: 100_000_000)
                 }
@@ -66,16 +71,5 @@ struct LogOptions: Sendable {
             bytes += payload
         }
         return bytes
-    }
-}
-
-/// The complete lines of a log file from an offset, and where the next read begins.
-enum LogFile {
-    static func read(_ path: String, from offset: Int) -> (lines: [LogEntry], end: Int) {
-        guard let bytes = try? Files.readBytes(path), bytes.count > offset else { return ([], offset) }
-        let fresh = bytes[offset...]
-        guard let lastNewline = fresh.lastIndex(of: 0x0a) else { return ([], offset) }
-        let lines = fresh[..<lastNewline].split(separator: 0x0a).compactMap { LogEntry.parse($0) }
-        return (lines, lastNewline + 1)
     }
 }

@@ -36,6 +36,8 @@ public struct DockerAPIError: Error, CustomStringConvertible, Sendable {
         case .nameInUse, .isRunning, .notRunning, .networkExists, .networkInUse, .volumeInUse:
             return DockerAPIError(.conflict, error.description)
         case .invalid: return DockerAPIError(.badRequest, error.description)
+        case .invalidSetting(let setting, let message): return DockerAPIError(.badRequest, "invalid field \(setting.apiField): \(message)")
+        case .portAllocated: return DockerAPIError(.internalServerError, error.description)
         case .image(let image): return from(image: image)
         default: return DockerAPIError(.internalServerError, error.description)
         }

@@ -106,6 +106,39 @@ struct JSONBody {
         return result
     }
 
+    func double(_ key: String) throws(DockerAPIError) -> Double? {
+        guard let value = present(key) else { return nil }
+        guard case .number(let text) = value, let number = Double(text) else { throw mismatch(key, "a number", value) }
+        return number
+    }
+
+    /// An object's fields in order, each value as given (PortBindings, Tmpfs, EndpointsConfig).
+    func fields(_ key: String) throws(DockerAPIError) -> [(name: String, value: JSONValue)]? {
+        guard let value = present(key) else { return nil }
+        guard case .object(let map) = value else { throw mismatch(key, "an object", value) }
+        return map.keys.map { ($0, map[$0]!) }
+    }
+
+    /// A list of objects (Mounts, Ulimits, Devices), each read with its place in the path.
+    func objects(_ key: String) throws(DockerAPIError) -> [JSONBody]? {
+        guard let value = present(key) else { return nil }
+        guard case .array(let items) = value else { throw mismatch(key, "an array of objects", value) }
+        var result: [JSONBody] = []
+        for (index, item) in items.enumerated() {
+            guard case .object(let inner) = item else { throw mismatch(key, "an array of objects", value) }
+            result.append(JSONBody(object: inner, prefix: "\(prefix)\(key)[\(index)]."))
+        }
+        return result
+    }
+
+    /// Refuses, by name, every field set to something other than its zero value that is
+    /// not in `known`; `unsupported` ones get a message saying they are not carried out.
+    func refuseFields(except known: Set<String>) throws(DockerAPIError) {
+        for key in object.keys where !known.contains(key) && isSet(key) {
+            throw .badParameter("invalid field \(path(key)): not supported by Caisson's API yet")
+        }
+    }
+
     func object(_ key: String) throws(DockerAPIError) -> JSONBody? {
         guard let value = present(key) else { return nil }
         guard case .object(let inner) = value else { throw mismatch(key, "an object", value) }

@@ -183,22 +183,22 @@ public final class ContainerEngine: Sendable {
             name = NameGenerator.name(avoiding: Set(try store.containers().map(\.name)))
         }
         var config = config
+        try check(config)
         if config.network != "host", config.network != "none" { _ = try network(named: config.network) }
         try config.healthcheck?.validate()
         if let imageCheck = try? images.config(of: image).config?.Healthcheck {
             config.healthcheck = (config.healthcheck ?? HealthConfig()).over(imageCheck)
         }
-        if config.hostname == nil { config.hostname = config.network == "host" ? ContainerEngine.hostName() : String(id.prefix(12)) }
-        var published = config.ports
-        if config.publishAll {
-            let exposed = (try? images.config(of: image).config?.ExposedPorts?.keys.sorted()) ?? []
-            for port in exposed {
-                let parts = port.split(separator: "/")
-                guard let number = Int(parts[0]), !published.contains(where: { $0.containerPort == number }) else { continue }
-                published.append(PortMapping(hostPort: ContainerEngine.freePort(), containerPort: number,
-                                             proto: parts.count > 1 ? String(parts[1]) : "tcp"))
-            }
+        if config.hostname == nil {
+            config.hostname = config.network == "host" || config.utsMode == "host" ? ContainerEngine.hostName() : String(id.prefix(12))
         }
+        let imageSettings = try? images.config(of: image).config
+        config.mounts = try MountPlanning.plan(config.mounts, imageVolumes: imageSettings?.Volumes.map { Array($0.keys) } ?? [])
+        if config.network == "host" || config.network == "none", !config.ports.isEmpty || config.publishAll {
+            throw .invalidSetting(config.ports.isEmpty ? .publishAll : .publish,
+                                  "ports cannot be published with network mode \(config.network)")
+        }
+        let published = try PortPublishing.published(config, image: imageSettings?.ExposedPorts.map { Array($0.keys) } ?? [])
         var record = ContainerRecord(id: id, name: name, created: Clock.rfc3339Now(), config: config, imageID: image.id,
                                      runtimePath: runtimePath, publishedPorts: published)
         record.netnsPath = config.network == "host" ? nil : netnsPath(of: id)

@@ -30,24 +30,7 @@ public enum ContainerInspection {
         object.set("Name", .string("/" + record.name))
         object.set("RestartCount", .number(String(state.restartCount)))
         object.set("Driver", .string("overlay2"))
-        var host = JSONObject()
-        host.set("NetworkMode", .string(record.config.network))
-        var restart = JSONObject()
-        let policy = record.config.restart.split(separator: ":")
-        restart.set("Name", .string(String(policy.first ?? "no")))
-        restart.set("MaximumRetryCount", .number(policy.count > 1 ? String(policy[1]) : "0"))
-        host.set("RestartPolicy", .object(restart))
-        host.set("AutoRemove", .bool(record.config.autoRemove))
-        host.set("Privileged", .bool(record.config.privileged))
-        host.set("ReadonlyRootfs", .bool(record.config.readOnly))
-        host.set("Memory", .number(String(record.config.memory ?? 0)))
-        host.set("NanoCpus", .number(String(Int64((record.config.cpus ?? 0) * 1e9))))
-        host.set("PidsLimit", .number(String(record.config.pidsLimit ?? 0)))
-        host.set("CapAdd", .array(record.config.capAdd.map { .string($0) }))
-        host.set("CapDrop", .array(record.config.capDrop.map { .string($0) }))
-        host.set("Runtime", .string(record.config.runtime))
-        host.set("Init", .bool(record.config.initProcess))
-        object.set("HostConfig", .object(host))
+        object.set("HostConfig", .object(hostConfig(record)))
         var config = JSONObject()
         config.set("Hostname", .string(record.config.hostname ?? ""))
         config.set("User", .string(record.config.user ?? ""))
@@ -64,26 +47,29 @@ public enum ContainerInspection {
         for (key, value) in record.config.labels.sorted(by: { $0.key < $1.key }) { labels.set(key, .string(value)) }
         config.set("Labels", .object(labels))
         if let signal = record.config.stopSignal { config.set("StopSignal", .string(signal)) }
+        let exposed = PortPublishing.exposed(record.config, image: engine.exposedPortsOfImage(record))
+        var exposedObject = JSONObject()
+        for port in exposed { exposedObject.set(port, .object(JSONObject())) }
+        config.set("ExposedPorts", exposed.isEmpty ? .null : .object(exposedObject))
+        var volumes = JSONObject()
+        for mount in record.config.mounts where mount.anonymous == true { volumes.set(mount.destination, .object(JSONObject())) }
+        config.set("Volumes", volumes.keys.isEmpty ? .null : .object(volumes))
         object.set("Config", .object(config))
         var network = JSONObject()
         network.set("IPAddress", .string(record.ipAddress ?? ""))
         network.set("Gateway", .string(record.gateway ?? ""))
         network.set("MacAddress", .string(record.macAddress ?? ""))
         network.set("SandboxKey", .string(record.netnsPath ?? ""))
-        var ports = JSONObject()
-        for port in record.publishedPorts {
-            var binding = JSONObject()
-            binding.set("HostIp", .string(port.hostIP.isEmpty ? "0.0.0.0" : port.hostIP))
-            binding.set("HostPort", .string(String(port.hostPort)))
-            ports.set("\(port.containerPort)/\(port.proto)", .array([.object(binding)]))
-        }
-        network.set("Ports", .object(ports))
+        network.set("Ports", .object(networkPorts(record, exposed: exposed)))
         var networks = JSONObject()
         if record.config.network != "host" {
             var endpoint = JSONObject()
             endpoint.set("IPAddress", .string(record.ipAddress ?? ""))
             endpoint.set("Gateway", .string(record.gateway ?? ""))
             endpoint.set("MacAddress", .string(record.macAddress ?? ""))
+            endpoint.set("Aliases", record.config.networkAliases.map { .array($0.map { .string($0) }) } ?? .null)
+            let names = [record.name] + (record.config.networkAliases ?? []) + [record.config.hostname ?? String(record.id.prefix(12))]
+            endpoint.set("DNSNames", .array(names.map { .string($0) }))
             networks.set(record.config.network, .object(endpoint))
         }
         for connection in record.connections ?? [] {
@@ -94,15 +80,7 @@ public enum ContainerInspection {
         }
         network.set("Networks", .object(networks))
         object.set("NetworkSettings", .object(network))
-        object.set("Mounts", .array(record.config.mounts.map { mount in
-            var item = JSONObject()
-            item.set("Type", .string(mount.kind.rawValue))
-            if mount.kind == .volume { item.set("Name", .string(mount.source)) }
-            item.set("Source", .string(mount.kind == .volume ? (engine.options.root + "/volumes/" + mount.source + "/_data") : mount.source))
-            item.set("Destination", .string(mount.destination))
-            item.set("RW", .bool(!mount.readOnly))
-            return .object(item)
-        }))
+        object.set("Mounts", .array(mounts(record, engine: engine)))
         object.set("LogPath", .string(engine.logPath(of: record.id)))
         return object
     }

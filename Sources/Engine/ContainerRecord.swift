@@ -25,6 +25,17 @@ public struct MountRequest: Codable, Sendable, Equatable {
     public var destination: String
     public var readOnly: Bool
     public var options: [String]
+    /// Bind propagation (`rprivate` unless given): private, rprivate, shared, rshared,
+    /// slave, rslave.
+    public var propagation: String?
+    /// A volume not filled from the image (`volume-nocopy`).
+    public var noCopy: Bool?
+    /// A bind whose source must exist (`--mount`, docker refuses a missing one; `-v`
+    /// creates it).
+    public var sourceMustExist: Bool?
+    /// A volume made for this container alone under a random name (`-v /path`, an image's
+    /// VOLUME): `rm -v` and `--rm` remove it with the container.
+    public var anonymous: Bool?
 
     public init(kind: Kind, source: String, destination: String, readOnly: Bool = false, options: [String] = []) {
         self.kind = kind
@@ -32,6 +43,48 @@ public struct MountRequest: Codable, Sendable, Equatable {
         self.destination = destination
         self.readOnly = readOnly
         self.options = options
+    }
+}
+
+/// A resource limit for the container's processes (`--ulimit nofile=1024:2048`).
+public struct Ulimit: Codable, Sendable, Equatable {
+    /// docker's name: nofile, nproc, core, memlock, stack, ...
+    public var name: String
+    /// -1 is unlimited.
+    public var soft: Int64
+    public var hard: Int64
+
+    public init(name: String, soft: Int64, hard: Int64) {
+        self.name = name
+        self.soft = soft
+        self.hard = hard
+    }
+}
+
+/// A host device made available in the container (`--device HOST[:CONTAINER[:rwm]]`).
+public struct DeviceMapping: Codable, Sendable, Equatable {
+    public var pathOnHost: String
+    public var pathInContainer: String
+    /// Any of r (read), w (write), m (mknod).
+    public var permissions: String
+
+    public init(pathOnHost: String, pathInContainer: String, permissions: String = "rwm") {
+        self.pathOnHost = pathOnHost
+        self.pathInContainer = pathInContainer
+        self.permissions = permissions
+    }
+}
+
+/// docker's json-file log options (`--log-opt max-size=10m --log-opt max-file=3`).
+public struct LogRotation: Codable, Sendable, Equatable {
+    /// Bytes after which the log file is rotated.
+    public var maxSize: Int64
+    /// Files kept, the current one included (docker's default, 1, keeps none behind).
+    public var maxFiles: Int
+
+    public init(maxSize: Int64, maxFiles: Int = 1) {
+        self.maxSize = maxSize
+        self.maxFiles = maxFiles
     }
 }
 
@@ -49,6 +102,9 @@ public struct ContainerConfig: Codable, Sendable, Equatable {
     /// docker's StdinOnce: the container's stdin closes when the attached client's input
     /// ends (nil: false, docker's default; `docker run -i` asks for true).
     public var stdinOnce: Bool?
+    /// The terminal's first size, rows and columns (docker's HostConfig.ConsoleSize), so a
+    /// program that asks at once sees the client's size rather than 0x0.
+    public var consoleSize: [Int]?
     public var autoRemove = false
     public var ports: [PortMapping] = []
     public var publishAll = false
@@ -74,6 +130,47 @@ public struct ContainerConfig: Codable, Sendable, Equatable {
     public var healthcheck: HealthConfig?
     /// The OCI runtime: "caisson-runtime", "runc", "crun" or a path.
     public var runtime = "caisson-runtime"
+
+    // Settings added after the first records were written: optional, so those still decode.
+
+    /// Ports the container exposes besides the image's (`--expose`, Config.ExposedPorts),
+    /// as "80/tcp"; `publishAll` publishes them too.
+    public var exposedPorts: [String]?
+    /// resolv.conf: name servers, search domains and options replacing the host's.
+    public var dns: [String]?
+    public var dnsSearch: [String]?
+    public var dnsOptions: [String]?
+    /// Further /etc/hosts lines, "NAME:ADDRESS"; the address `host-gateway` is the
+    /// gateway of the container's network.
+    public var extraHosts: [String]?
+    public var sysctls: [String: String]?
+    public var ulimits: [Ulimit]?
+    /// Bytes of /dev/shm (64 MiB otherwise).
+    public var shmSize: Int64?
+    /// Supplementary groups, by name (the image's /etc/group) or number.
+    public var groupAdd: [String]?
+    public var devices: [DeviceMapping]?
+    /// Namespace modes: "" (the container's own), "host", or "container:NAME" (pid, ipc).
+    public var pidMode: String?
+    public var ipcMode: String?
+    public var utsMode: String?
+    /// Memory plus swap in bytes (-1: unlimited swap); the soft limit.
+    public var memorySwap: Int64?
+    public var memoryReservation: Int64?
+    public var cpuShares: Int64?
+    public var cpusetCpus: String?
+    public var cpusetMems: String?
+    /// The CFS period and quota in microseconds (instead of `cpus`).
+    public var cpuPeriod: Int64?
+    public var cpuQuota: Int64?
+    public var oomScoreAdj: Int?
+    /// A docker seccomp profile (JSON text, `--security-opt seccomp=FILE`) instead of the default.
+    public var seccompProfile: String?
+    /// `--security-opt systempaths=unconfined`: no masked or read-only /proc and /sys paths.
+    public var unmaskedPaths: Bool?
+    public var logRotation: LogRotation?
+    /// Further names of the container on its network (`--network-alias`).
+    public var networkAliases: [String]?
 
     public init(image: String) { self.image = image }
 }

@@ -16,6 +16,9 @@ public enum EngineError: Error, CustomStringConvertible, Sendable {
     case noSuchVolume(String)
     case volumeInUse(String)
     case invalid(String)
+    /// A value of a container's configuration the engine cannot carry out, naming the
+    /// setting (each front end words the name its own way: `--ulimit`, `HostConfig.Ulimits`).
+    case invalidSetting(ContainerSetting, String)
     case runtime(String)
     case commandNotFound(String)
     case commandNotExecutable(String)
@@ -39,6 +42,7 @@ public enum EngineError: Error, CustomStringConvertible, Sendable {
         case .noSuchVolume(let name): return "get \(name): no such volume"
         case .volumeInUse(let name): return "remove \(name): volume is in use"
         case .invalid(let text): return text
+        case .invalidSetting(let setting, let text): return "invalid \(setting.flag): \(text)"
         case .runtime(let text): return text
         case .commandNotFound(let text): return text
         case .commandNotExecutable(let text): return text

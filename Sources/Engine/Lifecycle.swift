@@ -40,13 +40,14 @@ extension ContainerEngine {
             }
         }
         try ensureRootfsMounted(record)
+        try refreshSpecForStart(record)
         var job: NetworkJob? = earlyNetworks.withLock { $0.removeValue(forKey: record.id) }
         if job == nil, let network = try prepareNamespace(record) {
             let pending = record
             job = NetworkJob { [self] () throws(EngineError) -> ContainerRecord in try attach(pending, to: network) }
         }
         let directory = directory(of: record.id)
-        for name in ["exit", "started", "stop-requested", "restarts"] { unlink(directory + "/" + name) }
+        for name in ["exit", "started", "stop-requested", "restarts", "restart-policy"] { unlink(directory + "/" + name) }
         var arguments = [options.monitorPath, "--dir", directory, "--id", record.id, "--runtime", record.runtimePath,
                          "--runtime-root", runtimeRoot(for: record.runtimePath), "--bundle", bundle(of: record.id),
                          "--restart", record.config.restart]
@@ -58,9 +59,12 @@ extension ContainerEngine {
             let shell = check.Test?.first == "CMD-SHELL" ? imageRunConfig(record)?.Shell : nil
             arguments += check.monitorArguments(shell: shell)
         }
+        if let rotation = record.config.logRotation {
+            arguments += ["--log-max-size", String(rotation.maxSize), "--log-max-files", String(rotation.maxFiles)]
+        }
         if record.config.autoRemove {
             // Options follow the command name (each command takes the global options).
-            for argument in [options.caissonPath, "rm", "-f"] + options.caissonGlobalArguments + [record.id] {
+            for argument in [options.caissonPath, "rm", "-f", "-v"] + options.caissonGlobalArguments + [record.id] {
                 arguments += ["--on-exit", argument]
             }
         }
@@ -219,6 +223,7 @@ extension ContainerEngine {
     public func removeAfterExit(_ id: String) throws(EngineError) -> ContainerRecord {
         let record = try find(id)
         try release(record, monitorFinishing: true)
+        removeAnonymousVolumes(of: record)
         return record
     }
 
@@ -235,7 +240,8 @@ extension ContainerEngine {
     }
 
     /// Removes a container (killing it first with `force`): runtime state, network,
-    /// root filesystem, directory and record; with `volumes`, the named volumes only it used.
+    /// root filesystem, directory and record; with `volumes`, its anonymous volumes (as
+    /// docker's `rm -v`; named volumes stay).
     public func remove(_ id: String, force: Bool, volumes: Bool = false) throws(EngineError) {
         let record = try find(id)
         let current = state(of: record)
@@ -248,12 +254,15 @@ extension ContainerEngine {
             _ = waitForMonitor(record, timeoutMilliseconds: 10_000)
         }
         try release(record)
-        if volumes {
-            let others = try store.containers()
-            for request in record.config.mounts where request.kind == .volume {
-                if !others.contains(where: { $0.config.mounts.contains { $0.kind == .volume && $0.source == request.source } }) {
-                    try? removeVolume(request.source, force: true)
-                }
+        if volumes { removeAnonymousVolumes(of: record) }
+    }
+
+    /// The anonymous volumes of a removed container that no other container mounts.
+    func removeAnonymousVolumes(of record: ContainerRecord) {
+        let others = (try? store.containers()) ?? []
+        for request in record.config.mounts where request.kind == .volume && request.anonymous == true {
+            if !others.contains(where: { $0.config.mounts.contains { $0.kind == .volume && $0.source == request.source } }) {
+                try? removeVolume(request.source, force: true)
             }
         }
     }

@@ -182,22 +182,21 @@ extension ContainerEngine {
         guard network != "host", network != "none", let records = try? store.containers() else { return }
         let members = records.filter { $0.allNetworks.contains { $0.name == network && $0.address != nil } }
         for member in members {
-            let networks = Set(member.allNetworks.map(\.name))
-            var peers = ""
-            for peer in records {
-                for entry in peer.allNetworks where networks.contains(entry.name) {
-                    guard let address = entry.address else { continue }
-                    peers += "\(address)\t\(peer.name) \(peer.config.hostname ?? String(peer.id.prefix(12)))\n"
-                }
-            }
             let path = directory(of: member.id) + "/hosts"
-            let text = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + peers
+            let text = HostsFile.text(for: member, peers: records, gateway: hostGateway(of: member))
             let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
             if fd >= 0 {
                 try? Files.writeAll(fd: fd, bytes: Array(text.utf8))
                 close(fd)
             }
         }
+    }
+
+    /// What `host-gateway` stands for in a container's --add-host entries: the gateway of
+    /// the bridge network it was created on (nil on the host's network or none).
+    func hostGateway(of record: ContainerRecord) -> String? {
+        guard record.config.network != "host", record.config.network != "none" else { return nil }
+        return record.gateway ?? (try? network(named: record.config.network).gateway)
     }
 }
 
@@ -219,11 +218,7 @@ extension ContainerEngine {
     /// `system prune`: stopped containers, networks no container uses, dangling images
     /// (all unused ones with `allImages`), and with `volumes` unused volumes.
     public func prune(allImages: Bool, volumes: Bool) throws(EngineError) -> (containers: [String], networks: [String], images: Int, bytes: Int64) {
-        var removedContainers: [String] = []
-        for (record, state) in try list() where !state.isRunning {
-            try remove(record.id, force: false)
-            removedContainers.append(record.id)
-        }
+        let removedContainers = try pruneContainers().removed
         let remaining = try store.containers()
         var removedNetworks: [String] = []
         for network in try store.networks() where network.name != ContainerEngine.defaultNetwork {

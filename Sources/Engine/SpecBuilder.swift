@@ -38,14 +38,20 @@ public struct SpecBuilder {
         overrides.readOnly = config.readOnly
         var spec = try engine.images.makeSpec(image, rootfs: rootfs, overrides: overrides)
         var process = spec.process ?? Process()
+        if config.tty, let size = config.consoleSize, size.count == 2, size[0] > 0, size[1] > 0 {
+            process.consoleSize = ConsoleSize(height: UInt(size[0]), width: UInt(size[1]))
+        }
         var linux = spec.linux ?? Linux()
         var mounts = spec.mounts ?? []
 
         // Files the engine owns, bind-mounted over the image's.
         try Files.write(directory + "/hostname", (config.hostname ?? "") + "\n")
-        try Files.write(directory + "/hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
-        let resolv = (try? Files.readString("/etc/resolv.conf")) ?? ""
-        try Files.write(directory + "/resolv.conf", resolv.isEmpty ? "nameserver 127.0.0.1\n" : resolv)
+        // With its peers: written again by `update` or a start, the file is the one the running container reads.
+        let peers = ((try? engine.store.containers()) ?? []).map { $0.id == record.id ? record : $0 }
+        try Files.write(directory + "/hosts", HostsFile.text(for: record, peers: peers, gateway: engine.hostGateway(of: record)))
+        let resolv = ResolvConf.text(host: (try? Files.readString("/etc/resolv.conf")) ?? "", servers: config.dns,
+                                     search: config.dnsSearch, options: config.dnsOptions)
+        try Files.write(directory + "/resolv.conf", resolv)
         for (file, target) in [("hosts", "/etc/hosts"), ("resolv.conf", "/etc/resolv.conf"), ("hostname", "/etc/hostname")] {
             mounts.append(Mount(destination: target, type: "bind", source: directory + "/" + file,
                                 options: ["rbind", "rprivate"] + (config.readOnly ? ["ro"] : [])))
@@ -56,10 +62,12 @@ public struct SpecBuilder {
             case .bind:
                 if !Files.exists(request.source) { try Files.makeDirectories(request.source) }
                 mounts.append(Mount(destination: request.destination, type: "bind", source: request.source,
-                                    options: ["rbind"] + (request.readOnly ? ["ro"] : ["rw"]) + request.options))
+                                    options: ["rbind"] + (request.readOnly ? ["ro"] : ["rw"]) + request.options
+                                        + [request.propagation ?? "rprivate"]))
             case .volume:
-                let (volume, created) = try engine.ensureVolumeReportingCreation(request.source)
-                if created { engine.seedVolume(volume, fromRootfs: rootfs, path: request.destination) }
+                let labels = request.anonymous == true ? ["com.docker.volume.anonymous": ""] : [:]
+                let (volume, created) = try engine.ensureVolumeReportingCreation(request.source, labels: labels)
+                if created, request.noCopy != true { engine.seedVolume(volume, fromRootfs: rootfs, path: request.destination) }
                 mounts.append(Mount(destination: request.destination, type: "bind", source: volume.mountpoint,
                                     options: ["rbind"] + (request.readOnly ? ["ro"] : ["rw"])))
             case .tmpfs:
@@ -75,26 +83,18 @@ public struct SpecBuilder {
             process.args = ["/sbin/caisson-init", "init", "--"] + (process.args ?? [])
         }
 
-        // Namespaces: the network one is the engine's (or the host's).
+        // Namespaces: the network one is the engine's (or the host's); pid, ipc and uts
+        // as the container's modes ask.
         var namespaces = linux.namespaces ?? []
         namespaces.removeAll { $0.type == "network" }
         if let netns = record.netnsPath { namespaces.append(Namespace(type: "network", path: netns)) }
         linux.namespaces = namespaces
+        try applyNamespaceModes(config, spec: &spec, linux: &linux, mounts: &mounts)
         linux.cgroupsPath = "/caisson/" + record.id
 
         var resources = linux.resources ?? Resources()
-        if let memory = config.memory {
-            var limit = Resources.Memory()
-            limit.limit = memory
-            resources.memory = limit
-        }
-        if let cpus = config.cpus {
-            var cpu = Resources.CPU()
-            cpu.period = 100_000
-            cpu.quota = Int64(cpus * 100_000)
-            resources.cpu = cpu
-        }
-        if let pids = config.pidsLimit { resources.pids = Resources.Pids(limit: pids) }
+        SpecBuilder.applyResources(config, to: &resources)
+        try applyProcessSettings(config, rootfs: rootfs, process: &process, linux: &linux, resources: &resources, mounts: &mounts)
 
         var capabilities = process.capabilities?.bounding ?? []
         if config.privileged {
@@ -113,11 +113,18 @@ public struct SpecBuilder {
             if name == "ALL" { capabilities = [] } else { capabilities.removeAll { $0 == name } }
         }
         process.capabilities = Capabilities(bounding: capabilities, effective: capabilities, permitted: capabilities)
-        if !config.privileged, config.seccompUnconfined != true {
+        if let text = config.seccompProfile {
+            do { linux.seccomp = try SeccompProfile(json: text).oci(capabilities: capabilities) } catch {
+                throw EngineError.invalidSetting(.securityOpt, "the seccomp profile: \(error)")
+            }
+        } else if !config.privileged, config.seccompUnconfined != true {
             linux.seccomp = DefaultSeccomp.profile(capabilities: capabilities)
         }
+        if config.unmaskedPaths == true {
+            linux.maskedPaths = []
+            linux.readonlyPaths = []
+        }
         process.noNewPrivileges = config.noNewPrivileges
-        process.rlimits = nil
         linux.resources = resources
         spec.process = process
         spec.linux = linux

@@ -54,6 +54,15 @@ public struct UserResolver {
         return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { $0.split(separator: ":", omittingEmptySubsequences: false) }
     }
 
+    /// A group by number, or by name from the image's /etc/group (`--group-add`).
+    public func resolveGroup(_ group: String) throws(ImageError) -> UInt32 {
+        if let number = UInt32(group) { return number }
+        guard let entry = entries("etc/group").first(where: { $0.count >= 3 && $0[0] == group }), let number = UInt32(entry[2]) else {
+            throw .invalid("unable to find group \(group): no matching entries in group file")
+        }
+        return number
+    }
+
     public func resolve(_ spec: String) throws(ImageError) -> Resolved {
         let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         let userPart = parts[0].isEmpty ? "0" : parts[0]

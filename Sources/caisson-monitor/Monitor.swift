@@ -23,6 +23,9 @@ struct MonitorOptions {
     /// Where the container's output goes (default: container.log in the directory).
     var logPath = ""
     var logFormat = ContainerLog.Format.jsonFile
+    /// json-file rotation (docker's max-size and max-file); 0 bytes: none.
+    var logMaxSize = 0
+    var logMaxFiles = 1
     /// A cgroup file with an `oom_kill N` line (v1 memory.oom_control, v2 memory.events),
     /// read when the container ends: N > 0 marks the exit as an OOM kill.
     var oomFile = ""
@@ -58,6 +61,12 @@ struct MonitorOptions {
                 }
                 logFormat = format
             case "--oom-file": oomFile = try value()
+            case "--log-max-size":
+                guard let bytes = Int(try value()), bytes >= 0 else { throw SysError("--log-max-size takes a number of bytes", errno: EINVAL) }
+                logMaxSize = bytes
+            case "--log-max-files":
+                guard let files = Int(try value()), files >= 1 else { throw SysError("--log-max-files takes a number above 0", errno: EINVAL) }
+                logMaxFiles = files
             case "--event-attribute":
                 let pair = try value().split(separator: "=", maxSplits: 1).map(String.init)
                 eventAttributes.append((pair[0], pair.count > 1 ? pair[1] : ""))
@@ -128,7 +137,7 @@ final class Monitor {
         }
         do {
             log = try ContainerLog(path: options.logPath.isEmpty ? path("container.log") : options.logPath,
-                                   format: options.logFormat)
+                                   format: options.logFormat, maxSize: options.logMaxSize, maxFiles: options.logMaxFiles)
             listener = try UnixSocket.listen("attach.sock")
         } catch {
             report("error: \(error)")
@@ -203,7 +212,8 @@ final class Monitor {
 
     private func shouldRestart(code: Int32, restarts: Int) -> Bool {
         if Files.exists(path("stop-requested")) { return false }
-        let policy = options.restart
+        // `update --restart` (docker update) writes the new policy beside the container.
+        let policy = (try? Files.readTrimmed(path("restart-policy"))) ?? options.restart
         if policy == "always" || policy == "unless-stopped" { return true }
         if policy.hasPrefix("on-failure") {
             guard code != 0 else { return false }

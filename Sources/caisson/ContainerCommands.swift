@@ -213,7 +213,7 @@ struct Remove: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove containers.", usage: "caisson rm [OPTIONS] CONTAINER [CONTAINER...]")
     @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .shortAndLong, help: "Kill and remove running containers.") var force = false
-    @Flag(name: .shortAndLong, help: "Remove the named volumes only they used.") var volumes = false
+    @Flag(name: .shortAndLong, help: "Remove their anonymous volumes.") var volumes = false
     @Argument var containers: [String]
     func validate() throws { if containers.isEmpty { throw ValidationError("\"rm\" requires at least 1 argument.") } }
     func run() throws {
@@ -330,7 +330,7 @@ struct Logs: ParsableCommand {
             guard let parsed = LogReader.parseSince(since) else { throw CLIError.usage("invalid --since \"\(since)\"") }
             sinceEpoch = parsed
         }
-        var reader = LogReader(path: engine.logPath(of: record.id), timestamps: timestamps, since: sinceEpoch)
+        var reader = LogReader(cursor: engine.logCursor(of: record), timestamps: timestamps, since: sinceEpoch)
         reader.printExisting(tail: limit)
         guard follow else { return }
         while true {
@@ -342,65 +342,39 @@ struct Logs: ParsableCommand {
     }
 }
 
-/// Reads docker json-file logs.
+/// Prints docker json-file logs (the engine's `LogCursor` reads them).
 struct LogReader {
-    let path: String
+    var cursor: LogCursor
     let timestamps: Bool
     let since: Int64?
-    private var offset: Int = 0
-    private var partial: [UInt8] = []
 
-    init(path: String, timestamps: Bool, since: Int64?) {
-        self.path = path
+    init(cursor: LogCursor, timestamps: Bool, since: Int64?) {
+        self.cursor = cursor
         self.timestamps = timestamps
         self.since = since
     }
 
     static func parseSince(_ text: String) -> Int64? {
-        if let epoch = Time.parseRFC3339(text) { return epoch }
-        if let seconds = Int64(text) { return seconds }
-        var total: Int64 = 0
-        var number = ""
-        for c in text {
-            if c.isNumber { number.append(c); continue }
-            guard let value = Int64(number) else { return nil }
-            switch c {
-            case "s": total += value
-            case "m": total += value * 60
-            case "h": total += value * 3600
-            default: return nil
-            }
-            number = ""
-        }
-        guard number.isEmpty, !text.isEmpty else { return nil }
-        return Int64(time(nil)) - total
+        TimeExpression.epoch(text, now: Int64(time(nil)))
     }
 
-    private func emit(_ line: [UInt8]) {
-        guard let entry = LogEntry.parse(line) else { return }
+    private func emit(_ entry: LogEntry) {
         if let since, let epoch = Time.parseRFC3339(entry.time), epoch < since { return }
         AttachClient.write(entry.stream == .stderr ? 2 : 1, Array(((timestamps ? entry.time + " " : "") + entry.text).utf8))
     }
 
     mutating func printExisting(tail: Int?) {
-        guard let bytes = try? Files.readBytes(path) else { return }
-        offset = bytes.count
-        var lines = bytes.split(separator: 0x0a, omittingEmptySubsequences: true)
-        if let tail { lines = Array(lines.suffix(tail)) }
+        var entries = cursor.readAll()
+        if let tail { entries = Array(entries.suffix(tail)) }
         fflush(nil)
-        for line in lines { emit(Array(line)) }
+        for entry in entries { emit(entry) }
     }
 
     /// Prints what was appended; false when nothing was.
     mutating func printNew() -> Bool {
-        guard let bytes = try? Files.readBytes(path), bytes.count > offset else { return false }
-        partial += bytes[offset...]
-        offset = bytes.count
-        while let newline = partial.firstIndex(of: 0x0a) {
-            emit(Array(partial[..<newline]))
-            partial.removeSubrange(...newline)
-        }
-        return true
+        let entries = cursor.readNew()
+        for entry in entries { emit(entry) }
+        return !entries.isEmpty
     }
 }
 

@@ -112,14 +112,13 @@ struct Port: ParsableCommand {
 }
 
 struct Top: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "top", abstract: "Show a container's processes.", usage: "caisson top CONTAINER")
+    static let configuration = CommandConfiguration(commandName: "top", abstract: "Show a container's processes.", usage: "caisson top CONTAINER [ps OPTIONS]")
     @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument var container: String
+    @Argument(parsing: .captureForPassthrough, help: "ps options (default -ef)") var psOptions: [String] = []
     func run() throws {
         let engine = try global.engine()
-        let record = try engine.find(container)
-        guard engine.state(of: record).isRunning else { throw EngineError.notRunning(record.name) }
-        let output = try engine.runtime(record, ["ps", record.id])
-        printOut(String(decoding: output, as: UTF8.self))
+        let table = try engine.top(container, psArguments: psOptions.isEmpty ? "-ef" : psOptions.joined(separator: " "))
+        printOut(Table.render([table.titles] + table.processes))
     }
 }

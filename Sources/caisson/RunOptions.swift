@@ -15,7 +15,7 @@ struct ContainerOptions: ParsableArguments {
     @Option(name: .customLong("env-file"), help: "File of KEY=VALUE lines.") var envFile: [String] = []
     @Option(name: [.customShort("p"), .customLong("publish")], help: "Publish [IP:]HOST:CONTAINER[/udp].") var publish: [String] = []
     @Flag(name: [.customShort("P"), .customLong("publish-all")], help: "Publish every exposed port to a free host port.") var publishAll = false
-    @Option(name: [.customShort("v"), .customLong("volume")], help: "HOST-PATH:PATH[:ro] or NAME:PATH[:ro].") var volumes: [String] = []
+    @Option(name: [.customShort("v"), .customLong("volume")], help: "HOST-PATH:PATH[:ro], NAME:PATH[:ro], or PATH (an anonymous volume).") var volumes: [String] = []
     @Option(name: .long, help: "Mount a tmpfs: PATH[:OPTIONS].") var tmpfs: [String] = []
     @Option(name: [.long, .customLong("net")], help: "bridge (default), host, none, or a network's name.") var network = "bridge"
     @Option(name: [.customShort("h"), .long], help: "Host name.") var hostname: String?
@@ -29,7 +29,7 @@ struct ContainerOptions: ParsableArguments {
     @Option(name: .customLong("cap-add"), help: "Add a capability (or ALL).") var capAdd: [String] = []
     @Option(name: .customLong("cap-drop"), help: "Drop a capability (or ALL).") var capDrop: [String] = []
     @Flag(help: "All capabilities, all devices, no masked paths.") var privileged = false
-    @Option(name: .customLong("security-opt"), help: "no-new-privileges[:true|false], label=disable, apparmor=unconfined, seccomp=unconfined.") var securityOpt: [String] = []
+    @Option(name: .customLong("security-opt"), help: "no-new-privileges[:true|false], seccomp=unconfined|PROFILE.json, systempaths=unconfined, label=disable, apparmor=unconfined.") var securityOpt: [String] = []
     @Option(help: "no, always, unless-stopped, on-failure[:N].") var restart = "no"
     @Flag(help: "Run an init (caisson-init) as PID 1 that forwards signals and reaps zombies.") var `init` = false
     @Option(name: [.customShort("l"), .long], help: "Label KEY=VALUE.") var label: [String] = []
@@ -39,6 +39,7 @@ struct ContainerOptions: ParsableArguments {
     @Option(help: "Pull the image: missing (default), always, never.") var pull = "missing"
     @Option(help: "Platform of the image to pull.") var platform: String?
     @OptionGroup var health: HealthOptions
+    @OptionGroup var host: HostOptions
 
     @Argument(help: "Image") var image: String
     @Argument(parsing: .captureForPassthrough, help: "Command and arguments") var command: [String] = []
@@ -88,18 +89,16 @@ struct ContainerOptions: ParsableArguments {
         config.capAdd = capAdd
         config.capDrop = capDrop
         config.privileged = privileged
-        for option in securityOpt {
-            switch option {
-            case "no-new-privileges", "no-new-privileges:true", "no-new-privileges=true": config.noNewPrivileges = true
-            case "no-new-privileges:false", "no-new-privileges=false": config.noNewPrivileges = false
-            case "seccomp=unconfined", "seccomp:unconfined":
-                config.seccompUnconfined = true
-            case "label=disable", "label:disable", "apparmor=unconfined", "apparmor:unconfined":
-                break  // Caisson applies no SELinux label or AppArmor profile: already so.
-            default:
-                throw CLIError.usage("invalid --security-opt \"\(option)\": supported are no-new-privileges, label=disable, apparmor=unconfined and seccomp=unconfined")
+        // docker's CLI sends a seccomp profile's JSON rather than its file name; so do we.
+        try config.applySecurityOptions(securityOpt.map { option in
+            guard option.hasPrefix("seccomp=") || option.hasPrefix("seccomp:") else { return option }
+            let value = String(option.dropFirst(8))
+            guard value != "unconfined", !value.hasPrefix("{") else { return option }
+            guard let profile = try? Files.readString(value) else {
+                throw CLIError.usage("invalid --security-opt \"\(option)\": cannot read the seccomp profile \(value)")
             }
-        }
+            return "seccomp=" + profile
+        })
         try ContainerConfig.checkRestartPolicy(restart, autoRemove: autoRemove)
         config.restart = restart
         config.initProcess = self.`init`
@@ -114,6 +113,7 @@ struct ContainerOptions: ParsableArguments {
         config.stopTimeout = stopTimeout
         config.healthcheck = try health.config()
         config.runtime = runtime
+        try host.apply(to: &config)
         guard ["missing", "always", "never"].contains(pull) else { throw CLIError.usage("invalid --pull \"\(pull)\": missing, always or never") }
         return config
     }
@@ -149,13 +149,10 @@ struct ContainerOptions: ParsableArguments {
             }
             hostRange = parsed
         }
+        // Host port 0: the engine picks a free one at create.
         return containerRange.enumerated().map { offset, port in
             let host = hostRange.map { $0.count == 1 ? $0.lowerBound : $0.lowerBound + offset }
             return PortMapping(hostIP: hostIP, hostPort: host ?? 0, containerPort: port, proto: proto)
-        }.map { mapping in
-            var mapping = mapping
-            if mapping.hostPort == 0 { mapping.hostPort = ContainerEngine.freePort() }
-            return mapping
         }
     }
 
@@ -166,16 +163,12 @@ struct ContainerOptions: ParsableArguments {
         return low <= high ? low...high : nil
     }
 
-    /// `64m`, `1g`, `512k`, bytes.
+    /// `64m`, `1g`, `512k`, bytes (the engine's `ByteSize`).
     static func parseSize(_ text: String, flag: String) throws -> Int64 {
-        let lower = Text.asciiLowercased(text)
-        let units: [(String, Int64)] = [("kb", 1 << 10), ("mb", 1 << 20), ("gb", 1 << 30), ("k", 1 << 10), ("m", 1 << 20), ("g", 1 << 30), ("b", 1)]
-        for (suffix, factor) in units where lower.hasSuffix(suffix) {
-            guard let value = Double(lower.dropLast(suffix.count)), value > 0 else { break }
-            return Int64(value * Double(factor))
+        guard let bytes = ByteSize.parse(text), bytes > 0 else {
+            throw CLIError.usage("invalid \(flag) \"\(text)\": expected a size such as 64m or 1g")
         }
-        if let value = Int64(lower), value > 0 { return value }
-        throw CLIError.usage("invalid \(flag) \"\(text)\": expected a size such as 64m or 1g")
+        return bytes
     }
 }
 

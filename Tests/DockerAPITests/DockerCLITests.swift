@@ -86,8 +86,8 @@ struct DockerCLITests {
         #expect(try fixture.docker(["rm", "other"]).status == 0)
 
         // What the API does not carry out yet is refused by name, never ignored.
-        for (flags, field) in [(["-p", "8080:80"], "HostConfig.PortBindings"), (["--tmpfs", "/t"], "HostConfig.Tmpfs"),
-                               (["--dns", "10.0.0.1"], "HostConfig.Dns"), (["-v", "/data"], "Volumes"),
+        for (flags, field) in [(["--blkio-weight", "100"], "HostConfig.BlkioWeight"), (["--link", "other:db"], "HostConfig.Links"),
+                               (["--cgroupns", "host"], "HostConfig.CgroupnsMode"), (["--oom-kill-disable"], "HostConfig.OomKillDisable"),
                                (["--log-driver", "syslog"], "HostConfig.LogConfig.Type")] {
             let refused = try fixture.docker(["create", "--network", "none"] + flags + [DockerDaemonFixture.image, "true"])
             #expect(refused.status != 0 && refused.stderr.contains(field), "\(flags): \(refused.stderr)")

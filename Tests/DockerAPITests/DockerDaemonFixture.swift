@@ -126,8 +126,9 @@ final class DockerDaemonFixture: @unchecked Sendable {
         return response
     }
 
-    /// Removes the containers made here, stops the daemon with SIGTERM and removes the
-    /// scratch directory; the daemon's exit status (0 for a clean stop).
+    /// Removes the containers made here, stops the daemon with SIGTERM, resets the root
+    /// (its networks' bridges and iptables rules, its volumes) and removes the scratch
+    /// directory; the daemon's exit status (0 for a clean stop).
     func tearDown() -> Int32 {
         if let ids = try? caisson("ps", ["-a", "-q", "--no-trunc"]).stdout.split(separator: "\n"), !ids.isEmpty {
             _ = try? caisson("rm", ["-f"] + ids.map(String.init))
@@ -136,6 +137,7 @@ final class DockerDaemonFixture: @unchecked Sendable {
         var status: Int32 = 0
         for _ in 0..<500 {
             if waitpid(daemon.pid, &status, WNOHANG) == daemon.pid {
+                _ = try? caisson("system reset", ["--force"])
                 try? FileManager.default.removeItem(atPath: directory)
                 return (status >> 8) & 0xff
             }

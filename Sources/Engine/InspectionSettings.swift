@@ -1,0 +1,131 @@
+import CaissonJSON
+
+/// The parts of `docker inspect`'s container document that show the container's
+/// settings (HostConfig, Config.ExposedPorts/Volumes, NetworkSettings.Ports, Mounts), with
+/// docker's field names and its values for what was not set, for `caisson inspect` and
+/// the Docker Engine API alike.
+extension ContainerInspection {
+    static func hostConfig(_ record: ContainerRecord) -> JSONObject {
+        let config = record.config
+        func strings(_ values: [String]?) -> JSONValue { .array((values ?? []).map { .string($0) }) }
+        func number<T: BinaryInteger>(_ value: T?) -> JSONValue { .number(String(value ?? 0)) }
+        var host = JSONObject()
+        host.set("NetworkMode", .string(config.network))
+        var restart = JSONObject()
+        let policy = config.restart.split(separator: ":")
+        restart.set("Name", .string(String(policy.first ?? "no")))
+        restart.set("MaximumRetryCount", .number(policy.count > 1 ? String(policy[1]) : "0"))
+        host.set("RestartPolicy", .object(restart))
+        host.set("AutoRemove", .bool(config.autoRemove))
+        host.set("Privileged", .bool(config.privileged))
+        host.set("ReadonlyRootfs", .bool(config.readOnly))
+        host.set("PortBindings", .object(portBindings(config.ports)))
+        host.set("PublishAllPorts", .bool(config.publishAll))
+        var tmpfs = JSONObject()
+        for mount in config.mounts where mount.kind == .tmpfs {
+            tmpfs.set(mount.destination, .string(mount.options.joined(separator: ",")))
+        }
+        host.set("Tmpfs", .object(tmpfs))
+        host.set("Dns", strings(config.dns))
+        host.set("DnsSearch", strings(config.dnsSearch))
+        host.set("DnsOptions", strings(config.dnsOptions))
+        host.set("ExtraHosts", strings(config.extraHosts))
+        var sysctls = JSONObject()
+        for (key, value) in (config.sysctls ?? [:]).sorted(by: { $0.key < $1.key }) { sysctls.set(key, .string(value)) }
+        host.set("Sysctls", .object(sysctls))
+        host.set("Ulimits", .array((config.ulimits ?? []).map { limit in
+            var item = JSONObject()
+            item.set("Name", .string(limit.name))
+            item.set("Hard", number(limit.hard))
+            item.set("Soft", number(limit.soft))
+            return .object(item)
+        }))
+        host.set("ShmSize", number(config.shmSize ?? 64 * 1024 * 1024))
+        host.set("GroupAdd", strings(config.groupAdd))
+        host.set("Devices", .array((config.devices ?? []).map { device in
+            var item = JSONObject()
+            item.set("PathOnHost", .string(device.pathOnHost))
+            item.set("PathInContainer", .string(device.pathInContainer))
+            item.set("CgroupPermissions", .string(device.permissions))
+            return .object(item)
+        }))
+        host.set("SecurityOpt", strings(config.securityOptions))
+        host.set("PidMode", .string(config.pidMode ?? ""))
+        host.set("IpcMode", .string(config.ipcMode.flatMap { $0.isEmpty ? nil : $0 } ?? "private"))
+        host.set("UTSMode", .string(config.utsMode ?? ""))
+        host.set("Memory", number(config.memory))
+        host.set("MemorySwap", number(config.memorySwap))
+        host.set("MemoryReservation", number(config.memoryReservation))
+        host.set("NanoCpus", .number(String(Int64((config.cpus ?? 0) * 1e9))))
+        host.set("CpuShares", number(config.cpuShares))
+        host.set("CpuPeriod", number(config.cpuPeriod))
+        host.set("CpuQuota", number(config.cpuQuota))
+        host.set("CpusetCpus", .string(config.cpusetCpus ?? ""))
+        host.set("CpusetMems", .string(config.cpusetMems ?? ""))
+        host.set("PidsLimit", number(config.pidsLimit))
+        host.set("OomScoreAdj", number(config.oomScoreAdj))
+        host.set("CapAdd", strings(config.capAdd))
+        host.set("CapDrop", strings(config.capDrop))
+        host.set("Runtime", .string(config.runtime))
+        host.set("Init", .bool(config.initProcess))
+        var log = JSONObject()
+        log.set("Type", .string("json-file"))
+        var options = JSONObject()
+        if let rotation = config.logRotation {
+            options.set("max-size", .string(String(rotation.maxSize)))
+            options.set("max-file", .string(String(rotation.maxFiles)))
+        }
+        log.set("Config", .object(options))
+        host.set("LogConfig", .object(log))
+        return host
+    }
+
+    /// docker's binding map: "80/tcp" → [{HostIp, HostPort}] ("" for a port to be chosen).
+    static func portBindings(_ ports: [PortMapping]) -> JSONObject {
+        var bindings = JSONObject()
+        for key in Set(ports.map { "\($0.containerPort)/\($0.proto)" }).sorted() {
+            bindings.set(key, .array(ports.filter { "\($0.containerPort)/\($0.proto)" == key }.map { port in
+                var binding = JSONObject()
+                binding.set("HostIp", .string(port.hostIP))
+                binding.set("HostPort", .string(port.hostPort == 0 ? "" : String(port.hostPort)))
+                return .object(binding)
+            }))
+        }
+        return bindings
+    }
+
+    /// NetworkSettings.Ports: every exposed port, with its host bindings or null.
+    static func networkPorts(_ record: ContainerRecord, exposed: [String]) -> JSONObject {
+        var ports = JSONObject()
+        var keys = exposed
+        for port in record.publishedPorts where !keys.contains("\(port.containerPort)/\(port.proto)") {
+            keys.append("\(port.containerPort)/\(port.proto)")
+        }
+        for key in keys {
+            let bound = record.publishedPorts.filter { "\($0.containerPort)/\($0.proto)" == key }
+            ports.set(key, bound.isEmpty ? .null : .array(bound.map { port in
+                var binding = JSONObject()
+                binding.set("HostIp", .string(port.hostIP.isEmpty ? "0.0.0.0" : port.hostIP))
+                binding.set("HostPort", .string(String(port.hostPort)))
+                return .object(binding)
+            }))
+        }
+        return ports
+    }
+
+    /// The Mounts array: volumes with their name and driver, binds with their propagation.
+    public static func mounts(_ record: ContainerRecord, engine: ContainerEngine) -> [JSONValue] {
+        record.config.mounts.map { mount in
+            var item = JSONObject()
+            item.set("Type", .string(mount.kind.rawValue))
+            if mount.kind == .volume { item.set("Name", .string(mount.source)) }
+            item.set("Source", .string(mount.kind == .volume ? (engine.options.root + "/volumes/" + mount.source + "/_data") : mount.source))
+            item.set("Destination", .string(mount.destination))
+            if mount.kind == .volume { item.set("Driver", .string("local")) }
+            item.set("Mode", .string(mount.kind == .volume ? "z" : (mount.readOnly ? "ro" : "")))
+            item.set("RW", .bool(!mount.readOnly))
+            item.set("Propagation", .string(mount.kind == .bind ? (mount.propagation ?? "rprivate") : ""))
+            return .object(item)
+        }
+    }
+}

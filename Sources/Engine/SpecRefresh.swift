@@ -1,0 +1,27 @@
+import Images
+
+/// config.json written again after create: by `update` (so the next start keeps the new
+/// limits, as docker's do) and at each start of a container that joins another's PID
+/// namespace (the path names the other's init, which changes when it restarts).
+extension ContainerEngine {
+    func refreshSpecForStart(_ record: ContainerRecord) throws(EngineError) {
+        guard let mode = record.config.pidMode, mode.hasPrefix("container:") else { return }
+        _ = try namespaceHolder(String(mode.dropFirst(10)), setting: .pid)
+        try rewriteSpec(record)
+    }
+
+    func rewriteSpec(_ record: ContainerRecord) throws(EngineError) {
+        guard let image = try? images.list().first(where: { $0.id == record.imageID }) else {
+            throw .invalid("the image of container \(record.name) is gone; its configuration cannot be written again")
+        }
+        do {
+            try SpecBuilder(engine: self).writeConfig(record, image: image)
+        } catch let error as EngineError {
+            throw error
+        } catch let error as ImageError {
+            throw .image(error)
+        } catch {
+            throw .invalid("\(error)")
+        }
+    }
+}
