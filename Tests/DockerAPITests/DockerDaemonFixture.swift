@@ -7,6 +7,8 @@ import Foundation
 final class DockerDaemonFixture: @unchecked Sendable {
     static let image = "local/busybox:1"
     static let dockerCLI = "/usr/local/bin/docker"
+    /// Debian's docker.io client (API 1.41), which negotiates down from the server's version.
+    static let olderDockerCLI = "/usr/bin/docker"
 
     let directory: String
     let root: String
@@ -55,8 +57,9 @@ final class DockerDaemonFixture: @unchecked Sendable {
 
     /// `docker ARGS...` against this daemon.
     @discardableResult
-    func docker(_ arguments: [String], stdin: String? = nil, timeout: TimeInterval = 60) throws -> Shell.Result {
-        try Shell.run(DockerDaemonFixture.dockerCLI, arguments, stdin: stdin, timeout: timeout, environment: dockerEnvironment)
+    func docker(_ arguments: [String], stdin: String? = nil, timeout: TimeInterval = 60,
+                cli: String = DockerDaemonFixture.dockerCLI) throws -> Shell.Result {
+        try Shell.run(cli, arguments, stdin: stdin, timeout: timeout, environment: dockerEnvironment)
     }
 
     /// The environment that points the docker CLI at this daemon.
@@ -71,11 +74,15 @@ final class DockerDaemonFixture: @unchecked Sendable {
     /// for -t; its output as the terminal showed it and its exit status.
     /// `typing`, if given, is a shell command whose output is what is typed (so that keys
     /// can come with pauses between them).
-    func dockerOnTerminal(_ arguments: [String], typing: String? = nil, timeout: TimeInterval = 60) throws -> Shell.Result {
-        let command = "stty rows 30 cols 100; exec " + ([DockerDaemonFixture.dockerCLI] + arguments).map(Shell.quote).joined(separator: " ")
+    func dockerOnTerminal(_ arguments: [String], typing: String? = nil, timeout: TimeInterval = 60,
+                          cli: String = DockerDaemonFixture.dockerCLI) throws -> Shell.Result {
+        let command = "stty rows 30 cols 100; exec " + ([cli] + arguments).map(Shell.quote).joined(separator: " ")
         let script = "/usr/bin/script -qec " + Shell.quote(command) + " /dev/null"
-        return try Shell.run("/bin/bash", ["-c", typing.map { "(\($0)) | " + script } ?? script + " </dev/null"],
-                             timeout: timeout, environment: dockerEnvironment)
+        var result = try Shell.run("/bin/bash", ["-c", typing.map { "(\($0)) | " + script } ?? script + " </dev/null"],
+                                   timeout: timeout, environment: dockerEnvironment)
+        // script(1) may echo a NUL for the end of its input.
+        result.stdout = result.stdout.replacingOccurrences(of: "\u{0}", with: "")
+        return result
     }
 
     /// `caisson COMMAND --root R --runroot RR ARGS...` on the daemon's state.
