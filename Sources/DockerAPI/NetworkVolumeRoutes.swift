@@ -29,7 +29,8 @@ extension DockerAPI {
             if let driver = try body.string("Driver"), !driver.isEmpty, driver != "bridge" {
                 throw DockerAPIError.badParameter("invalid field Driver: \(driver) is not supported (bridge is)")
             }
-            for key in ["Internal", "EnableIPv6", "Options", "Attachable", "Ingress", "ConfigFrom", "Scope"] where body.isSet(key) {
+            // Attachable is swarm's; every network of a local engine can take containers.
+            for key in ["Internal", "EnableIPv6", "Options", "Ingress", "ConfigFrom", "Scope"] where body.isSet(key) {
                 if key == "Scope", try body.string("Scope") == "local" { continue }
                 throw DockerAPIError.badParameter("invalid field \(key): not supported by Caisson's API yet")
             }

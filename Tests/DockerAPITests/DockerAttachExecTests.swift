@@ -183,3 +183,26 @@ struct DockerAttachExecTests {
         #expect(try fixture.request("GET", "/_ping").status == 200)
     }
 }
+
+/// caissond stopped (or killed) and started again under running containers: they keep
+/// running (each has its monitor) and the new daemon manages them.
+@Suite(.serialized)
+struct DockerDaemonRestartTests {
+    @Test(.enabled(if: DockerCLITests.hasDocker), .timeLimit(.minutes(2)))
+    func containersOutliveTheDaemon() throws {
+        let fixture = try DockerDaemonFixture()
+        defer { #expect(fixture.tearDown() == 0) }
+        let image = DockerDaemonFixture.image
+        #expect(try fixture.docker(["run", "-d", "--name", "lasting", "--network", "none", image, "sh", "-c", "echo before; sleep 300"]).status == 0)
+        let pid = try fixture.docker(["inspect", "-f", "{{.State.Pid}}", "lasting"]).stdout
+        for killing in [false, true] {
+            #expect(try fixture.restartDaemon(killing: killing) == 0, "\(fixture.daemonLog)")
+            #expect(try fixture.docker(["inspect", "-f", "{{.State.Pid}}", "lasting"]).stdout == pid)
+            #expect(try fixture.docker(["ps", "--format", "{{.Names}} {{.State}}"]).stdout == "lasting running\n")
+            #expect(try fixture.docker(["exec", "lasting", "echo", "still"]).stdout == "still\n")
+        }
+        #expect(try fixture.docker(["logs", "lasting"]).stdout == "before\n")
+        #expect(try fixture.docker(["stop", "-t", "0", "lasting"]).status == 0)
+        #expect(try fixture.docker(["wait", "lasting"]).stdout == "137\n")
+    }
+}

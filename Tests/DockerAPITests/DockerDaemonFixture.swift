@@ -14,7 +14,7 @@ final class DockerDaemonFixture: @unchecked Sendable {
     let root: String
     let runRoot: String
     let socketPath: String
-    let daemon: BackgroundProcess
+    private(set) var daemon: BackgroundProcess
 
     /// The directory of the built binaries (caisson, caissond, caisson-monitor).
     static let binDirectory = BuiltBinaries.directory
@@ -39,7 +39,11 @@ final class DockerDaemonFixture: @unchecked Sendable {
                                      ["import", "--root", root, "--runroot", runRoot, directory + "/rootfs.tar", DockerDaemonFixture.image])
         guard imported.status == 0 else { throw FixtureError(what: "caisson import", output: imported.stderr) }
         try "".write(toFile: directory + "/caissond.toml", atomically: true, encoding: .utf8)
-        daemon = try BackgroundProcess(DockerDaemonFixture.binDirectory + "/caissond", [
+        daemon = try DockerDaemonFixture.startDaemon(root: root, runRoot: runRoot, socketPath: socketPath, directory: directory)
+    }
+
+    static func startDaemon(root: String, runRoot: String, socketPath: String, directory: String) throws -> BackgroundProcess {
+        let daemon = try BackgroundProcess(DockerDaemonFixture.binDirectory + "/caissond", [
             "--root", root, "--runroot", runRoot, "--cri-socket", "", "--docker-socket", socketPath,
             "--config", directory + "/caissond.toml",
         ], log: directory + "/caissond.log")
@@ -47,10 +51,24 @@ final class DockerDaemonFixture: @unchecked Sendable {
         while !FileManager.default.fileExists(atPath: socketPath) {
             var status: Int32 = 0
             guard Date() < deadline, waitpid(daemon.pid, &status, WNOHANG) == 0 else {
-                throw FixtureError(what: "caissond", output: daemonLog)
+                throw FixtureError(what: "caissond", output: (try? String(contentsOfFile: directory + "/caissond.log", encoding: .utf8)) ?? "")
             }
             usleep(20_000)
         }
+        return daemon
+    }
+
+    /// Stops the daemon (SIGTERM, or SIGKILL if `kill` is set) and starts a new one on
+    /// the same root, run root and socket; its exit status (0 for a clean stop).
+    @discardableResult
+    func restartDaemon(killing: Bool = false) throws -> Int32 {
+        kill(daemon.pid, killing ? SIGKILL : SIGTERM)
+        var status: Int32 = 0
+        while waitpid(daemon.pid, &status, 0) < 0 && errno == EINTR {}
+        if killing { unlink(socketPath) }
+        while FileManager.default.fileExists(atPath: socketPath) { usleep(10_000) }
+        daemon = try DockerDaemonFixture.startDaemon(root: root, runRoot: runRoot, socketPath: socketPath, directory: directory)
+        return killing ? 0 : (status >> 8) & 0xff
     }
 
     var daemonLog: String { (try? String(contentsOfFile: directory + "/caissond.log", encoding: .utf8)) ?? "" }
