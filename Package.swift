@@ -119,7 +119,7 @@ let package = Package(
             name: "caisson",
             dependencies: [
                 "CLIFormatting", "Images", "Registry", "ImageSpec", "ContentStore", "LayerArchive", "CaissonSys", "CaissonJSON",
-                "Engine", "AttachProtocol", "CaissonShim", "Builder", "ContainerHealth",
+                "Engine", "AttachProtocol", "CaissonShim", "Builder", "ContainerHealth", "DockerAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -17,30 +17,60 @@ public final class DockerAPIServer: Sendable {
     static let maximumBodySize = 8 * 1024 * 1024
 
     let router: Router
+    /// The unix socket's path ("" for TCP).
     let socketPath: String
     /// Where bodies of `.file` routes are written (removed after each response).
     let spoolDirectory: String
     let group: MultiThreadedEventLoopGroup
     let serverChannel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
 
-    /// Binds the socket (replacing a stale one) with mode `mode`; `serve` accepts.
-    public static func bind(socketPath: String, mode: mode_t = 0o660, spoolDirectory: String,
-                            router: Router) async throws -> DockerAPIServer {
+    /// Where the API is served: a unix socket (mode, and group if given), or TCP on a
+    /// loopback address (there is no TLS: anyone who reaches the port is root here).
+    public enum Address: Sendable, CustomStringConvertible {
+        case unix(path: String, mode: mode_t, group: gid_t?)
+        case tcp(host: String, port: Int)
+
+        public var description: String {
+            switch self {
+            case .unix(let path, _, _): return path
+            case .tcp(let host, let port): return host.contains(":") ? "tcp://[\(host)]:\(port)" : "tcp://\(host):\(port)"
+            }
+        }
+    }
+
+    /// Binds (a stale socket file is replaced); `serve` accepts.
+    public static func bind(_ address: Address, spoolDirectory: String, router: Router) async throws -> DockerAPIServer {
         try Files.makeDirectories(spoolDirectory, mode: 0o700)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
-            let channel = try await ServerBootstrap(group: group)
+            let bootstrap = ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 256)
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
-                .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                    }
+            let channel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+            let wrap: @Sendable (Channel) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> = { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
-            guard chmod(socketPath, mode) == 0 else {
-                let code = errno
-                try? await channel.channel.close()
-                throw DockerAPIServerError.socket(path: socketPath, reason: "chmod: \(String(cString: strerror(code)))")
+            }
+            var socketPath = ""
+            switch address {
+            case .unix(let path, let mode, let owner):
+                socketPath = path
+                // A socket someone answers on is theirs (caissond's, another service's): never taken over.
+                if let probe = try? UnixSocket.connect(path) {
+                    Glibc.close(probe)
+                    throw DockerAPIServerError.socket(path: path, reason: "another process is serving it")
+                }
+                channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true,
+                                                   childChannelInitializer: wrap)
+                if chmod(path, mode) != 0 || (owner.map { chown(path, 0, $0) } ?? 0) != 0 {
+                    let code = errno
+                    try? await channel.channel.close()
+                    throw DockerAPIServerError.socket(path: path, reason: "chmod/chown: \(String(cString: strerror(code)))")
+                }
+            case .tcp(let host, let port):
+                channel = try await bootstrap.serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .bind(host: host, port: port, childChannelInitializer: wrap)
             }
             return DockerAPIServer(router: router, socketPath: socketPath, spoolDirectory: spoolDirectory, group: group,
                                    serverChannel: channel)
@@ -48,6 +78,16 @@ public final class DockerAPIServer: Sendable {
             try? await group.shutdownGracefully()
             throw error
         }
+    }
+
+    /// The TCP port actually bound (for port 0), nil for a unix socket.
+    public var boundPort: Int? { serverChannel.channel.localAddress?.port }
+
+    /// Where it listens: the socket's path, or tcp://HOST:PORT.
+    public var description: String {
+        if !socketPath.isEmpty { return socketPath }
+        guard let address = serverChannel.channel.localAddress, let host = address.ipAddress, let port = address.port else { return "tcp" }
+        return host.contains(":") ? "tcp://[\(host)]:\(port)" : "tcp://\(host):\(port)"
     }
 
     private init(router: Router, socketPath: String, spoolDirectory: String, group: MultiThreadedEventLoopGroup,
@@ -71,7 +111,7 @@ public final class DockerAPIServer: Sendable {
             }
             tasks.cancelAll()
         }
-        unlink(socketPath)
+        if !socketPath.isEmpty { unlink(socketPath) }
         try? await group.shutdownGracefully()
     }
 
@@ -201,10 +241,12 @@ public final class DockerAPIServer: Sendable {
 /// Why the API socket could not be served.
 public enum DockerAPIServerError: Error, CustomStringConvertible {
     case socket(path: String, reason: String)
+    case address(String, String)
 
     public var description: String {
         switch self {
         case .socket(let path, let reason): return "docker API socket \(path): \(reason)"
+        case .address(let text, let reason): return "docker API address \(text): \(reason)"
         }
     }
 }

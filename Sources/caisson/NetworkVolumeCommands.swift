@@ -239,7 +239,7 @@ extension Executables {
 struct SystemGroup: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "system", abstract: "Manage the engine's state.", usage: "caisson system COMMAND",
-        subcommands: [SystemPrune.self, SystemReset.self, SystemDF.self, Info.self])
+        subcommands: [SystemPrune.self, SystemReset.self, SystemDF.self, Info.self, SystemService.self])
 }
 
 struct SystemPrune: ParsableCommand {

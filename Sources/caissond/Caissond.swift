@@ -25,6 +25,12 @@ struct Caissond: AsyncParsableCommand {
     @Option(name: .customLong("docker-socket"), help: "The Docker Engine API socket, mode 0660 (default RUNROOT/docker.sock, /run/caisson/docker.sock; \"\" turns it off).")
     var dockerSocketOption: String?
 
+    @Option(name: .customLong("docker-socket-group"), help: "The group that owns the Docker Engine API socket (its members may use it).")
+    var dockerSocketGroup: String?
+
+    @Option(name: .customLong("docker-tcp"), help: "Also serve the Docker Engine API on HOST:PORT, a loopback address (there is no TLS).")
+    var dockerTCP: String?
+
     @Option(help: "All state: images, pods, containers.")
     var root: String?
 
@@ -87,26 +93,36 @@ struct Caissond: AsyncParsableCommand {
         }
         // Beside the run root's other sockets, so daemons with their own run roots never share one.
         let dockerSocket = dockerSocketOption ?? options.runRoot + "/docker.sock"
-        guard !socket.isEmpty || !dockerSocket.isEmpty else {
+        var dockerAddresses: [DockerAPIServer.Address] = []
+        if !dockerSocket.isEmpty {
+            dockerAddresses.append(.unix(path: dockerSocket, mode: 0o660, group: try dockerSocketGroup.map(DockerEndpoint.group)))
+        } else if dockerSocketGroup != nil {
+            throw ValidationError("--docker-socket-group needs the Docker Engine API socket (--docker-socket is \"\")")
+        }
+        if let dockerTCP {
+            do { dockerAddresses.append(try .tcp(parsing: dockerTCP)) } catch { throw ValidationError("--docker-tcp: \(error)") }
+        }
+        guard !socket.isEmpty || !dockerAddresses.isEmpty else {
             throw ValidationError("--cri-socket \"\" and --docker-socket \"\" leave nothing to serve")
         }
         signal(SIGPIPE, SIG_IGN)
-        let docker = dockerSocket.isEmpty ? nil : try await DockerEndpoint.start(
-            socket: dockerSocket, root: options.root, runRoot: options.runRoot, registriesConf: options.registriesConf,
+        let docker = dockerAddresses.isEmpty ? nil : try await DockerEndpoint.start(
+            addresses: dockerAddresses, root: options.root, runRoot: options.runRoot, registriesConf: options.registriesConf,
             authFile: options.authFile, monitorPath: options.monitorPath)
         try await withThrowingDiscardingTaskGroup { group in
             if let docker {
-                group.addTask { try await docker.server.serve() }
-                writeError("caissond: serving the Docker Engine API on \(dockerSocket)\n")
+                group.addTask { await docker.serve() }
+                for server in docker.servers {
+                    writeError("caissond: serving the Docker Engine API on \(server.description)\n")
+                }
             }
             let cri = socket.isEmpty ? nil : try await Caissond.startCRI(options, socket: socket, group: &group)
             group.addTask {
                 await waitForTermination()
-                docker?.server.close()
+                docker?.close()
                 cri?()
             }
         }
-        await docker?.api.shutdown()
         if !socket.isEmpty { unlink(socket) }
     }
 

@@ -4,17 +4,15 @@ import Glibc
 import CaissonSys
 import DockerAPI
 import Engine
+import ArgumentParser
 import Images
 
 /// caissond's Docker Engine API: an engine over the same --root and --runroot as
-/// `caisson` (the `caisson` binary beside caissond runs `--rm` clean-ups), served on
-/// its own socket.
-struct DockerEndpoint {
-    let api: DockerAPI
-    let server: DockerAPIServer
-
-    static func start(socket: String, root: String, runRoot: String, registriesConf: String?, authFile: String?,
-                      monitorPath: String) async throws -> DockerEndpoint {
+/// `caisson` (the `caisson` binary beside caissond runs `--rm` clean-ups), served on its
+/// socket and, if asked, a loopback TCP address.
+enum DockerEndpoint {
+    static func start(addresses: [DockerAPIServer.Address], root: String, runRoot: String, registriesConf: String?,
+                      authFile: String?, monitorPath: String) async throws -> DockerAPIService {
         let directory = Paths.parent(Caissond.executablePath())
         var search = [directory]
         for entry in (getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
@@ -28,14 +26,13 @@ struct DockerEndpoint {
             images: ImageStoreOptions(root: root, registriesConf: registriesConf, authFile: authFile, driver: nil),
             monitorPath: monitorPath, caissonPath: directory + "/caisson", caissonGlobalArguments: passthrough,
             searchPath: search))
-        let api = DockerAPI(engine: engine)
-        try Files.makeDirectories(Paths.parent(socket), mode: 0o711)
-        do {
-            let server = try await DockerAPIServer.bind(socketPath: socket, mode: 0o660, spoolDirectory: runRoot + "/docker-api", router: api.router())
-            return DockerEndpoint(api: api, server: server)
-        } catch {
-            await api.shutdown()
-            throw error
-        }
+        return try await DockerAPIService.start(engine: engine, addresses: addresses)
+    }
+
+    /// A group name or number for the socket's group.
+    static func group(_ text: String) throws -> gid_t {
+        if let number = gid_t(text) { return number }
+        guard let entry = getgrnam(text) else { throw ValidationError("--docker-socket-group: no group \"\(text)\"") }
+        return entry.pointee.gr_gid
     }
 }
