@@ -47,14 +47,8 @@ final class ConnectionReader {
         switch framing {
         case .none:
             return
-        case .length(var remaining):
-            while remaining > 0 {
-                if buffered.isEmpty, !(try await fill()) { throw HTTPParseError.malformed("the body ended early") }
-                let count = min(remaining, buffered.count)
-                try sink(buffered[..<count])
-                buffered.removeFirst(count)
-                remaining -= count
-            }
+        case .length(let length):
+            try await read(length, into: sink)
         case .chunked:
             while true {
                 let line = try await readLine()
@@ -67,16 +61,21 @@ final class ConnectionReader {
                     while !(try await readLine()).isEmpty {}
                     return
                 }
-                var remaining = size
-                while remaining > 0 {
-                    if buffered.isEmpty, !(try await fill()) { throw HTTPParseError.malformed("the body ended early") }
-                    let count = min(remaining, buffered.count)
-                    try sink(buffered[..<count])
-                    buffered.removeFirst(count)
-                    remaining -= count
-                }
+                try await read(size, into: sink)
                 guard try await readLine().isEmpty else { throw HTTPParseError.malformed("no line end after a chunk") }
             }
+        }
+    }
+
+    /// Exactly `length` bytes of the body, to `sink` as they come.
+    private func read(_ length: Int, into sink: (ArraySlice<UInt8>) throws -> Void) async throws {
+        var remaining = length
+        while remaining > 0 {
+            if buffered.isEmpty, !(try await fill()) { throw HTTPParseError.malformed("the body ended early") }
+            let count = min(remaining, buffered.count)
+            try sink(buffered[..<count])
+            buffered.removeFirst(count)
+            remaining -= count
         }
     }
 

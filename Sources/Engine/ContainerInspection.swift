@@ -6,7 +6,7 @@ import ContainerHealth
 public enum ContainerInspection {
     public static func document(_ record: ContainerRecord, engine: ContainerEngine) -> JSONObject {
         let state = engine.state(of: record)
-        let args = (try? SpecArgs.read(engine.bundle(of: record.id) + "/config.json")) ?? []
+        let args = SpecArgs.read(engine, record.id)
         var object = JSONObject()
         object.set("Id", .string(record.id))
         object.set("Created", .string(record.created))

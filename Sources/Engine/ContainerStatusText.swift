@@ -31,16 +31,38 @@ public enum StatusText {
     }
 
     public static func command(_ record: ContainerRecord, engine: ContainerEngine) -> String {
-        let args = (try? SpecArgs.read(engine.bundle(of: record.id) + "/config.json")) ?? []
-        return args.joined(separator: " ")
+        SpecArgs.read(engine, record.id).joined(separator: " ")
     }
 }
 
-/// The process args of a bundle's config.json (the command `ps` and `inspect` show).
+/// The process args of a container's config.json (the command `ps` and `inspect` show),
+/// also kept apart in `process-args.json` beside it when the config is written: a list
+/// of 100 containers would otherwise parse 100 configs, seccomp profiles and all.
 public enum SpecArgs {
-    public static func read(_ path: String) throws -> [String] {
-        guard case .object(let spec) = try JSONParser.parse(try Files.readBytes(path)),
-              case .object(let process)? = spec["process"], case .array(let args)? = process["args"] else { return [] }
-        return args.compactMap { if case .string(let text) = $0 { return text }; return nil }
+    static let fileName = "process-args.json"
+
+    public static func read(_ engine: ContainerEngine, _ id: String) -> [String] {
+        if let bytes = try? Files.readBytes(engine.directory(of: id) + "/" + fileName), let args = strings(bytes) {
+            return args
+        }
+        guard let bytes = try? Files.readBytes(engine.bundle(of: id) + "/config.json"),
+              case .object(let spec)? = try? JSONParser.parse(bytes),
+              case .object(let process)? = spec["process"], let args = process["args"] else { return [] }
+        return strings(args) ?? []
+    }
+
+    static func write(_ args: [String], _ engine: ContainerEngine, _ id: String) {
+        try? Files.write(engine.directory(of: id) + "/" + fileName, bytes: JSONEncoding.serialize(.array(args.map { .string($0) })),
+                         mode: 0o600)
+    }
+
+    private static func strings(_ bytes: [UInt8]) -> [String]? {
+        guard let value = try? JSONParser.parse(bytes) else { return nil }
+        return strings(value)
+    }
+
+    private static func strings(_ value: JSONValue) -> [String]? {
+        guard case .array(let items) = value else { return nil }
+        return items.compactMap { if case .string(let text) = $0 { return text }; return nil }
     }
 }

@@ -131,6 +131,7 @@ public struct SpecBuilder {
         spec.mounts = mounts
         spec.annotations = (spec.annotations ?? [:]).merging(config.labels) { $1 }
         try Files.write(engine.bundle(of: record.id) + "/config.json", bytes: SpecJSON.encode(spec, pretty: true), mode: 0o600)
+        SpecArgs.write(spec.process?.args ?? [], engine, record.id)
     }
 
     public static func capabilityName(_ text: String) -> String {
