@@ -27,7 +27,11 @@ extension DockerAPI {
             let id = request.parameters["id"] ?? ""
             return .json(try await blocking {
                 let record = try self.engine.find(id)
-                return ContainerInspection.document(record, engine: self.engine)
+                var document = ContainerInspection.document(record, engine: self.engine)
+                // The exec instances live in this API, not in the engine.
+                let execIDs = self.execs.ids(ofContainer: record.id)
+                document.set("ExecIDs", execIDs.isEmpty ? .null : .strings(execIDs))
+                return document
             })
         }
         router.add(.POST, "/containers/{id}/start") { [self] request in
@@ -93,7 +97,13 @@ extension DockerAPI {
             let id = request.parameters["id"] ?? ""
             let force = request.bool("force")
             let volumes = request.bool("v")
-            try await blocking { try self.engine.remove(id, force: force, volumes: volumes) }
+            let removed = try await blocking { () throws -> String in
+                let record = try self.engine.find(id)
+                try self.engine.remove(record.id, force: force, volumes: volumes)
+                return record.id
+            }
+            execs.forget(container: removed)
+            attaches.cancel(removed)
             return .noContent()
         }
     }

@@ -90,6 +90,7 @@ struct DockerAttachExecTests {
         }
         #expect(inspect.body.contains("\"ExitCode\":9"), "\(inspect.body)")
         #expect(inspect.body.contains("\"Running\":false"))
+        #expect(try fixture.docker(["inspect", "-f", "{{len .ExecIDs}}", "box"]).stdout != "0\n")
         #expect(try fixture.request("POST", "/v1.45/exec/\(execID)/start", body: "{}").status == 409)
         #expect(try fixture.request("GET", "/v1.45/exec/nosuch/json").status == 404)
         #expect(try fixture.request("POST", "/v1.45/containers/box/exec", body: #"{"Cmd":[]}"#).status == 400)
