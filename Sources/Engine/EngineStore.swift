@@ -1,6 +1,7 @@
 import CaissonJSON
 import Foundation
 import GRDB
+import Synchronization
 
 /// The engine's state: containers, networks and volumes in one SQLite database
 /// (`ROOT/engine.db`, through GRDB). Several `caisson` processes may use it at once:
@@ -9,6 +10,11 @@ import GRDB
 /// as JSON beside the columns that need to be unique or searched.
 public final class EngineStore: Sendable {
     private let queue: DatabaseQueue
+    /// Records already decoded, by their JSON text: a daemon lists the same containers
+    /// again and again, and decoding is most of a list's cost. Any change to a record
+    /// changes its text, so a hit is always the record as stored.
+    private let decodedContainers = Mutex<[String: ContainerRecord]>([:])
+    private static let decodedLimit = 4096
 
     public init(path: String) throws(EngineError) {
         do {
@@ -78,8 +84,24 @@ public final class EngineStore: Sendable {
 
     public func containers() throws(EngineError) -> [ContainerRecord] {
         let rows = try read { db in try String.fetchAll(db, sql: "SELECT record FROM container") }
+        let known = decodedContainers.withLock { cache in rows.map { cache[$0] } }
         var records: [ContainerRecord] = []
-        for row in rows { records.append(try EngineStore.decode(ContainerRecord.self, row)) }
+        var fresh: [(String, ContainerRecord)] = []
+        for (row, cached) in zip(rows, known) {
+            if let cached {
+                records.append(cached)
+            } else {
+                let record = try EngineStore.decode(ContainerRecord.self, row)
+                records.append(record)
+                fresh.append((row, record))
+            }
+        }
+        if !fresh.isEmpty {
+            decodedContainers.withLock { cache in
+                if cache.count + fresh.count > EngineStore.decodedLimit { cache.removeAll() }
+                for (row, record) in fresh { cache[row] = record }
+            }
+        }
         return records.sorted { $0.created > $1.created }
     }
 
