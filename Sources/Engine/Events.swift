@@ -62,6 +62,12 @@ extension ContainerEngine {
 
     func event(_ action: String, _ record: ContainerRecord, _ extra: [String: String] = [:]) {
         events.record(type: "container", action: action, id: record.id,
-                      attributes: ["name": record.name, "image": record.config.image].merging(extra) { $1 })
+                      attributes: ["name": record.name, "image": record.config.image].merging(record.config.labels) { a, _ in a }.merging(extra) { $1 })
+    }
+
+    /// docker's network events: the network is the actor; the container an attribute.
+    func networkEvent(_ action: String, _ network: NetworkRecord, container: String) {
+        events.record(type: "network", action: action, id: network.id,
+                      attributes: ["container": container, "name": network.name, "type": network.driver])
     }
 }
