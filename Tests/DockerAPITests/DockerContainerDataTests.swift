@@ -98,8 +98,20 @@ struct DockerContainerDataTests {
         let link = try fixture.docker(["cp", "box:/tmp/link", host + "/link-back"])
         #expect(link.status != 0 && link.stderr.contains("invalid symlink") && link.stderr.contains("/../../../etc"), "\(link.stderr)")
         #expect(!FileManager.default.fileExists(atPath: host + "/link-back"))
-        let stat = try fixture.request("HEAD", "/v1.45/containers/box/archive?path=/tmp/link")
-        #expect(stat.status == 200)
+        // HEAD: docker's path stat header (base64 JSON, Go file mode bits) and no body.
+        let headResponse = String(decoding: try fixture.exchange(Array("HEAD /v1.45/containers/box/archive?path=/tmp/link HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n".utf8)), as: UTF8.self)
+        let encoded = headResponse.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-docker-container-path-stat:") }
+            .map { String($0.split(separator: ":", maxSplits: 1)[1]).trimmingCharacters(in: .whitespaces) } ?? ""
+        let stat = (Data(base64Encoded: encoded)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+        #expect(stat["name"] as? String == "link" && stat["linkTarget"] as? String == "/etc", "\(headResponse)")
+        #expect(stat["mode"] as? Int == (1 << 27) | 0o777, "\(stat)")
+        #expect(try fixture.request("HEAD", "/v1.45/containers/box/archive?path=/nope").status == 404)
+
+        // A file where the container has a directory of that name is refused (the docker CLI
+        // asks for noOverwriteDirNonDir).
+        try "file\n".write(toFile: host + "/copied", atomically: true, encoding: .utf8)
+        let clash = try fixture.docker(["cp", host + "/copied", "box:/data/"])
+        #expect(clash.status != 0 && clash.stderr.contains("cannot overwrite directory"), "\(clash.stderr)")
         let missing = try fixture.docker(["cp", "box:/nope", host + "/nope"])
         #expect(missing.status != 0 && missing.stderr.contains("Could not find the file /nope in container box"), "\(missing.stderr)")
 
