@@ -45,6 +45,10 @@ struct DockerContainerDataTests {
         #expect((document["networks"] as? [String: Any])?["eth0"] != nil, "\(raw.body)")
         #expect(document["name"] as? String == "/burn")
         #expect(try fixture.request("GET", "/containers/burn/stats?stream=true&one-shot=true").status == 400)
+        // Streamed: one document a second until the client goes.
+        let streamed = try Shell.run("/usr/bin/timeout", ["-s", "KILL", "2.5", DockerDaemonFixture.dockerCLI, "stats", "--format", "{{.Name}} {{.PIDs}}", "burn"],
+                                     environment: fixture.dockerEnvironment)
+        #expect(streamed.stdout.components(separatedBy: "burn 1").count >= 3, "\(streamed.stdout.debugDescription)")
         let missing = try fixture.request("GET", "/containers/nothere/stats?stream=false")
         #expect(missing.status == 404)
     }
@@ -140,6 +144,8 @@ struct DockerContainerDataTests {
         #expect(try fixture.docker(["run", "--name", "ev", "--label", "team=a", Self.image, "sh", "-c", "exit 3"]).status == 3)
         #expect(try fixture.docker(["rm", "ev"]).status == 0)
         #expect(try fixture.docker(["volume", "create", "vol1"]).status == 0)
+        #expect(try fixture.docker(["tag", Self.image, "local/other:2"]).status == 0)
+        #expect(try fixture.docker(["rmi", "local/other:2"]).status == 0)
         #expect(try fixture.docker(["network", "create", "--label", "x=y", "n1"]).status == 0)
         #expect(try fixture.docker(["network", "create", "n2"]).status == 0)
         #expect(try fixture.docker(["run", "-d", "--name", "c1", "-v", "vol1:/v", Self.image, "sleep", "300"]).status == 0)
@@ -148,6 +154,9 @@ struct DockerContainerDataTests {
         let joined = try fixture.docker(["inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", "c1"])
         #expect(joined.stdout == "bridge n1 \n", "\(joined.stdout)")
         #expect(try fixture.docker(["exec", "c1", "ip", "addr", "show", "eth1"]).status == 0)
+        // The alias is a name of c1 for the network's other containers.
+        let peer = try fixture.docker(["run", "--rm", "--network", "n1", Self.image, "grep", "-c", "buddy", "/etc/hosts"])
+        #expect(peer.stdout == "1\n", "\(peer.stdout) \(peer.stderr)")
         #expect(try fixture.docker(["network", "connect", "--ip", "10.1.2.3", "n2", "c1"]).stderr.contains("IPAMConfig"))
 
         // docker system df while a volume and a container exist.
@@ -178,6 +187,10 @@ struct DockerContainerDataTests {
         let volume = try fixture.docker(["events", "--since", since, "--until", until, "--filter", "type=volume",
                                          "--format", "{{.Action}} {{.Actor.ID}}"], timeout: 20)
         #expect(Self.lines(volume.stdout) == ["create vol1"], "\(volume.stdout)")
+        let image = try fixture.docker(["events", "--since", since, "--until", until, "--filter", "type=image",
+                                        "--format", "{{.Action}} {{.Actor.Attributes.name}}"], timeout: 20)
+        #expect(Self.lines(image.stdout).map { String($0.split(separator: " ")[0]) } == ["tag", "untag"], "\(image.stdout)")
+        #expect(Self.lines(image.stdout).first == "tag local/other:2", "\(image.stdout)")
         #expect(try fixture.request("GET", "/events?filters=%7B%22bogus%22%3A%5B%22x%22%5D%7D").status == 400)
 
         // Without --until the stream follows new events until the client goes.
