@@ -28,27 +28,41 @@ extension DockerAPI {
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "application/json")
             return APIResponse(status: .ok, headers: headers, body: .stream { [self] output in
-                var follower = EventLogFollower(path: path, offset: start)
-                while true {
-                    let reading = follower
-                    let (lines, next) = try await blocking { () -> ([[UInt8]], EventLogFollower) in
-                        var moved = reading
-                        return (moved.readLines(), moved)
+                // Until `until` has passed, or until the client closes its connection.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { await output.clientClosed() }
+                    group.addTask { [self] in
+                        try await follow(path: path, from: start, since: since, until: until, filter: filter, to: output)
                     }
-                    follower = next
-                    var bytes: [UInt8] = []
-                    for line in lines {
-                        guard let message = DockerEventMessage(line) else { continue }
-                        if let since, message.timeNano < since { continue }
-                        if let until, message.timeNano > until { continue }
-                        guard filter.includes(message) else { continue }
-                        bytes += JSONEncoding.serialize(.object(message.document())) + [0x0a]
-                    }
-                    try await output.send(bytes)
-                    if let until, DockerAPI.nowNanoseconds() > until { return }
-                    try await Task.sleep(nanoseconds: 100_000_000)
+                    _ = try await group.next()
+                    group.cancelAll()
                 }
             })
+        }
+    }
+
+    /// Sends the log's messages that match, from `offset`, polling for new ones.
+    func follow(path: String, from offset: Int64, since: Int64?, until: Int64?, filter: EventFilter,
+                to output: ResponseStream) async throws {
+        var follower = EventLogFollower(path: path, offset: offset)
+        while true {
+            let reading = follower
+            let (lines, next) = try await blocking { () -> ([[UInt8]], EventLogFollower) in
+                var moved = reading
+                return (moved.readLines(), moved)
+            }
+            follower = next
+            var bytes: [UInt8] = []
+            for line in lines {
+                guard let message = DockerEventMessage(line) else { continue }
+                if let since, message.timeNano < since { continue }
+                if let until, message.timeNano > until { continue }
+                guard filter.includes(message) else { continue }
+                bytes += JSONEncoding.serialize(.object(message.document())) + [0x0a]
+            }
+            try await output.send(bytes)
+            if let until, DockerAPI.nowNanoseconds() > until { return }
+            try await Task.sleep(nanoseconds: 100_000_000)
         }
     }
 

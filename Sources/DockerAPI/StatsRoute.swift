@@ -13,7 +13,8 @@ extension DockerAPI {
     func addStatsRoute(_ router: inout Router) {
         router.add(.GET, "/containers/{id}/stats") { [self] request in
             let id = request.parameters["id"] ?? ""
-            let stream = request.string("stream").map { !["0", "false", "False", "FALSE"].contains($0) } ?? true
+            // docker's query booleans: "", 0, no, false and none (any case) are false.
+            let stream = request.string("stream").map { !["", "0", "no", "false", "none"].contains($0.lowercased()) } ?? true
             let oneShot = request.bool("one-shot")
             if oneShot && stream {
                 throw DockerAPIError.badParameter("cannot have stream=true and one-shot=true")

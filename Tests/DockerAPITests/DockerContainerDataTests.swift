@@ -208,5 +208,9 @@ struct DockerContainerDataTests {
         }
         follower.stop()
         #expect(seen.contains("later") && !seen.contains("c1"), "\(seen)")
+        // A client that closes its side ends the stream even when no event comes.
+        let started = Date()
+        let closed = String(decoding: try fixture.exchange(Array("GET /v1.45/events HTTP/1.1\r\nHost: d\r\n\r\n".utf8), halfClose: true), as: UTF8.self)
+        #expect(closed.hasPrefix("HTTP/1.1 200") && Date().timeIntervalSince(started) < 5, "\(closed)")
     }
 }
