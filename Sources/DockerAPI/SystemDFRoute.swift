@@ -5,8 +5,8 @@ import Engine
 import ImageSpec
 import Images
 
-/// `GET /system/df?type=` (docker system df): `LayersSize` (the unpacked layers, each
-/// counted once), `Images` (summaries with the bytes shared with other images),
+/// `GET /system/df?type=` (docker system df): `LayersSize` (the image blobs, each layer
+/// counted once, as image sizes count them), `Images` (summaries with the bytes shared with other images),
 /// `Containers` (summaries with `SizeRw`, the writable layer, and `SizeRootFs`, that plus
 /// the image), `Volumes` (with `UsageData` `Size` and `RefCount`) and `BuildCache` (the
 /// builder's cached steps and `RUN --mount=type=cache` directories). `type` (container,
@@ -28,20 +28,25 @@ extension DockerAPI {
         var answer = JSONObject()
         let containers = try engine.list()
         if wanted.contains("image") {
+            // Sizes as `docker images` counts them (the blobs: config and layers), so that
+            // LayersSize, Size and SharedSize add up: each layer blob counted once.
             let service = engine.images
-            var layersOf: [String: [Digest]] = [:]
+            var layersOf: [String: [Descriptor]] = [:]
             var users: [Digest: Int] = [:]
+            var layersSize: Int64 = 0
             for image in try service.list() {
-                let layers = (try? service.config(of: image).rootfs.diff_ids) ?? []
-                layersOf[image.id.description] = layers
-                for layer in Set(layers) { users[layer, default: 0] += 1 }
+                guard let manifest = try? service.manifest(of: image) else { continue }
+                layersOf[image.id.description] = manifest.layers
+                layersSize += manifest.config.size
+                for layer in manifest.layers where users[layer.digest] == nil { layersSize += layer.size }
+                for digest in Set(manifest.layers.map(\.digest)) { users[digest, default: 0] += 1 }
             }
-            var layerSize: [Digest: Int64] = [:]
-            for layer in users.keys { layerSize[layer] = ContainerEngine.diskUsageOf(service.snapshots.layerPath(layer)) }
-            answer.set("LayersSize", .int(layerSize.values.reduce(0, +)))
+            answer.set("LayersSize", .int(layersSize))
             answer.set("Images", .array(try imageList().map { value in
                 guard case .object(var object) = value, case .string(let id)? = object["Id"] else { return value }
-                let shared = Set(layersOf[id] ?? []).filter { (users[$0] ?? 0) > 1 }.reduce(Int64(0)) { $0 + (layerSize[$1] ?? 0) }
+                var seen = Set<Digest>()
+                let shared = (layersOf[id] ?? []).filter { (users[$0.digest] ?? 0) > 1 && seen.insert($0.digest).inserted }
+                    .reduce(Int64(0)) { $0 + $1.size }
                 object.set("SharedSize", .int(shared))
                 return .object(object)
             }))
