@@ -6,8 +6,10 @@ import CaissonSys
 
 /// The engine's event log (`ROOT/events.log`, one JSON object per line, appended with
 /// O_APPEND so concurrent writers do not interleave lines): what `caisson events` shows.
-/// The CLI records create, start, stop, kill, pause, unpause, rename, destroy and the
-/// network and volume changes; the monitor records `die` when a container exits.
+/// The CLI and the engine record the container events (with docker's attributes: name,
+/// image, the labels), network create/destroy/connect/disconnect (the network as actor,
+/// the container an attribute), volume create/destroy and image pull/tag/untag/delete
+/// (`ImageEvents`); the monitor records `die` (with exitCode) when a container exits.
 public struct EventLog: Sendable {
     public let path: String
 
