@@ -13,9 +13,9 @@ import RegistryConfig
 /// - `GET /containers/{id}/archive?path=`: a tar of the path with docker's
 ///   `X-Docker-Container-Path-Stat` header (base64 JSON name, size, mode, mtime,
 ///   linkTarget); `HEAD` answers the header only; a missing path is a 404.
-/// - `PUT /containers/{id}/archive?path=&noOverwriteDirNonDir=`: the body (a tar, spooled
-///   to a file) extracted into the directory `path`, every entry kept inside it;
-///   `copyUIDGID=true` is refused by name.
+/// - `PUT /containers/{id}/archive?path=&noOverwriteDirNonDir=&copyUIDGID=`: the body (a
+///   tar, spooled to a file) extracted into the directory `path`, every entry kept inside
+///   it; with copyUIDGID owned by the container's user.
 /// - `GET /containers/{id}/export`: a tar of the whole root filesystem.
 /// - `GET /containers/{id}/changes`: `[{"Path", "Kind"}]` from the overlay upper directory.
 extension DockerAPI {
@@ -39,14 +39,13 @@ extension DockerAPI {
             guard let path = request.string("path"), !path.isEmpty else {
                 throw DockerAPIError.badParameter("path cannot be empty")
             }
-            if request.bool("copyUIDGID") {
-                throw DockerAPIError.badParameter("copyUIDGID is not supported by Caisson's API yet")
-            }
             guard let archive = request.bodyFile else { throw DockerAPIError.badParameter("the request has no tar body") }
             let noOverwrite = request.bool("noOverwriteDirNonDir")
+            let copyUIDGID = request.bool("copyUIDGID")
             try await blocking {
                 let record = try self.engine.find(id)
-                try self.engine.extractArchive(record, archive: archive, into: path, noOverwriteDirNonDir: noOverwrite)
+                try self.engine.extractArchive(record, archive: archive, into: path, noOverwriteDirNonDir: noOverwrite,
+                                               copyUIDGID: copyUIDGID)
             }
             return APIResponse(status: .ok)
         }

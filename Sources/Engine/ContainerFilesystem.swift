@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CaissonShim
 import CaissonSys
+import Images
 import LayerArchive
 
 /// Why a path in a container's filesystem could not be read or written, in docker's words.
@@ -165,9 +166,11 @@ extension ContainerEngine {
     /// Extracts the tar in `archive` into the directory `path` of the container: entries
     /// are contained in that directory (`..` that climbs out is refused, symlinks resolve
     /// inside it). With `noOverwriteDirNonDir`, an entry that would replace a directory by
-    /// a non-directory (or the other way) refuses the whole archive before anything is written.
+    /// a non-directory (or the other way) refuses the whole archive before anything is
+    /// written. With `copyUIDGID` (docker cp -a) what was extracted belongs to the
+    /// container's user (its uid and primary gid, from the container's /etc/passwd).
     public func extractArchive(_ record: ContainerRecord, archive: String, into path: String,
-                               noOverwriteDirNonDir: Bool) throws(ContainerPathError) {
+                               noOverwriteDirNonDir: Bool, copyUIDGID: Bool = false) throws(ContainerPathError) {
         let root = try openRootfs(record)
         defer { close(root) }
         let destination = try openInRoot(root, record, path, follow: true)
@@ -185,6 +188,42 @@ extension ContainerEngine {
             _ = try LayerApplier(root: "/proc/self/fd/\(destination)", mode: .apply).apply(&reader)
         } catch {
             throw .archive(error)
+        }
+        if copyUIDGID { try chownExtracted(record, archive: archive, destination: destination) }
+    }
+
+    /// Gives every entry of `archive`, as extracted under `destination`, the container's user.
+    private func chownExtracted(_ record: ContainerRecord, archive: String, destination: Int32) throws(ContainerPathError) {
+        var uid: UInt32 = 0, gid: UInt32 = 0
+        if let user = record.config.user, !user.isEmpty {
+            guard let resolved = try? UserResolver(rootfs: bundle(of: record.id) + "/rootfs").resolve(user) else {
+                throw .system(SysError("resolve user \(user)", errno: ENOENT))
+            }
+            uid = resolved.uid
+            gid = resolved.gid
+        }
+        let fd = open(archive, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system(SysError("open", path: archive)) }
+        defer { close(fd) }
+        var reader = TarReader(FileSource(fd: fd, path: archive))
+        defer { reader.close() }
+        do {
+            while let entry = try reader.next() {
+                let parts = try LayerApplier.components(of: entry.path)
+                let target = caisson_openat2(destination, parts.isEmpty ? "." : parts.joined(separator: "/"),
+                                             UInt64(O_NOFOLLOW), ContainerEngine.inRoot)
+                guard target >= 0 else { continue }
+                defer { close(target) }
+                if fchownat(target, "", uid, gid, 0x1000 /* AT_EMPTY_PATH */ | AT_SYMLINK_NOFOLLOW) != 0 {
+                    throw ContainerPathError.system(SysError("chown", path: entry.path))
+                }
+            }
+        } catch let error as ContainerPathError {
+            throw error
+        } catch let error as ArchiveError {
+            throw .archive(error)
+        } catch {
+            throw .system(SysError("read", path: archive))
         }
     }
 

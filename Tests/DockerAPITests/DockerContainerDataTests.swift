@@ -129,6 +129,13 @@ struct DockerContainerDataTests {
         let names = Set(Self.lines(export.stdout))
         #expect(names.contains("./bin/busybox") && names.contains("./data/a.txt"), "\(export.stderr) \(names.count)")
 
+        // cp -a (copyUIDGID): what is copied belongs to the container's user.
+        #expect(try fixture.docker(["run", "-d", "--name", "owned", "--user", "1234:5678", Self.image, "sleep", "300"]).status == 0)
+        let archive = try fixture.docker(["cp", "-a", host + "/tree", "owned:/tmp/"])
+        #expect(archive.status == 0, "\(archive.stderr)")
+        let owners = try fixture.docker(["exec", "owned", "stat", "-c", "%u:%g", "/tmp/tree", "/tmp/tree/sub/b.txt"])
+        #expect(owners.stdout == "1234:5678\n1234:5678\n", "\(owners.stdout) \(owners.stderr)")
+
         // A stopped container: both ways still work.
         #expect(try fixture.docker(["stop", "-t", "0", "box"]).status == 0)
         #expect(try fixture.docker(["cp", host + "/a.txt", "box:/data/after.txt"]).status == 0)
