@@ -91,7 +91,7 @@ let package = Package(
         // The engine: containers, networks (CNI) and volumes, in one SQLite store.
         .target(name: "Engine", dependencies: [
             "CaissonSys", "CaissonJSON", "Images", "ImageSpec", "OCISpec", "AttachProtocol", "CaissonShim", "LayerArchive",
-            "CLIFormatting", "ContainerHealth",
+            "CLIFormatting", "ContainerHealth", "Cgroups",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // The frames between a container's monitor and attached `caisson` commands.
@@ -142,7 +142,7 @@ let package = Package(
         // The Docker Engine API (HTTP/1.1 on a unix socket, on SwiftNIO) over the engine.
         .target(name: "DockerAPI", dependencies: [
             "Engine", "Images", "ImageSpec", "CaissonJSON", "CaissonSys", "CLIFormatting", "Registry", "RegistryConfig",
-            "ContainerHealth",
+            "ContainerHealth", "Cgroups", "LayerArchive", "Builder",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -90,6 +90,25 @@ public struct BuildCache: Sendable {
         return (entries.count, bytes)
     }
 
+    /// One cached step as `system df` lists it: its key, the bytes of its layer blob
+    /// (0 without one, or when the blob is gone) and when it first ran.
+    public struct Item: Sendable {
+        public var id: String
+        public var size: Int64
+        public var created: String
+    }
+
+    /// Every cached step, by key.
+    public func items(images: ImageService) -> [Item] {
+        load().sorted { $0.key < $1.key }.map { key, entry in
+            var size: Int64 = 0
+            if let text = entry.digest, let digest = try? Digest(parsing: text), Files.exists(images.content.path(for: digest)) {
+                size = entry.size ?? 0
+            }
+            return Item(id: key, size: size, created: entry.created)
+        }
+    }
+
     /// The directory of `RUN --mount=type=cache` mounts under the store root.
     public static func mountsDirectory(root: String) -> String { root + "/build-cache-mounts" }
 

@@ -49,6 +49,16 @@ public struct APIResponse: Sendable {
 /// The writing end of a streamed body.
 public struct ResponseStream: Sendable {
     let write: @Sendable ([UInt8]) async throws -> Void
+    /// Returns when the client has closed its side of the connection (or the waiting task
+    /// is cancelled): how a stream with nothing to send learns that its client went, as
+    /// Go's server cancels a request whose connection reads end of file.
+    public let clientClosed: @Sendable () async -> Void
+
+    init(write: @escaping @Sendable ([UInt8]) async throws -> Void,
+         clientClosed: @escaping @Sendable () async -> Void = { try? await Task.sleep(nanoseconds: UInt64.max) }) {
+        self.write = write
+        self.clientClosed = clientClosed
+    }
 
     public func send(_ bytes: [UInt8]) async throws {
         if !bytes.isEmpty { try await write(bytes) }

@@ -43,6 +43,11 @@ public final class DockerAPI: Sendable {
         addImagePullRoute(&router)
         addNetworkRoutes(&router)
         addVolumeRoutes(&router)
+        addNetworkConnectRoutes(&router)
+        addStatsRoute(&router)
+        addArchiveRoutes(&router)
+        addEventsRoute(&router)
+        addSystemDFRoute(&router)
         return router
     }
 }

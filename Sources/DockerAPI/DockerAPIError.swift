@@ -26,6 +26,7 @@ public struct DockerAPIError: Error, CustomStringConvertible, Sendable {
         case let error as DockerAPIError: return error
         case let error as EngineError: return from(engine: error)
         case let error as ImageError: return from(image: error)
+        case let error as ContainerPathError: return from(path: error)
         default: return DockerAPIError(.internalServerError, "\(error)")
         }
     }
@@ -39,6 +40,15 @@ public struct DockerAPIError: Error, CustomStringConvertible, Sendable {
         case .invalidSetting(let setting, let message): return DockerAPIError(.badRequest, "invalid field \(setting.apiField): \(message)")
         case .portAllocated: return DockerAPIError(.internalServerError, error.description)
         case .image(let image): return from(image: image)
+        default: return DockerAPIError(.internalServerError, error.description)
+        }
+    }
+
+    static func from(path error: ContainerPathError) -> DockerAPIError {
+        switch error {
+        case .noSuchPath: return DockerAPIError(.notFound, error.description)
+        case .notADirectory, .wouldReplace, .archive(.unsafeEntry), .archive(.corrupt), .archive(.unsupportedEntry):
+            return DockerAPIError(.badRequest, error.description)
         default: return DockerAPIError(.internalServerError, error.description)
         }
     }

@@ -176,7 +176,8 @@ public final class DockerAPIServer: Sendable {
                     return
                 }
                 let keepGoing = try await write(response, version: head.version, method: head.method,
-                                                keepAlive: head.keepAlive, to: outbound)
+                                                keepAlive: head.keepAlive, to: outbound,
+                                                input: HijackedStream(channel: channel, reader: reader))
                 if !keepGoing { return }
             }
         }
@@ -212,7 +213,7 @@ public final class DockerAPIServer: Sendable {
 
     /// Writes a response; false when the connection must close after it.
     func write(_ response: APIResponse, version: HTTPVersion, method: HTTPMethod, keepAlive: Bool,
-               to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws -> Bool {
+               to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, input: HijackedStream? = nil) async throws -> Bool {
         var headers = DockerAPIServer.common(response.headers)
         switch response.body {
         case .bytes(let bytes):
@@ -227,10 +228,17 @@ public final class DockerAPIServer: Sendable {
             if chunked { headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked") }
             headers.replaceOrAdd(name: "Connection", value: "close")
             try await outbound.write(ByteBuffer(bytes: ResponseHead.serialize(status: response.status, headers: headers, version: version)))
-            try await produce(ResponseStream { bytes in
+            try await produce(ResponseStream(write: { bytes in
                 try await outbound.write(ByteBuffer(bytes: chunked ? ResponseHead.chunk(bytes) : bytes))
-            })
+            }, clientClosed: {
+                // The connection closes after a stream: what the client still sends is dropped.
+                guard let input else { _ = try? await Task.sleep(nanoseconds: UInt64.max); return }
+                while (try? await input.read()) != nil {}
+            }))
             if chunked { try await outbound.write(ByteBuffer(bytes: Array("0\r\n\r\n".utf8))) }
+            // Closing drops writes still pending on a slow client's socket: wait for them
+            // (a write through the channel completes after every write before it).
+            try await input?.drain()
             return false
         case .hijack:
             return false

@@ -45,6 +45,7 @@ extension DockerAPI {
                             for line in DockerAPI.progressLines(event, name: name) { sink.yield(line) }
                         }
                         _ = record
+                        self.engine.events.imagePulled(name)
                     } catch {
                         var detail = JSONObject()
                         detail.set("message", .string("\(error)"))

@@ -26,7 +26,10 @@ extension DockerAPI {
             let tag = request.string("tag") ?? ""
             let target = tag.isEmpty ? repository : repository + ":" + tag
             try await blocking {
-                do { try self.engine.images.tag(name, as: target) } catch {
+                do {
+                    try self.engine.images.tag(name, as: target)
+                    if let id = try? self.engine.images.resolve(name).id { self.engine.events.imageTagged(id: id, as: target) }
+                } catch {
                     if case ImageError.document(let reason)? = error as? ImageError { throw DockerAPIError.badParameter("invalid reference \(target): \(reason)") }
                     throw error
                 }
@@ -38,7 +41,10 @@ extension DockerAPI {
             let force = request.bool("force")
             let lines = try await blocking { () throws -> [String] in
                 let inUse = Set(try self.engine.store.containers().map(\.imageID))
-                return try self.engine.images.remove(name, force: force, inUse: inUse)
+                let id = try? self.engine.images.resolve(name).id
+                let lines = try self.engine.images.remove(name, force: force, inUse: inUse)
+                if let id { self.engine.events.imageRemoved(id: id, lines: lines) }
+                return lines
             }
             return .json(.array(lines.compactMap(DockerAPI.imageDeleteItem)))
         }

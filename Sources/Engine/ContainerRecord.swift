@@ -211,6 +211,8 @@ public struct NetworkConnection: Codable, Sendable, Equatable {
     public var interface: String
     public var ipAddress: String?
     public var macAddress: String?
+    /// Further names of the container on this network (`network connect --alias`).
+    public var aliases: [String]?
 }
 
 /// A container's run state, from the monitor's files and the runtime.

@@ -6,8 +6,10 @@ import CaissonSys
 
 /// The engine's event log (`ROOT/events.log`, one JSON object per line, appended with
 /// O_APPEND so concurrent writers do not interleave lines): what `caisson events` shows.
-/// The CLI records create, start, stop, kill, pause, unpause, rename, destroy and the
-/// network and volume changes; the monitor records `die` when a container exits.
+/// The CLI and the engine record the container events (with docker's attributes: name,
+/// image, the labels), network create/destroy/connect/disconnect (the network as actor,
+/// the container an attribute), volume create/destroy and image pull/tag/untag/delete
+/// (`ImageEvents`); the monitor records `die` (with exitCode) when a container exits.
 public struct EventLog: Sendable {
     public let path: String
 
@@ -62,6 +64,12 @@ extension ContainerEngine {
 
     func event(_ action: String, _ record: ContainerRecord, _ extra: [String: String] = [:]) {
         events.record(type: "container", action: action, id: record.id,
-                      attributes: ["name": record.name, "image": record.config.image].merging(extra) { $1 })
+                      attributes: ["name": record.name, "image": record.config.image].merging(record.config.labels) { a, _ in a }.merging(extra) { $1 })
+    }
+
+    /// docker's network events: the network is the actor; the container an attribute.
+    func networkEvent(_ action: String, _ network: NetworkRecord, container: String) {
+        events.record(type: "network", action: action, id: network.id,
+                      attributes: ["container": container, "name": network.name, "type": network.driver])
     }
 }

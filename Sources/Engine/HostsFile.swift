@@ -35,6 +35,8 @@ enum HostsFile {
                 var names = [peer.name, peer.config.hostname ?? String(peer.id.prefix(12))]
                 if entry.name == peer.config.network {
                     for alias in peer.config.networkAliases ?? [] where !names.contains(alias) { names.append(alias) }
+                } else if let connection = peer.connections?.first(where: { $0.network == entry.name }) {
+                    for alias in connection.aliases ?? [] where !names.contains(alias) { names.append(alias) }
                 }
                 text += "\(address)\t\(names.joined(separator: " "))\n"
             }

@@ -55,6 +55,10 @@ extension ContainerEngine {
         if record.config.interactive { arguments.append("--stdin") }
         arguments += ["--events", events.path, "--event-attribute", "image=" + record.config.image,
                       "--event-attribute", "name=" + record.name]
+        // docker's container events carry the container's labels too.
+        for (key, value) in record.config.labels.sorted(by: { $0.key < $1.key }) where key != "image" && key != "name" {
+            arguments += ["--event-attribute", key + "=" + value]
+        }
         if let check = record.config.healthcheck, check.isActive {
             let shell = check.Test?.first == "CMD-SHELL" ? imageRunConfig(record)?.Shell : nil
             arguments += check.monitorArguments(shell: shell)

@@ -7,7 +7,10 @@ import CaissonSys
 /// each on its own interface (eth1, eth2, ...) of the container's network namespace,
 /// attached at once when the container runs and at every start otherwise.
 extension ContainerEngine {
-    public func connect(_ containerID: String, to networkName: String) throws(EngineError) {
+    public func connect(_ containerID: String, to networkName: String, aliases: [String] = []) throws(EngineError) {
+        for alias in aliases where alias.isEmpty || !alias.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_" }) {
+            throw .invalidSetting(.networkAlias, "invalid network alias \"\(alias)\"")
+        }
         var record = try find(containerID)
         let network = try network(named: networkName)
         guard record.config.network != "host", record.config.network != "none", record.netnsPath != nil else {
@@ -18,14 +21,14 @@ extension ContainerEngine {
         }
         let taken = Set((record.connections ?? []).map(\.interface))
         let interface = (1...).lazy.map { "eth\($0)" }.first { !taken.contains($0) }!
-        var connection = NetworkConnection(network: network.name, interface: interface)
+        var connection = NetworkConnection(network: network.name, interface: interface, aliases: aliases.isEmpty ? nil : aliases)
         if state(of: record).isRunning, let netns = record.netnsPath, ContainerEngine.namespaceExists(netns) {
             connection = try attach(connection, network: network, record: record, netns: netns)
         }
         record.connections = (record.connections ?? []) + [connection]
         try store.update(record)
         refreshHosts(network: network.name)
-        event("connect", record, ["network": network.name])
+        networkEvent("connect", network, container: record.id)
     }
 
     public func disconnect(_ containerID: String, from networkName: String) throws(EngineError) {
@@ -46,7 +49,7 @@ extension ContainerEngine {
         try store.update(record)
         refreshHosts(network: networkName)
         refreshHosts(network: record.config.network)
-        event("disconnect", record, ["network": networkName])
+        if let network = try? network(named: networkName) { networkEvent("disconnect", network, container: record.id) }
     }
 
     /// CNI ADD of one further network on its interface.
@@ -67,7 +70,7 @@ extension ContainerEngine {
         var attached: [NetworkConnection] = []
         for connection in connections {
             guard let network = try? network(named: connection.network) else { continue }
-            attached.append(try attach(NetworkConnection(network: connection.network, interface: connection.interface),
+            attached.append(try attach(NetworkConnection(network: connection.network, interface: connection.interface, aliases: connection.aliases),
                                        network: network, record: record, netns: netns))
         }
         record.connections = attached

@@ -28,7 +28,7 @@ extension ContainerEngine {
             throw .invalid("invalid network name \"\(name)\"")
         }
         let id = ContainerEngine.randomID()
-        defer { events.record(type: "network", action: "create", id: id, attributes: ["name": name]) }
+        defer { events.record(type: "network", action: "create", id: id, attributes: ["name": name, "type": "bridge"]) }
         return try store.insertNetwork(named: name) { existing in
             // Subnets of this root's networks, and those the host routes already (another
             // root's networks, or the host's own): a new network gets neither.
@@ -93,7 +93,7 @@ extension ContainerEngine {
         cni.removeNetworkRules(network)
         _ = try? Spawn.capture(["/usr/sbin/ip", "link", "delete", network.bridge])
         try? Files.removeTree(options.runRoot + "/cni/ipam/" + network.name)
-        events.record(type: "network", action: "destroy", id: network.id, attributes: ["name": network.name])
+        events.record(type: "network", action: "destroy", id: network.id, attributes: ["name": network.name, "type": "bridge"])
     }
 
     static func namespaceExists(_ path: String) -> Bool {

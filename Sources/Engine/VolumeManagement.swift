@@ -22,6 +22,7 @@ extension ContainerEngine {
         let record = VolumeRecord(name: name, driver: "local", mountpoint: mountpoint, created: Clock.rfc3339Now(), labels: labels)
         do { try Files.makeDirectories(mountpoint, mode: 0o755) } catch { throw .system(error) }
         let result = try store.ensureVolume(record)
+        if result.created { events.record(type: "volume", action: "create", id: name, attributes: ["driver": "local"]) }
         return (result.0, result.created)
     }
 
@@ -68,6 +69,7 @@ extension ContainerEngine {
         if try volumeInUse(name) { throw .volumeInUse(name) }
         try store.deleteVolume(name)
         try? Files.removeTree(Paths.parent(volume.mountpoint))
+        events.record(type: "volume", action: "destroy", id: name, attributes: ["driver": "local"])
     }
 
     /// Removes every volume no container uses; returns their names and the bytes freed.

@@ -29,6 +29,7 @@ func createContainer(_ engine: ContainerEngine, _ options: ContainerOptions, sta
                 display.observeToStderr(event)
             }
         }
+        engine.events.imagePulled(options.image)
     } else if !present {
         throw EngineError.image(ImageError.notFound(options.image))
     }

@@ -38,6 +38,7 @@ struct Pull: AsyncParsableCommand {
         let record = try await withRegistryClient(service) { client in
             try await service.pull(name, platform: chosen, client: client, observer: display.observe)
         }
+        EventLog(root: global.root).imagePulled(name)
         display.finish()
         if quiet {
             print(record.repoTags.first ?? record.id.description)
@@ -194,7 +195,10 @@ struct RemoveImages: ParsableCommand {
         var failed = false
         for image in images {
             do {
-                for line in try service.remove(image, force: force, inUse: global.imagesInUse()) { print(line) }
+                let id = try? service.resolve(image).id
+                let lines = try service.remove(image, force: force, inUse: global.imagesInUse())
+                for line in lines { print(line) }
+                if let id { EventLog(root: global.root).imageRemoved(id: id, lines: lines) }
             } catch {
                 writeError("Error: \(error)\n")
                 failed = true
@@ -214,6 +218,7 @@ struct Tag: ParsableCommand {
         let service = try global.imageService()
         do { _ = try ImageReference(parsing: target) } catch { throw CLIError.usage(error.description) }
         try service.tag(source, as: target)
+        if let id = try? service.resolve(source).id { EventLog(root: global.root).imageTagged(id: id, as: target) }
     }
 }
 

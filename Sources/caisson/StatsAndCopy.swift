@@ -16,35 +16,9 @@ struct Stats: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Stopped containers too.") var all = false
     @Argument var containers: [String] = []
 
-    struct Sample {
-        var cpuNanoseconds: UInt64
-        var memory: UInt64
-        var limit: UInt64
-        var pids: UInt64
-        var netIn: UInt64
-        var netOut: UInt64
-        var at: Int64
-    }
-
-    func sample(_ engine: ContainerEngine, _ record: ContainerRecord) -> Sample? {
-        guard let output = try? engine.runtime(record, ["events", "--stats", record.id]),
-              case .object(let event)? = try? JSONParser.parse(output), case .object(let data)? = event["data"] else { return nil }
-        func number(_ value: JSONValue?) -> UInt64 { if case .number(let text)? = value { return UInt64(text) ?? 0 }; return 0 }
-        func object(_ value: JSONValue?) -> JSONObject { if case .object(let o)? = value { return o }; return JSONObject() }
-        let cpu = number(object(object(data["cpu"])["usage"])["total"])
-        let memoryUsage = object(object(data["memory"])["usage"])
-        var limit = number(memoryUsage["limit"])
-        if limit == 0 || limit > 1 << 60 { limit = UInt64(sysconf(Int32(_SC_PHYS_PAGES))) * UInt64(sysconf(Int32(_SC_PAGESIZE))) }
-        var netIn: UInt64 = 0, netOut: UInt64 = 0
-        if let pid = engine.state(of: record).pid, let text = try? Files.readString("/proc/\(pid)/net/dev") {
-            for line in text.split(separator: "\n") where line.contains(":") && !line.contains("lo:") {
-                let fields = line.split(separator: ":")[1].split(separator: " ")
-                if fields.count > 8 { netIn += UInt64(fields[0]) ?? 0; netOut += UInt64(fields[8]) ?? 0 }
-            }
-        }
-        return Sample(cpuNanoseconds: cpu, memory: number(memoryUsage["usage"]), limit: limit,
-                      pids: number(object(data["pids"])["current"]), netIn: netIn, netOut: netOut,
-                      at: Clock.monotonicMilliseconds())
+    /// The engine's reading (shared with the Docker API's stats route).
+    func sample(_ engine: ContainerEngine, _ record: ContainerRecord) -> ContainerStatsSample? {
+        engine.statsSample(of: record)
     }
 
     func run() throws {
@@ -61,11 +35,15 @@ struct Stats: ParsableCommand {
                     table.append([String(record.id.prefix(12)), record.name, "--", "-- / --", "--", "--", "--"])
                     continue
                 }
-                let cpu = Double(b.cpuNanoseconds &- a.cpuNanoseconds) / Double(max(1, b.at - a.at) * 1_000_000) * 100
-                let memoryPercent = b.limit > 0 ? Double(b.memory) / Double(b.limit) * 100 : 0
+                let cpu = Double(b.cgroup.cpu.usage.total &- a.cgroup.cpu.usage.total)
+                    / Double(max(1, b.monotonicMilliseconds - a.monotonicMilliseconds) * 1_000_000) * 100
+                let memory = b.cgroup.memory.usage.usage ?? 0
+                let memoryPercent = b.memoryLimit > 0 ? Double(memory) / Double(b.memoryLimit) * 100 : 0
+                let network = b.networkTotals
                 table.append([String(record.id.prefix(12)), record.name, String(format2(cpu)) + "%",
-                              "\(binary(b.memory)) / \(binary(b.limit))", format2(memoryPercent) + "%",
-                              "\(Units.humanSize(Int64(b.netIn))) / \(Units.humanSize(Int64(b.netOut)))", String(b.pids)])
+                              "\(binary(memory)) / \(binary(b.memoryLimit))", format2(memoryPercent) + "%",
+                              "\(Units.humanSize(Int64(network.received))) / \(Units.humanSize(Int64(network.sent)))",
+                              String(b.cgroup.pids.current ?? 0)])
             }
             if !noStream { print("\u{1b}[2J\u{1b}[H", terminator: "") }
             printOut(Table.render(table))
@@ -111,45 +89,39 @@ struct Copy: ParsableCommand {
         defer { unlink(archive) }
         if let from {
             let record = try engine.find(from.container)
-            let rootfs = engine.bundle(of: record.id) + "/rootfs"
-            let rootFD = open(rootfs, CAISSON_O_PATH | O_DIRECTORY | O_CLOEXEC)
-            guard rootFD >= 0 else { throw CLIError.failed("container \(record.name) has no root filesystem mounted") }
-            defer { close(rootFD) }
-            let relative = String(from.path.drop(while: { $0 == "/" }))
-            let start = caisson_openat2(rootFD, relative.isEmpty ? "." : relative, 0, 0x10 | 0x02)
-            guard start >= 0 else { throw CLIError.failed("Could not find the file \(from.path) in container \(from.container)") }
-            defer { close(start) }
             let target = Paths.absolute(destination)
             let (directory, name) = Files.isDirectory(target)
                 ? (target, Paths.base(from.path.isEmpty || from.path == "/" ? "rootfs" : from.path))
                 : (Paths.parent(target), Paths.base(target))
             guard Files.isDirectory(directory) else { throw CLIError.failed("destination directory \(directory) does not exist") }
-            try write(archive) { writer in
-                var archiver = TreeArchiver()
-                try archiver.archive(fd: start, name: name, into: &writer)
+            // The engine writes the path under its own base name; renamed while applied here.
+            let fd = open(archive, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw CLIError.failed(SysError("open", path: archive).description) }
+            do { try engine.archivePath(record, from.path.isEmpty ? "/" : from.path, to: fd) } catch {
+                close(fd)
+                throw CLIError.failed(error.description)
             }
-            try apply(archive, into: directory)
+            close(fd)
+            try apply(archive, into: directory, renaming: ContainerEngine.archiveEntryName(from.path.isEmpty ? "/" : from.path), to: name)
         } else if let to {
             let record = try engine.find(to.container)
-            let rootfs = engine.bundle(of: record.id) + "/rootfs"
             let hostPath = Paths.absolute(source)
             let start = open(hostPath, CAISSON_O_PATH | O_CLOEXEC)
             guard start >= 0 else { throw CLIError.failed("lstat \(hostPath): no such file or directory") }
             defer { close(start) }
-            let rootFD = open(rootfs, CAISSON_O_PATH | O_DIRECTORY | O_CLOEXEC)
-            guard rootFD >= 0 else { throw CLIError.failed("container \(record.name) has no root filesystem mounted") }
-            defer { close(rootFD) }
-            let relative = String(to.path.drop(while: { $0 == "/" }))
-            let existingDirectory = caisson_openat2(rootFD, relative.isEmpty ? "." : relative, UInt64(O_DIRECTORY), 0x10 | 0x02)
-            if existingDirectory >= 0 { close(existingDirectory) }
-            let name = existingDirectory >= 0 ? (relative.isEmpty ? "" : relative + "/") + Paths.base(hostPath) : relative
-            guard !name.isEmpty else { throw CLIError.usage("invalid destination \(destination)") }
+            // Into an existing directory under the source's name, else as the named path.
+            let containerPath = to.path.isEmpty ? "/" : to.path
+            let isDirectory = (try? engine.statPath(record, containerPath).isDirectory) ?? false
+            let (directory, name) = isDirectory ? (containerPath, Paths.base(hostPath)) : (Paths.parent(containerPath), Paths.base(containerPath))
+            guard !name.isEmpty, name != "/" else { throw CLIError.usage("invalid destination \(destination)") }
             try write(archive) { writer in
                 var archiver = TreeArchiver()
                 try archiver.archive(fd: start, name: name, into: &writer)
             }
-            // Applied by the layer applier at the container's root: contained like a layer.
-            try apply(archive, into: rootfs)
+            // Extracted by the engine inside the container's root: contained like a layer.
+            do { try engine.extractArchive(record, archive: archive, into: directory, noOverwriteDirNonDir: false) } catch {
+                throw CLIError.failed(error.description)
+            }
         }
     }
 
@@ -162,13 +134,39 @@ struct Copy: ParsableCommand {
         try writer.finish()
     }
 
-    private func apply(_ archive: String, into directory: String) throws {
+    /// Applies the archive in `directory`, its top entry `from` (and what is under it) renamed `to`.
+    private func apply(_ archive: String, into directory: String, renaming from: String, to: String) throws {
         let fd = open(archive, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CLIError.failed(SysError("open", path: archive).description) }
         defer { close(fd) }
         var reader = TarReader(FileSource(fd: fd, path: archive))
         defer { reader.close() }
-        _ = try LayerApplier(root: directory, mode: .apply).apply(&reader)
+        let renamed = archive + ".renamed"
+        defer { unlink(renamed) }
+        try write(renamed) { writer in
+            while let entry = try reader.next() {
+                var entry = entry
+                if entry.path == from { entry.path = to }
+                else if entry.path.hasPrefix(from + "/") { entry.path = to + entry.path.dropFirst(from.count) }
+                if entry.kind == .hardLink, entry.linkTarget == from || entry.linkTarget.hasPrefix(from + "/") {
+                    entry.linkTarget = to + entry.linkTarget.dropFirst(from.count)
+                }
+                try writer.writeHeader(entry)
+                guard entry.kind == .file else { continue }
+                var buffer = [UInt8](repeating: 0, count: 1 << 16)
+                while true {
+                    let n = try buffer.withUnsafeMutableBytes { (raw) throws(ArchiveError) -> Int in try reader.readContent(into: raw) }
+                    if n == 0 { break }
+                    try writer.writeContent(Array(buffer[0..<n]))
+                }
+            }
+        }
+        let renamedFD = open(renamed, O_RDONLY | O_CLOEXEC)
+        guard renamedFD >= 0 else { throw CLIError.failed(SysError("open", path: renamed).description) }
+        defer { close(renamedFD) }
+        var renamedReader = TarReader(FileSource(fd: renamedFD, path: renamed))
+        defer { renamedReader.close() }
+        _ = try LayerApplier(root: directory, mode: .apply).apply(&renamedReader)
     }
 }
 
@@ -255,10 +253,6 @@ struct Export: ParsableCommand {
     func run() throws {
         let engine = try global.engine()
         let record = try engine.find(container)
-        let rootfs = engine.bundle(of: record.id) + "/rootfs"
-        let root = open(rootfs, CAISSON_O_PATH | O_DIRECTORY | O_CLOEXEC)
-        guard root >= 0 else { throw CLIError.failed("container \(record.name) has no root filesystem mounted") }
-        defer { close(root) }
         var fd: Int32 = 1
         var temporary: String?
         if let output {
@@ -269,10 +263,8 @@ struct Export: ParsableCommand {
             throw CLIError.usage("cowardly refusing to save to a terminal. Use the -o flag or redirect")
         }
         do {
-            var writer = TarWriter(FileSink(fd: fd, path: output ?? "<stdout>"))
-            var archiver = TreeArchiver()
-            try archiver.archive(fd: root, name: ".", into: &writer)
-            try writer.finish()
+            // The engine's export, shared with the Docker API's.
+            try engine.archivePath(record, "/", to: fd)
         } catch {
             if let temporary { close(fd); unlink(temporary) }
             throw error

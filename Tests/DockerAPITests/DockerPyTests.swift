@@ -11,15 +11,18 @@ struct DockerPyTests {
 
     @Test(.enabled(if: hasDockerPy), .timeLimit(.minutes(3)))
     func sdkChecks() throws {
+        let registry = try TestRegistry()
+        defer { registry.stop() }
         let fixture = try DockerDaemonFixture()
         defer { #expect(fixture.tearDown() == 0) }
         var environment = fixture.dockerEnvironment
         environment["IMAGE"] = DockerDaemonFixture.image
+        environment["REGISTRY"] = registry.host
         let script = DockerDaemonFixture.source("Tests/Fixtures/dockerapi/docker_py_checks.py")
         let run = try Shell.run("/usr/bin/env", ["python3", script], timeout: 150, environment: environment)
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)\n\(fixture.daemonLog)")
         for check in ["ping-version", "run-foreground", "detached-exec-logs-wait", "attach-socket-stdin", "errors", "images",
-                      "networks-volumes"] {
+                      "networks-volumes", "archives-stats-events", "build-push-pull"] {
             #expect(run.stdout.contains("ok \(check)\n"), "\(check) did not pass:\n\(run.stdout)\n\(run.stderr)")
         }
         #expect(try fixture.docker(["ps", "-a", "-q"]).stdout.isEmpty)

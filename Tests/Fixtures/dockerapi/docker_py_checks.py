@@ -163,5 +163,57 @@ def _():
     assert "pyvol" not in [v.name for v in client.volumes.list()]
 
 
+@check("archives-stats-events")
+def _():
+    import io
+    import tarfile
+    import time
+    since = int(time.time()) - 1
+    container = client.containers.run(IMAGE, ["sleep", "300"], detach=True, network_mode="none", name="pyfiles")
+    try:
+        data = io.BytesIO()
+        with tarfile.open(fileobj=data, mode="w") as archive:
+            payload = b"put through the API\n"
+            info = tarfile.TarInfo("hello.txt")
+            info.size = len(payload)
+            archive.addfile(info, io.BytesIO(payload))
+        assert container.put_archive("/tmp", data.getvalue()) is True
+        assert container.exec_run(["cat", "/tmp/hello.txt"]).output == b"put through the API\n"
+        stream, stat = container.get_archive("/tmp/hello.txt")
+        assert stat["name"] == "hello.txt" and stat["size"] == 20, stat
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as archive:
+            assert archive.extractfile("hello.txt").read() == b"put through the API\n"
+        stats = container.stats(stream=False)
+        assert stats["pids_stats"]["current"] >= 1, stats["pids_stats"]
+        assert "cpu_stats" in stats and "memory_stats" in stats
+    finally:
+        container.remove(force=True)
+    actions = [event["Action"] for event in client.events(since=since, until=int(time.time()) + 1, decode=True,
+                                                           filters={"container": "pyfiles"})]
+    for action in ["create", "start", "destroy"]:
+        assert action in actions, actions
+
+
+@check("build-push-pull")
+def _():
+    import tempfile
+    registry = os.environ.get("REGISTRY")
+    assert registry, "no REGISTRY given"
+    context = tempfile.mkdtemp()
+    with open(os.path.join(context, "Dockerfile"), "w") as dockerfile:
+        dockerfile.write("FROM %s\nRUN echo built > /built\nCMD [\"cat\", \"/built\"]\n" % IMAGE)
+    name = "%s/py/built" % registry
+    image, logs = client.images.build(path=context, tag=name + ":1", rm=True, network_mode="none")
+    assert any("Step 2/3" in entry.get("stream", "") for entry in logs), "no build steps in the stream"
+    assert client.containers.run(name + ":1", network_mode="none", remove=True) == b"built\n"
+    pushed = list(api.push(name, tag="1", stream=True, decode=True))
+    assert not any("error" in entry for entry in pushed), pushed
+    assert any("digest" in entry.get("status", "") or "aux" in entry for entry in pushed), pushed
+    client.images.remove(name + ":1")
+    pulled = client.images.pull(name, tag="1")
+    assert pulled.id == image.id, (pulled.id, image.id)
+    client.images.remove(name + ":1")
+
+
 print("all checks passed", flush=True)
 sys.exit(0)
