@@ -204,8 +204,19 @@ public final class ContainerEngine: Sendable {
         record.netnsPath = config.network == "host" ? nil : netnsPath(of: id)
         let directory = directory(of: id)
         // The record comes first: whatever a crash leaves after it belongs to a container
-        // that `ps -a` shows and `rm` removes.
-        try store.insert(record)
+        // that `ps -a` shows and `rm` removes. A generated name another create took in the
+        // meantime is drawn again; a requested one is the caller's conflict.
+        var attempts = 0
+        while true {
+            do {
+                try store.insert(record)
+                break
+            } catch .nameInUse(let taken, let other) {
+                attempts += 1
+                guard requested == nil, attempts < 16 else { throw .nameInUse(name: taken, id: other) }
+                record.name = NameGenerator.name(avoiding: Set(try store.containers().map(\.name)))
+            }
+        }
         do {
             try Files.makeDirectories(bundle(of: id), mode: 0o700)
         } catch {
