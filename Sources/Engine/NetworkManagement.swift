@@ -28,7 +28,10 @@ extension ContainerEngine {
             throw .invalid("invalid network name \"\(name)\"")
         }
         let id = ContainerEngine.randomID()
+        let root = options.root
+        var reserved: String?
         defer { events.record(type: "network", action: "create", id: id, attributes: ["name": name, "type": "bridge"]) }
+        do {
         return try store.insertNetwork(named: name) { existing in
             // Subnets of this root's networks, and those the host routes already (another
             // root's networks, or the host's own): a new network gets neither.
@@ -43,18 +46,32 @@ extension ContainerEngine {
                 subnet = parsed.subnet
                 gateway = parsed.gateway
                 if used.contains(subnet) { throw EngineError.invalid("subnet \(subnet) is used by another network") }
+                guard SubnetReservations.reserve(subnet, root: root, id: id) else {
+                    throw EngineError.invalid("subnet \(subnet) is used by a network of another Caisson root on this host")
+                }
             } else {
-                let free = { (index: Int) in !used.contains("10.89.\(index).0/24") && !routed.contains("10.89.\(index).0/24") }
-                let index = name == ContainerEngine.defaultNetwork && free(0) ? 0 : (1..<255).first(where: free) ?? 254
+                // The first subnet nobody here, no route and no other root has; another root
+                // taking it at this moment makes us go on to the next.
+                let candidates = (name == ContainerEngine.defaultNetwork ? [0] : []) + Array(1..<255)
+                let index = candidates.first { index in
+                    let candidate = "10.89.\(index).0/24"
+                    return !used.contains(candidate) && !routed.contains(candidate)
+                        && SubnetReservations.reserve(candidate, root: root, id: id)
+                } ?? 254
                 subnet = "10.89.\(index).0/24"
                 gateway = "10.89.\(index).1"
             }
+            reserved = subnet
             // Named after the network's random id (as docker's br-<id>): a name chosen as the
             // first one free on the host could be chosen by another root at the same time,
             // before either bridge exists, and removing one network then removed the other's.
             let bridge = "cs-" + String(id.prefix(12))
             return NetworkRecord(name: name, id: id, driver: "bridge", bridge: bridge, subnet: subnet, gateway: gateway,
                                  created: Clock.rfc3339Now(), labels: labels)
+        }
+        } catch {
+            if let reserved { SubnetReservations.release(reserved, root: root, id: id) }
+            throw error
         }
     }
 
@@ -92,6 +109,7 @@ extension ContainerEngine {
         try store.deleteNetwork(network.name)
         cni.removeNetworkRules(network)
         _ = try? Spawn.capture(["/usr/sbin/ip", "link", "delete", network.bridge])
+        SubnetReservations.release(network.subnet, root: options.root, id: network.id)
         try? Files.removeTree(options.runRoot + "/cni/ipam/" + network.name)
         events.record(type: "network", action: "destroy", id: network.id, attributes: ["name": network.name, "type": "bridge"])
     }
@@ -209,6 +227,7 @@ extension ContainerEngine {
             try store.deleteNetwork(network.name)
             cni.removeNetworkRules(network)
             _ = try? Spawn.capture(["/usr/sbin/ip", "link", "delete", network.bridge])
+            SubnetReservations.release(network.subnet, root: options.root, id: network.id)
         }
         try? Files.removeTree(options.runRoot + "/cni")
         for volume in try store.volumes() { try removeVolume(volume.name, force: true) }

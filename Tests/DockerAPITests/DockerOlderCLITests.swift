@@ -27,9 +27,11 @@ struct DockerOlderCLITests {
         #expect(exec.status == 4)
         #expect(exec.stdout == "x\n")
         #expect(try fixture.docker(["exec", "-i", "old", "cat"], stdin: "piped\n", cli: Self.cli).stdout == "piped\n")
-        let tty = try fixture.dockerOnTerminal(["exec", "-it", "old", "sh", "-c", "stty size; exit 5"], cli: Self.cli)
+        // API 1.41 has no ConsoleSize: the client sizes the terminal after the start, so
+        // only its presence is certain at once (as with dockerd).
+        let tty = try fixture.dockerOnTerminal(["exec", "-it", "old", "sh", "-c", "tty; exit 5"], cli: Self.cli)
         #expect(tty.status == 5)
-        #expect(tty.stdout.contains("30 100"), "\(tty.stdout)")
+        #expect(tty.stdout.contains("/dev/pts/"), "\(tty.stdout)")
         var logs = try fixture.docker(["logs", "old"], cli: Self.cli)
         for _ in 0..<50 where logs.stdout != "up\n" {
             usleep(100_000)
