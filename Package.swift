@@ -110,7 +110,7 @@ let package = Package(
         // `caisson build`'s steps over the image store and the OCI runtime (issue 12, in progress).
         // ADD of a URL downloads with AsyncHTTPClient, as the registry client does.
         .target(name: "Builder", dependencies: [
-            "Images", "ImageSpec", "OCISpec", "CaissonSys", "CaissonShim", "LayerArchive", "Dockerfile", "Registry",
+            "Images", "ImageSpec", "OCISpec", "CaissonSys", "CaissonShim", "LayerArchive", "Dockerfile", "Registry", "Engine",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -142,7 +142,7 @@ let package = Package(
         // The Docker Engine API (HTTP/1.1 on a unix socket, on SwiftNIO) over the engine.
         .target(name: "DockerAPI", dependencies: [
             "Engine", "Images", "ImageSpec", "CaissonJSON", "CaissonSys", "CLIFormatting", "Registry", "RegistryConfig",
-            "ContainerHealth",
+            "ContainerHealth", "Builder", "LayerArchive",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -41,6 +41,7 @@ public final class DockerAPI: Sendable {
         addContainerPruneRoute(&router)
         addImageRoutes(&router)
         addImagePullRoute(&router)
+        addImageBuildRoute(&router)
         addNetworkRoutes(&router)
         addVolumeRoutes(&router)
         return router

@@ -172,22 +172,10 @@ struct Build: AsyncParsableCommand {
             let parsed = try BuildSecret.parse(item, environment: variables)
             options.secrets[parsed.id] = parsed
         }
-        let policy = pull == "true" ? "always" : pull == "false" ? "missing" : pull
+        let policy = BaseImagePolicy(rawValue: pull == "true" ? "always" : pull == "false" ? "missing" : pull) ?? .missing
         let live = !quiet && (progress == "tty" || (progress == "auto" && BuildLiveView.isTerminal)) ? BuildLiveView() : nil
         let builder = ImageBuilder(images: service, options: options,
-                                   progress: live ?? PlainProgress(fd: quiet ? -1 : 1)) { (name) throws(BuildError) in
-            if policy != "always", let record = try? service.resolve(name) { return record }
-            if policy == "never" { throw .invalid("image \(name) is not present and --pull=never was given") }
-            do {
-                return try await withRegistryClient(service) { client in
-                    try await service.pull(name, client: client)
-                }
-            } catch let error as ImageError {
-                throw .image(error)
-            } catch {
-                throw .invalid("\(error)")
-            }
-        }
+                                   progress: live ?? PlainProgress(fd: quiet ? -1 : 1), baseImage: policy.source(service))
         let record: ImageRecord
         BuildSignals.install(options.interruption)
         defer { live?.finish() }
