@@ -42,6 +42,10 @@ public final class DockerAPI: Sendable {
         addImageRoutes(&router)
         addImagePullRoute(&router)
         addImageBuildRoute(&router)
+        addImageArchiveRoutes(&router)
+        addImagePushRoute(&router)
+        addImageHistoryPruneRoutes(&router)
+        addRegistryRoutes(&router)
         addNetworkRoutes(&router)
         addVolumeRoutes(&router)
         return router
