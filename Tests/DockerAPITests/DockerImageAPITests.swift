@@ -51,4 +51,91 @@ struct DockerImageAPITests {
         let limited = try fixture.docker(["build", "--memory", "64m", "--network", "none", context])
         #expect(limited.status != 0 && limited.stderr.contains("memory"), "\(limited.stderr)")
     }
+
+    /// `docker save | docker load`, `docker save -o`, `docker history`, `docker import`,
+    /// `docker image prune -f`, `docker images --filter`.
+    @Test(.enabled(if: hasDocker), .timeLimit(.minutes(2)))
+    func archivesHistoryImportPrune() throws {
+        let fixture = try DockerDaemonFixture()
+        defer { #expect(fixture.tearDown() == 0) }
+        let image = DockerDaemonFixture.image
+        let file = fixture.directory + "/saved.tar"
+        let saved = try fixture.docker(["save", "-o", file, image])
+        #expect(saved.status == 0, "\(saved.stderr)")
+        let listing = try Shell.run("/bin/tar", ["-tf", file])
+        #expect(listing.stdout.contains("manifest.json"), "\(listing.stdout)")
+        let piped = try Shell.run("/bin/bash", ["-c", "\(DockerDaemonFixture.dockerCLI) save \(image) | \(DockerDaemonFixture.dockerCLI) load"],
+                                  environment: fixture.dockerEnvironment)
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect(piped.stdout.contains("Loaded image: \(image)"), "\(piped.stdout)")
+        #expect(try fixture.docker(["rmi", image]).status == 0)
+        let loaded = try fixture.docker(["load", "-i", file])
+        #expect(loaded.stdout.contains("Loaded image: \(image)"), "\(loaded.stdout) \(loaded.stderr)")
+        let missing = try fixture.docker(["save", "-o", fixture.directory + "/none.tar", "nosuch:1"])
+        #expect(missing.status != 0 && missing.stderr.contains("nosuch"), "\(missing.stderr)")
+
+        let history = try fixture.docker(["history", "--no-trunc", "--format", "{{.ID}}|{{.CreatedBy}}", image])
+        #expect(history.status == 0, "\(history.stderr)")
+        #expect(history.stdout.hasPrefix("sha256:"), "\(history.stdout)")
+
+        let rootfs = fixture.directory + "/rootfs.tar"
+        let imported = try fixture.docker(["import", "--change", "CMD [\"/bin/echo\", \"imported\"]", "--message", "via api", rootfs, "imported:1"])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.stdout.hasPrefix("sha256:"), "\(imported.stdout)")
+        let ran = try fixture.docker(["run", "--rm", "--network", "none", "imported:1"])
+        #expect(ran.stdout == "imported\n", "\(ran.stderr)")
+        let filtered = try fixture.docker(["images", "--filter", "reference=imported", "--format", "{{.Repository}}:{{.Tag}}"])
+        #expect(filtered.stdout == "imported:1\n", "\(filtered.stdout) \(filtered.stderr)")
+
+        // A dangling image (the untagged import) goes with prune; tagged ones stay.
+        let dangling = try fixture.docker(["import", rootfs])
+        let danglingID = dangling.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(dangling.status == 0 && danglingID.hasPrefix("sha256:"), "\(dangling.stderr)")
+        let listed = try fixture.docker(["images", "-q", "--no-trunc", "--filter", "dangling=true"])
+        #expect(listed.stdout == danglingID + "\n", "\(listed.stdout)")
+        let pruned = try fixture.docker(["image", "prune", "-f"])
+        #expect(pruned.status == 0, "\(pruned.stderr)")
+        #expect(pruned.stdout.contains("deleted: \(danglingID)"), "\(pruned.stdout)")
+        let left = try fixture.caisson("images", ["--format", "{{.Repository}}:{{.Tag}}"]).stdout
+        #expect(left.contains("imported:1") && left.contains(image), "\(left)")
+        let search = try fixture.docker(["search", "busybox"])
+        #expect(search.status != 0 && search.stderr.contains("search is not supported"), "\(search.stderr)")
+    }
+
+    /// `docker push` to a registry with basic auth after `docker login`, `docker rmi`,
+    /// `docker pull` back; `/distribution/{name}/json`; a wrong password is refused.
+    @Test(.enabled(if: hasDocker), .timeLimit(.minutes(2)))
+    func pushLoginPullDistribution() throws {
+        let registry = try TestRegistry(basicAuth: true)
+        defer { registry.stop() }
+        let fixture = try DockerDaemonFixture()
+        defer { #expect(fixture.tearDown() == 0) }
+        let bad = try fixture.docker(["login", "-u", TestRegistry.user, "--password-stdin", registry.host], stdin: "wrong\n")
+        #expect(bad.status != 0 && bad.stderr.contains("unauthorized"), "\(bad.stderr)")
+        let login = try fixture.docker(["login", "-u", TestRegistry.user, "--password-stdin", registry.host], stdin: TestRegistry.password + "\n")
+        #expect(login.status == 0 && login.stdout.contains("Login Succeeded"), "\(login.stdout) \(login.stderr)\n\(fixture.daemonLog)")
+
+        let name = "\(registry.host)/tests/busybox:1"
+        #expect(try fixture.docker(["tag", DockerDaemonFixture.image, name]).status == 0)
+        let pushed = try fixture.docker(["push", name])
+        #expect(pushed.status == 0, "\(pushed.stderr)\n\(fixture.daemonLog)")
+        #expect(pushed.stdout.contains("The push refers to repository [\(registry.host)/tests/busybox]"), "\(pushed.stdout)")
+        #expect(pushed.stdout.contains("Pushed") && pushed.stdout.contains("1: digest: sha256:"), "\(pushed.stdout)")
+        let again = try fixture.docker(["push", name])
+        #expect(again.stdout.contains("Layer already exists"), "\(again.stdout)")
+
+        let anonymous = try fixture.request("GET", "/v1.45/distribution/\(name)/json")
+        #expect(anonymous.status == 401, "\(anonymous.body)")
+        let auth = Data("{\"username\":\"\(TestRegistry.user)\",\"password\":\"\(TestRegistry.password)\",\"serveraddress\":\"\(registry.host)\"}".utf8)
+            .base64EncodedString()
+        let inspected = try fixture.request("GET", "/v1.45/distribution/\(name)/json", headers: ["X-Registry-Auth: " + auth])
+        #expect(inspected.status == 200 && inspected.body.contains("\"Descriptor\"") && inspected.body.contains("\"os\":\"linux\""),
+                "\(inspected.body)")
+
+        #expect(try fixture.docker(["rmi", name]).status == 0)
+        let pulled = try fixture.docker(["pull", name])
+        #expect(pulled.status == 0 && pulled.stdout.contains("Digest: sha256:"), "\(pulled.stdout) \(pulled.stderr)")
+        let run = try fixture.docker(["run", "--rm", "--network", "none", name, "echo", "round trip"])
+        #expect(run.stdout == "round trip\n", "\(run.stderr)")
+    }
 }
