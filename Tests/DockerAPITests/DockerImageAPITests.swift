@@ -44,12 +44,25 @@ struct DockerImageAPITests {
         FROM \(DockerDaemonFixture.image)
         RUN echo going; exit 3
         """.write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
-        let failed = try fixture.docker(["build", "-t", "broken:1", "--network", "none", context])
+        // The default network: RUN on a namespace of its own on the bridge network.
+        let failed = try fixture.docker(["build", "-t", "broken:1", context])
         #expect(failed.status != 0)
         #expect(failed.stdout.contains("going"), "\(failed.stdout)")
         #expect(failed.stderr.contains("returned a non-zero code: 3"), "\(failed.stderr)")
         let limited = try fixture.docker(["build", "--memory", "64m", "--network", "none", context])
         #expect(limited.status != 0 && limited.stderr.contains("memory"), "\(limited.stderr)")
+
+        // A gzip-compressed context on standard input, sent as it is; -q prints the id alone.
+        try "FROM \(DockerDaemonFixture.image)\nCOPY greeting /g\n".write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        let zipped = fixture.directory + "/context.tar.gz"
+        #expect(try Shell.run("/bin/tar", ["-C", context, "-czf", zipped, "."]).status == 0)
+        let quiet = try Shell.run("/bin/bash", ["-c", "\(DockerDaemonFixture.dockerCLI) build -q -t zipped:1 - < \(zipped)"],
+                                  environment: fixture.dockerEnvironment)
+        #expect(quiet.status == 0, "\(quiet.stderr)")
+        #expect(quiet.stdout.hasPrefix("sha256:") && !quiet.stdout.contains("Step"), "\(quiet.stdout)")
+        #expect(try fixture.docker(["run", "--rm", "--network", "none", "zipped:1", "cat", "/g"]).stdout == "hello from the context\n")
+        let platform = try fixture.docker(["build", "--platform", "linux/arm64", context])
+        #expect(platform.status != 0 && platform.stderr.contains("platform"), "\(platform.stderr)")
     }
 
     /// `docker save | docker load`, `docker save -o`, `docker history`, `docker import`,
