@@ -151,4 +151,35 @@ struct DockerImageAPITests {
         let run = try fixture.docker(["run", "--rm", "--network", "none", name, "echo", "round trip"])
         #expect(run.stdout == "round trip\n", "\(run.stderr)")
     }
+
+    /// docker's documents and refusals through raw requests: build parameters without an
+    /// equivalent, BuildKit's version, history's fields, list and prune filters.
+    @Test(.enabled(if: hasDocker), .timeLimit(.minutes(2)))
+    func documentsAndRefusals() throws {
+        let fixture = try DockerDaemonFixture()
+        defer { #expect(fixture.tearDown() == 0) }
+        for (query, name) in [("extrahosts=%5B%22a%3A1.2.3.4%22%5D", "extrahosts"), ("shmsize=67108864", "shmsize"),
+                              ("version=2", "version"), ("networkmode=container%3Ax", "networkmode"),
+                              ("cachefrom=%5B%22x%22%5D", "cachefrom")] {
+            let refused = try fixture.request("POST", "/v1.45/build?\(query)", body: "x")
+            #expect(refused.status == 400 && refused.body.contains(name), "\(query): \(refused.status) \(refused.body)")
+        }
+        let history = try fixture.request("GET", "/v1.45/images/\(DockerDaemonFixture.image)/history")
+        #expect(history.status == 200, "\(history.body)")
+        for field in ["\"Id\":\"sha256:", "\"Created\":", "\"CreatedBy\":", "\"Tags\":[\"\(DockerDaemonFixture.image)\"]", "\"Size\":", "\"Comment\":"] {
+            #expect(history.body.contains(field), "\(field) in \(history.body)")
+        }
+        let none = try fixture.request("GET", "/v1.45/images/json?filters=%7B%22label%22%3A%5B%22nosuch%22%5D%7D")
+        #expect(none.status == 200 && none.body.hasPrefix("[]"), "\(none.body)")
+        let badFilter = try fixture.request("GET", "/v1.45/images/json?filters=%7B%22color%22%3A%5B%22red%22%5D%7D")
+        #expect(badFilter.status == 400 && badFilter.body.contains("color"), "\(badFilter.body)")
+        let nothing = try fixture.request("POST", "/v1.45/images/prune")
+        #expect(nothing.status == 200 && nothing.body.contains("\"ImagesDeleted\":null") && nothing.body.contains("\"SpaceReclaimed\":"), "\(nothing.body)")
+        let all = try fixture.request("POST", "/v1.45/images/prune?filters=%7B%22dangling%22%3A%5B%22false%22%5D%7D")
+        #expect(all.status == 200 && all.body.contains("{\"Untagged\":\"\(DockerDaemonFixture.image)\"}") && all.body.contains("{\"Deleted\":\"sha256:"),
+                "\(all.body)")
+        #expect(try fixture.caisson("images", ["-q"]).stdout.isEmpty)
+        let auth = try fixture.request("POST", "/v1.45/auth", body: "{\"username\":\"\"}")
+        #expect(auth.status == 400 && auth.body.contains("username"), "\(auth.body)")
+    }
 }
