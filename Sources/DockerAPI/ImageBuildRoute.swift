@@ -26,7 +26,19 @@ extension DockerAPI {
             let service = engine.images
             let runtime = try engine.resolveRuntime("caisson-runtime")
             let runtimeRoot = engine.runtimeRoot(for: runtime)
-            let contextDirectory = try await blocking { try BuildContextArchive.unpack(bodyFile, images: service) }
+            let contextDirectory = try await blocking { () throws -> String in
+                let directory: String
+                do throws(BuildError) { directory = try BuildContextArchive.unpack(bodyFile, images: service) } catch {
+                    if case .invalid(let reason) = error { throw DockerAPIError.badParameter(reason) }
+                    throw error
+                }
+                // Found before the stream starts, so a missing one is an HTTP error, as dockerd's.
+                guard Files.exists(directory + "/" + settings.dockerfile) else {
+                    try? Files.removeTree(directory)
+                    throw DockerAPIError.badParameter("Cannot locate specified Dockerfile: \(settings.dockerfile)")
+                }
+                return directory
+            }
             var options = BuildOptions(context: contextDirectory, runtime: runtime, runtimeRoot: runtimeRoot)
             options.dockerfile = contextDirectory + "/" + settings.dockerfile
             options.tags = settings.tags

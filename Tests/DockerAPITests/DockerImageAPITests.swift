@@ -164,6 +164,13 @@ struct DockerImageAPITests {
             let refused = try fixture.request("POST", "/v1.45/build?\(query)", body: "x")
             #expect(refused.status == 400 && refused.body.contains(name), "\(query): \(refused.status) \(refused.body)")
         }
+        let notTar = try fixture.request("POST", "/v1.45/build", body: "not a tar archive at all")
+        #expect(notTar.status == 400 && notTar.body.contains("tar"), "\(notTar.body)")
+        let context = fixture.directory + "/context"
+        try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+        try "FROM scratch\n".write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        let noFile = try fixture.docker(["build", "-f", "Other.Dockerfile", context])
+        #expect(noFile.status != 0 && noFile.stderr.contains("Other.Dockerfile"), "\(noFile.stderr)")
         let history = try fixture.request("GET", "/v1.45/images/\(DockerDaemonFixture.image)/history")
         #expect(history.status == 200, "\(history.body)")
         for field in ["\"Id\":\"sha256:", "\"Created\":", "\"CreatedBy\":", "\"Tags\":[\"\(DockerDaemonFixture.image)\"]", "\"Size\":", "\"Comment\":"] {
