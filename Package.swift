@@ -110,7 +110,7 @@ let package = Package(
         // `caisson build`'s steps over the image store and the OCI runtime (issue 12, in progress).
         // ADD of a URL downloads with AsyncHTTPClient, as the registry client does.
         .target(name: "Builder", dependencies: [
-            "Images", "ImageSpec", "OCISpec", "CaissonSys", "CaissonShim", "LayerArchive", "Dockerfile", "Registry",
+            "Images", "ImageSpec", "OCISpec", "CaissonSys", "CaissonShim", "LayerArchive", "Dockerfile", "Registry", "Engine",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

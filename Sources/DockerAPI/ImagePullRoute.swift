@@ -1,4 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CaissonJSON
+import CaissonSys
 import Engine
 import ImageSpec
 import Images
@@ -11,13 +15,17 @@ import RegistryConfig
 /// JSON progress stream (`Pulling from`, one line per layer state, `Digest:`, `Status:`),
 /// so `docker pull` and the implicit pull of `docker run` show it as dockerd's. Credentials
 /// come from `X-Registry-Auth` (base64 JSON) or the daemon's auth file. A failure after the
-/// stream started is an `errorDetail` line, as dockerd sends it. `fromSrc` (import) is not
-/// served yet and is refused by name.
+/// stream started is an `errorDetail` line, as dockerd sends it. `fromSrc=-` imports the
+/// body (a root filesystem tar) as `docker import` does (`repo`, `tag`, `changes`,
+/// `message`); `fromSrc` naming a URL is refused by name.
 extension DockerAPI {
     func addImagePullRoute(_ router: inout Router) {
-        router.add(.POST, "/images/create") { [self] request in
+        router.add(.POST, "/images/create", body: .file) { [self] request in
             if let source = request.string("fromSrc"), !source.isEmpty {
-                throw DockerAPIError.badParameter("invalid parameter fromSrc: importing through the API is not supported by Caisson yet (use caisson import)")
+                guard source == "-" else {
+                    throw DockerAPIError.badParameter("invalid parameter fromSrc: importing from a URL is not supported by Caisson (download it and send it as the body with fromSrc=-)")
+                }
+                return try await imported(request)
             }
             guard let image = request.string("fromImage"), !image.isEmpty else {
                 throw DockerAPIError.badParameter("invalid parameter fromImage: an image name is required")
@@ -62,6 +70,41 @@ extension DockerAPI {
                 await pull.value
             })
         }
+    }
+
+    /// `fromSrc=-`: the body as a one-layer image, answered with `{"status":"sha256:..."}`.
+    func imported(_ request: APIRequest) async throws -> APIResponse {
+        guard let file = request.bodyFile else { throw DockerAPIError.badParameter("the archive to import is missing: send it as the body") }
+        if let platform = request.string("platform"), !platform.isEmpty, platform != "linux/" + DockerAPIInfo.architecture {
+            throw DockerAPIError.badParameter("invalid parameter platform: only linux/\(DockerAPIInfo.architecture) images are imported here, not \(platform)")
+        }
+        var name: String?
+        if let repository = request.string("repo"), !repository.isEmpty {
+            let tag = request.string("tag") ?? ""
+            name = tag.isEmpty ? repository : repository + ":" + tag
+            do { _ = try ImageReference(parsing: name ?? "") } catch {
+                throw DockerAPIError.badParameter("invalid parameter repo: invalid reference format: \(name ?? "")")
+            }
+        }
+        let changes = (request.query["changes"] ?? []).filter { !$0.isEmpty }
+        let message = request.string("message").flatMap { $0.isEmpty ? nil : $0 }
+        let service = engine.images
+        let imageName = name
+        let record = try await blocking { () throws -> ImageRecord in
+            let fd = open(file, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw SysError("open", path: file) }
+            defer { close(fd) }
+            do throws(ImageError) {
+                return try service.importRootfs(fd: fd, path: "the request body", name: imageName, changes: changes, message: message)
+            } catch {
+                if case .invalid(let reason) = error { throw DockerAPIError.badParameter(reason) }
+                throw error
+            }
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        return APIResponse(status: .ok, headers: headers,
+                           body: .bytes(JSONEncoding.serialize(.object(DockerAPI.status(record.id.description))) + [0x0A]))
     }
 
     /// docker's progress lines for one pull event.

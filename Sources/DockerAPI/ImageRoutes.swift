@@ -5,11 +5,19 @@ import ImageSpec
 import Images
 
 /// The image endpoints on the engine's image service (the store `caisson images` shows):
-/// list, inspect, tag and remove. Names keep their slashes (`/images/local/busybox:1/json`).
+/// list (with docker's filters), inspect, tag and remove. Names keep their slashes (`/images/local/busybox:1/json`).
 extension DockerAPI {
     func addImageRoutes(_ router: inout Router) {
-        router.add(.GET, "/images/json") { [self] _ in
-            .json(.array(try await blocking { try self.imageList() }))
+        router.add(.GET, "/images/json") { [self] request in
+            if request.bool("shared-size") {
+                throw DockerAPIError.badParameter("invalid parameter shared-size: sizes shared between images are not computed by Caisson")
+            }
+            let text = request.string("filters")
+            return .json(.array(try await blocking {
+                let filters = try ImageFilters(text, allowed: ["dangling", "reference", "label", "label!", "before", "since"],
+                                               service: self.engine.images)
+                return try self.imageList(filters)
+            }))
         }
         router.add(.GET, "/images/{name*}/json") { [self] request in
             let name = request.parameters["name"] ?? ""
@@ -63,11 +71,13 @@ extension DockerAPI {
         return .object(item)
     }
 
-    /// docker's image summaries (`docker images`), newest first.
-    func imageList() throws -> [JSONValue] {
+    /// docker's image summaries (`docker images`), newest first, those `filters` match.
+    /// RepoDigests are always there (the `digests` parameter asks for nothing more).
+    func imageList(_ filters: ImageFilters) throws -> [JSONValue] {
         let service = engine.images
         let containers = try engine.store.containers()
-        return try service.list().sorted { ($0.created ?? "") > ($1.created ?? "") }.map { record in
+        let records = try service.list().filter { filters.matches($0, labels: (try? service.config(of: $0).config?.Labels ?? [:]) ?? [:]) }
+        return records.sorted { ($0.created ?? "") > ($1.created ?? "") }.map { record in
             var object = JSONObject()
             object.set("Id", .string(record.id.description))
             object.set("ParentId", .string(""))

@@ -42,7 +42,7 @@ extension DockerAPI {
                 for digest in Set(manifest.layers.map(\.digest)) { users[digest, default: 0] += 1 }
             }
             answer.set("LayersSize", .int(layersSize))
-            answer.set("Images", .array(try imageList().map { value in
+            answer.set("Images", .array(try imageList(ImageFilters(nil, allowed: [], service: engine.images)).map { value in
                 guard case .object(var object) = value, case .string(let id)? = object["Id"] else { return value }
                 var seen = Set<Digest>()
                 let shared = (layersOf[id] ?? []).filter { (users[$0.digest] ?? 0) > 1 && seen.insert($0.digest).inserted }

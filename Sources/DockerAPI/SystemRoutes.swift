@@ -19,6 +19,8 @@ extension DockerAPI {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
         headers.add(name: "Docker-Experimental", value: "false")
+        // The classic builder's API (`POST /build`, version 1) is what is served, not BuildKit's.
+        headers.add(name: "Builder-Version", value: "1")
         headers.add(name: "Cache-Control", value: "no-cache, no-store, must-revalidate")
         headers.add(name: "Pragma", value: "no-cache")
         return APIResponse(status: .ok, headers: headers, body: .bytes(Array("OK".utf8)))

@@ -160,7 +160,7 @@ extension ImageService {
     /// Loads a docker-archive or OCI archive (either may be compressed); returns the
     /// images it held.
     public func load(fd: Int32, path: String) throws(ImageError) -> [ImageRecord] {
-        let staging = root + "/tmp-load-\(getpid())"
+        let staging = root + "/tmp-load-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try? Files.removeTree(staging)
         defer { try? Files.removeTree(staging) }
         do {

@@ -187,13 +187,22 @@ public final class ImageService: Sendable {
     /// `image prune`: removes dangling images (no tag), or with `all` every image not in
     /// `inUse`; then collects garbage. Returns the deleted ids and the bytes reclaimed.
     public func prune(all: Bool, inUse: Set<Digest> = []) throws(ImageError) -> (deleted: [Digest], reclaimed: Int64) {
-        let deleted = try index.update { (images) throws(ImageError) -> [Digest] in
-            let doomed = images.filter { (all || $0.repoTags.isEmpty) && !inUse.contains($0.id) }.map(\.id)
-            images.removeAll { doomed.contains($0.id) }
-            return doomed
+        let result = try prune(inUse: inUse) { all || $0.repoTags.isEmpty }
+        return (result.removed.map(\.id), result.reclaimed)
+    }
+
+    /// Removes the images `doomed` chooses (never one in `inUse`), with all their names,
+    /// then collects garbage; returns the records removed and the bytes reclaimed (the
+    /// Docker API's prune, whose filters choose).
+    public func prune(inUse: Set<Digest>, where doomed: (ImageRecord) -> Bool) throws(ImageError) -> (removed: [ImageRecord], reclaimed: Int64) {
+        let removed = try index.update { (images) throws(ImageError) -> [ImageRecord] in
+            let chosen = images.filter { doomed($0) && !inUse.contains($0.id) }
+            let ids = Set(chosen.map(\.id))
+            images.removeAll { ids.contains($0.id) }
+            return chosen
         }
         let reclaimed = try garbageCollect()
-        return (deleted, reclaimed)
+        return (removed, reclaimed)
     }
 
     /// Removes blobs and unpacked layers that no image and no lease refers to.

@@ -94,12 +94,26 @@ struct Build: AsyncParsableCommand {
         var unpacked: String?
         defer { if let unpacked { try? Files.removeTree(unpacked) } }
         if context == "-" {
-            let staging = service.root + "/build/" + BuildLeftovers.name("context")
-            try Files.makeDirectories(staging, mode: 0o700)
+            // Spooled first: the archive may be compressed (gzip, zstd, bzip2, xz), as the
+            // Docker API's build contexts are, and both unpack it the same way.
+            try Files.makeDirectories(service.root + "/build", mode: 0o700)
+            let spool = service.root + "/build/" + BuildLeftovers.name("context") + ".tar"
+            defer { unlink(spool) }
+            let fd = open(spool, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd < 0 { throw CLIError.failed(SysError("open", path: spool).description) }
+            do {
+                defer { close(fd) }
+                var buffer = [UInt8](repeating: 0, count: 1 << 16)
+                while true {
+                    let count = read(0, &buffer, buffer.count)
+                    if count < 0 && errno == EINTR { continue }
+                    if count < 0 { throw CLIError.failed(SysError("read", path: "standard input").description) }
+                    if count == 0 { break }
+                    try Files.writeAll(fd: fd, bytes: Array(buffer[0..<count]))
+                }
+            }
+            let staging = try BuildContextArchive.unpack(spool, images: service)
             unpacked = staging
-            var reader = TarReader(FileSource(fd: 0, path: "standard input"))
-            defer { reader.close() }
-            _ = try LayerApplier(root: staging, mode: .apply).apply(&reader)
             directory = staging
         }
         guard Files.isDirectory(directory) else { throw CLIError.usage("build context \(context) is not a directory") }
@@ -172,22 +186,10 @@ struct Build: AsyncParsableCommand {
             let parsed = try BuildSecret.parse(item, environment: variables)
             options.secrets[parsed.id] = parsed
         }
-        let policy = pull == "true" ? "always" : pull == "false" ? "missing" : pull
+        let policy = BaseImagePolicy(rawValue: pull == "true" ? "always" : pull == "false" ? "missing" : pull) ?? .missing
         let live = !quiet && (progress == "tty" || (progress == "auto" && BuildLiveView.isTerminal)) ? BuildLiveView() : nil
         let builder = ImageBuilder(images: service, options: options,
-                                   progress: live ?? PlainProgress(fd: quiet ? -1 : 1)) { (name) throws(BuildError) in
-            if policy != "always", let record = try? service.resolve(name) { return record }
-            if policy == "never" { throw .invalid("image \(name) is not present and --pull=never was given") }
-            do {
-                return try await withRegistryClient(service) { client in
-                    try await service.pull(name, client: client)
-                }
-            } catch let error as ImageError {
-                throw .image(error)
-            } catch {
-                throw .invalid("\(error)")
-            }
-        }
+                                   progress: live ?? PlainProgress(fd: quiet ? -1 : 1), baseImage: policy.source(service))
         let record: ImageRecord
         BuildSignals.install(options.interruption)
         defer { live?.finish() }

@@ -188,7 +188,7 @@ extension DockerCLITests {
 
         let missing = try fixture.docker(["pull", "\(registry.host)/tests/nosuch:1"])
         #expect(missing.status != 0 && missing.stderr.contains("nosuch"), "\(missing.stderr)")
-        let importing = try fixture.request("POST", "/v1.45/images/create?fromSrc=-&repo=x")
+        let importing = try fixture.request("POST", "/v1.45/images/create?fromSrc=http%3A%2F%2Fexample.com%2Fr.tar&repo=x")
         #expect(importing.status == 400 && importing.body.contains("fromSrc"), "\(importing.body)")
     }
 }

@@ -85,6 +85,8 @@ final class DockerDaemonFixture: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["DOCKER_HOST"] = "unix://" + socketPath
         environment["DOCKER_CONFIG"] = directory + "/docker-config"
+        // The classic builder's API (`POST /build`); CLI 28 would otherwise want buildx.
+        environment["DOCKER_BUILDKIT"] = "0"
         return environment
     }
 

@@ -70,6 +70,13 @@ extension BuildInteropTests {
                                 stdin: "FROM local/busybox:1\nRUN echo from-stdin > /piped\n")
         #expect(piped.status == 0, "\(piped.stderr)")
         #expect(try String(contentsOfFile: work + "/piped/piped", encoding: .utf8) == "from-stdin\n")
+        // `-`: the context as a tar on standard input, compressed or not (xz here).
+        #expect(try Shell.run("/bin/tar", ["-C", work + "/context", "-cf", work + "/context.tar", "."]).status == 0)
+        let global = ["--root", cli.root + "/store", "--runroot", cli.runroot, "--registries-conf", cli.registriesConf]
+        let fromStdin = try Shell.run("/bin/bash", ["-c", "xz -c \(work)/context.tar | " + ([CaissonCLI.binary, "build"] + global
+                                                    + ["-q", "--network", "none", "-o", work + "/from-stdin", "-"]).map(Shell.quote).joined(separator: " ")])
+        #expect(fromStdin.status == 0, "\(fromStdin.stderr)")
+        #expect(try String(contentsOfFile: work + "/from-stdin/made", encoding: .utf8) == "made\n")
         // --ssh needs an agent's socket.
         let notSocket = try cli.run(["build", "--ssh", "default=" + work + "/rootfs.tar", work + "/context"])
         #expect(notSocket.status == 125 && notSocket.stderr.contains("is not an SSH agent socket"), "\(notSocket.stderr)")

@@ -10,17 +10,19 @@ import Engine
 /// step reaches what a `caisson run` container reaches and nothing of the host's loopback.
 /// Made when the build starts, detached and removed when it ends (also when it fails or
 /// is interrupted); what a build killed by SIGKILL left is removed by the next build.
-struct BuildNetwork {
+/// `caisson build` and the Docker API's `POST /build` share it.
+public struct BuildNetwork: Sendable {
     let engine: ContainerEngine
     let network: NetworkRecord
     let id: String
-    let path: String
+    /// The namespace's path (what `BuildOptions.makeNetwork` returns).
+    public let path: String
     let cacheDirectory: String
 
     static func area(_ engine: ContainerEngine) -> String { engine.options.runRoot + "/build-networks" }
 
     /// Creates the namespace and attaches it to the default network.
-    static func create(_ engine: ContainerEngine) throws -> BuildNetwork {
+    public static func create(_ engine: ContainerEngine) throws -> BuildNetwork {
         sweep(engine)
         let network = try engine.network(named: ContainerEngine.defaultNetwork)
         let id = BuildLeftovers.name("build")
@@ -39,14 +41,14 @@ struct BuildNetwork {
     }
 
     /// Detaches and removes the namespace.
-    func remove() {
+    public func remove() {
         engine.cni.delete(network, containerID: id, netns: path, ports: [], cacheDirectory: cacheDirectory)
         engine.cni.removeNamespace(at: path)
         try? Files.removeTree(cacheDirectory)
     }
 
     /// Removes the namespaces of builds whose process is gone.
-    static func sweep(_ engine: ContainerEngine) {
+    public static func sweep(_ engine: ContainerEngine) {
         for name in (try? Files.listDirectory(area(engine))) ?? [] {
             let parts = name.split(separator: "-")
             guard parts.count >= 3, let pid = pid_t(parts[parts.count - 2]), pid > 0,
