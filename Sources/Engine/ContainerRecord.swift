@@ -171,6 +171,10 @@ public struct ContainerConfig: Codable, Sendable, Equatable {
     public var logRotation: LogRotation?
     /// Further names of the container on its network (`--network-alias`).
     public var networkAliases: [String]?
+    /// Set when the container, not running, was disconnected from the network it was made
+    /// on (docker-compose does so, then connects it again with its aliases): `network` is
+    /// "none" until a connect gives it one again.
+    public var leftNetwork: Bool?
 
     public init(image: String) { self.image = image }
 }

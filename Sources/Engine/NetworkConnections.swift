@@ -13,6 +13,16 @@ extension ContainerEngine {
         }
         var record = try find(containerID)
         let network = try network(named: networkName)
+        if record.config.leftNetwork == true, record.config.network == "none", !state(of: record).isRunning {
+            // Back on a network after leaving the one it was made on: this is its network now.
+            record.config.network = network.name
+            record.config.networkAliases = aliases.isEmpty ? nil : aliases
+            record.config.leftNetwork = nil
+            try store.update(record)
+            refreshHosts(network: network.name)
+            networkEvent("connect", network, container: record.id)
+            return
+        }
         guard record.config.network != "host", record.config.network != "none", record.netnsPath != nil else {
             throw .invalid("container \(record.name) uses network mode \(record.config.network) and cannot be connected to other networks")
         }
@@ -33,6 +43,19 @@ extension ContainerEngine {
 
     public func disconnect(_ containerID: String, from networkName: String) throws(EngineError) {
         var record = try find(containerID)
+        if record.config.network == networkName, !state(of: record).isRunning, networkName != "host", networkName != "none" {
+            // Not running, it has no address there yet: it leaves the network, as docker allows.
+            record.config.network = "none"
+            record.config.networkAliases = nil
+            record.config.leftNetwork = true
+            record.ipAddress = nil
+            record.gateway = nil
+            record.macAddress = nil
+            try store.update(record)
+            refreshHosts(network: networkName)
+            if let network = try? network(named: networkName) { networkEvent("disconnect", network, container: record.id) }
+            return
+        }
         if record.config.network == networkName {
             throw .invalid("container \(record.name) was created on network \(networkName) and cannot leave it; "
                            + "recreate it with another --network, or connect it to further networks")

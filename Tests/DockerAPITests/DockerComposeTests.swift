@@ -77,7 +77,7 @@ struct DockerComposeTests {
         let logs = try compose(["logs", "db"])
         #expect(logs.stdout.contains("db-ready"), "\(logs.stdout)\(logs.stderr)")
 
-        let restart = try compose(["restart", "web"])
+        let restart = try compose(["restart", "-t", "1", "web"])
         #expect(restart.status == 0, "\(restart.stderr)")
         var again = try Shell.run("/bin/busybox", ["wget", "-qO-", "http://127.0.0.1:\(port)/"], timeout: 20)
         for _ in 0..<50 where again.stdout != "served by web\n" {
@@ -86,7 +86,7 @@ struct DockerComposeTests {
         }
         #expect(again.stdout == "served by web\n")
 
-        let down = try compose(["down", "-v"])
+        let down = try compose(["down", "-v", "-t", "1"])
         #expect(down.status == 0, "\(down.stderr)")
         #expect(try fixture.docker(["ps", "-a", "-q"]).stdout.isEmpty)
         #expect(!(try fixture.docker(["volume", "ls", "-q"]).stdout.contains("ctest_dbdata")))
