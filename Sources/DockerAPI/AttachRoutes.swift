@@ -6,6 +6,7 @@ import CaissonShim
 import CaissonSys
 import Engine
 import NIOHTTP1
+import Synchronization
 
 /// `POST /containers/{id}/attach` (the connection hijacked: the container's output from
 /// its monitor to the client, framed unless it has a terminal; the client's input to the
@@ -62,7 +63,10 @@ extension DockerAPI {
             }
         }
         guard options.stream else { return }
-        let hello = AttachFrame.hello(wantsStdin: options.stdin && record.config.interactive, removesOnExit: false)
+        // A client of an --rm container removes it when it exits (as a foreground `caisson
+        // run --rm` does): quicker than the monitor starting `caisson rm`, which it then skips.
+        let hello = AttachFrame.hello(wantsStdin: options.stdin && record.config.interactive,
+                                      removesOnExit: record.config.autoRemove)
         let monitor: Int32 = await withCheckedContinuation { continuation in
             attaches.add(record.id, PendingAttaches.Waiter(hello: hello, resume: { continuation.resume(returning: $0) },
                                                             isLive: { stream.isActive }))
@@ -73,18 +77,33 @@ extension DockerAPI {
         guard monitor >= 0 else { return }
         defer { close(monitor) }
         let relay = MonitorRelay(monitor: monitor, stream: stream, options: options)
+        let exited = ExitSeen()
         await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await relay.relayOutput() }
+            group.addTask {
+                let ended = await relay.relayOutput()
+                if ended == .exited { exited.set() }
+                return true
+            }
             if options.stdin && record.config.interactive {
                 group.addTask { [self] in await relay.relayInput(stdinOnce: record.config.stdinOnce ?? false, pool: self) }
             }
             for await ended in group where ended { break }
+            if record.config.autoRemove, exited.value {
+                _ = try? await blocking { try self.engine.removeAfterExit(record.id) }
+            }
             // Detached or done: the other direction stops (the thread sees end of file).
             Glibc.shutdown(monitor, Int32(SHUT_RDWR))
             stream.close()
             group.cancelAll()
         }
     }
+}
+
+/// Whether the relay saw the container's exit (set from the relay's task).
+final class ExitSeen: Sendable {
+    private let seen = Mutex(false)
+    func set() { seen.withLock { $0 = true } }
+    var value: Bool { seen.withLock { $0 } }
 }
 
 /// What an attach request asked for.
@@ -104,27 +123,29 @@ struct MonitorRelay: Sendable {
     let stream: HijackedStream
     let options: AttachOptions
 
+    enum End: Sendable { case exited, gone }
+
     /// The monitor's output frames to the client, on a thread of its own, until the
-    /// container exits, the monitor goes, or the client does. Always true (the end).
-    func relayOutput() async -> Bool {
-        await OwnThread.run { () -> Bool in
+    /// container exits (`exited`), the monitor goes, or the client does.
+    func relayOutput() async -> End {
+        await OwnThread.run { () -> End in
             var reader = AttachFrameReader()
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
                 var fds = [pollfd(fd: monitor, events: Int16(POLLIN), revents: 0)]
                 let ready = poll(&fds, 1, 1000)
-                if ready < 0 && errno != EINTR { return true }
+                if ready < 0 && errno != EINTR { return .gone }
                 if ready <= 0 {
-                    if !stream.isActive { return true }
+                    if !stream.isActive { return .gone }
                     continue
                 }
                 let n = read(monitor, &buffer, buffer.count)
                 if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return true }
+                if n <= 0 { return .gone }
                 reader.feed(buffer[0..<n])
                 while true {
                     let frame: AttachFrame?
-                    do { frame = try reader.next() } catch { return true }
+                    do { frame = try reader.next() } catch { return .gone }
                     guard let frame else { break }
                     do {
                         switch frame {
@@ -133,12 +154,12 @@ struct MonitorRelay: Sendable {
                         case .stderr(let data) where options.stderr:
                             try stream.writeBlocking(StreamFraming.output(.stderr, data, tty: options.tty))
                         case .exit:
-                            return true
+                            return .exited
                         default:
                             break
                         }
                     } catch {
-                        return true
+                        return .gone
                     }
                 }
             }
