@@ -122,7 +122,7 @@ public final class DockerAPIServer: Sendable {
 
     func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
         let channel = connection.channel
-        try? await connection.executeThenClose { inbound, outbound in
+        try? await connection.executeThenClose { inbound, _ in
             let reader = ConnectionReader(inbound)
             while true {
                 let head: HTTPRequestHead
@@ -132,11 +132,11 @@ public final class DockerAPIServer: Sendable {
                 } catch {
                     let parseError = error as? HTTPParseError ?? .malformed("\(error)")
                     _ = try await write(APIResponse.error(DockerAPIError(parseError.status, parseError.description)),
-                                    version: .http1_1, method: .GET, keepAlive: false, to: outbound)
+                                    version: .http1_1, method: .GET, keepAlive: false, to: channel)
                     return
                 }
                 if head.headers["Expect"].contains(where: { $0.lowercased() == "100-continue" }) {
-                    try await outbound.write(ByteBuffer(bytes: Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)))
+                    try await channel.writeAndFlush(ByteBuffer(bytes: Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))).get()
                 }
                 var response: APIResponse
                 var bodyFile: String?
@@ -165,7 +165,7 @@ public final class DockerAPIServer: Sendable {
                 } catch let error as HTTPParseError {
                     if let bodyFile { unlink(bodyFile) }
                     _ = try await write(APIResponse.error(DockerAPIError(error.status, error.description)),
-                                    version: head.version, method: head.method, keepAlive: false, to: outbound)
+                                    version: head.version, method: head.method, keepAlive: false, to: channel)
                     return
                 } catch {
                     response = .error(DockerAPIError.from(error))
@@ -176,7 +176,7 @@ public final class DockerAPIServer: Sendable {
                     return
                 }
                 let keepGoing = try await write(response, version: head.version, method: head.method,
-                                                keepAlive: head.keepAlive, to: outbound,
+                                                keepAlive: head.keepAlive, to: channel,
                                                 input: HijackedStream(channel: channel, reader: reader))
                 if !keepGoing { return }
             }
@@ -211,9 +211,12 @@ public final class DockerAPIServer: Sendable {
         return headers
     }
 
-    /// Writes a response; false when the connection must close after it.
+    /// Writes a response; false when the connection must close after it. Every write goes
+    /// to the channel and is awaited until the socket took it: the outbound writer of
+    /// `NIOAsyncChannel` returns before that, and closing the connection at the end dropped
+    /// what a slow reader had not taken yet (a `docker save | docker load` cut short).
     func write(_ response: APIResponse, version: HTTPVersion, method: HTTPMethod, keepAlive: Bool,
-               to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, input: HijackedStream? = nil) async throws -> Bool {
+               to channel: Channel, input: HijackedStream? = nil) async throws -> Bool {
         var headers = DockerAPIServer.common(response.headers)
         switch response.body {
         case .bytes(let bytes):
@@ -221,24 +224,21 @@ public final class DockerAPIServer: Sendable {
             if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
             var out = ResponseHead.serialize(status: response.status, headers: headers, version: version)
             if method != .HEAD { out += bytes }
-            try await outbound.write(ByteBuffer(bytes: out))
+            try await channel.writeAndFlush(ByteBuffer(bytes: out)).get()
             return keepAlive
         case .stream(let produce):
             let chunked = version == .http1_1
             if chunked { headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked") }
             headers.replaceOrAdd(name: "Connection", value: "close")
-            try await outbound.write(ByteBuffer(bytes: ResponseHead.serialize(status: response.status, headers: headers, version: version)))
+            try await channel.writeAndFlush(ByteBuffer(bytes: ResponseHead.serialize(status: response.status, headers: headers, version: version))).get()
             try await produce(ResponseStream(write: { bytes in
-                try await outbound.write(ByteBuffer(bytes: chunked ? ResponseHead.chunk(bytes) : bytes))
+                try await channel.writeAndFlush(ByteBuffer(bytes: chunked ? ResponseHead.chunk(bytes) : bytes)).get()
             }, clientClosed: {
                 // The connection closes after a stream: what the client still sends is dropped.
                 guard let input else { _ = try? await Task.sleep(nanoseconds: UInt64.max); return }
                 while (try? await input.read()) != nil {}
             }))
-            if chunked { try await outbound.write(ByteBuffer(bytes: Array("0\r\n\r\n".utf8))) }
-            // Closing drops writes still pending on a slow client's socket: wait for them
-            // (a write through the channel completes after every write before it).
-            try await input?.drain()
+            if chunked { try await channel.writeAndFlush(ByteBuffer(bytes: Array("0\r\n\r\n".utf8))).get() }
             return false
         case .hijack:
             return false

@@ -23,11 +23,6 @@ public final class HijackedStream: @unchecked Sendable {
         try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
     }
 
-    /// Returns once every write made before it has reached the socket.
-    func drain() async throws {
-        try await channel.writeAndFlush(ByteBuffer()).get()
-    }
-
     /// From a thread that is not the event loop: waits until the bytes are written.
     public func writeBlocking(_ bytes: [UInt8]) throws {
         guard !bytes.isEmpty else { return }

@@ -19,9 +19,9 @@ struct ImageFilters: Sendable {
     var labels: [String] = []
     var excludedLabels: [String] = []
     /// Created before (`before`) or after (`since`) these times (the named images').
-    var before: Int64?
-    var since: Int64?
-    var until: Int64?
+    var before: Double?
+    var since: Double?
+    var until: Double?
 
     /// `allowed`: the filter names this endpoint takes (docker: list and prune differ).
     init(_ text: String?, allowed: Set<String>, service: ImageService) throws(DockerAPIError) {
@@ -50,7 +50,7 @@ struct ImageFilters: Sendable {
                 guard values.count == 1, let epoch = TimeExpression.epoch(values[0], now: Int64(time(nil))) else {
                     throw .badParameter("invalid filter 'until=\(values.joined(separator: ","))': expected one timestamp or duration")
                 }
-                until = epoch
+                until = Double(epoch)
             default:  // before, since
                 guard values.count == 1 else { throw .badParameter("invalid filter '\(key)': one image expected") }
                 let record: ImageRecord
@@ -63,7 +63,17 @@ struct ImageFilters: Sendable {
         }
     }
 
-    static func created(_ record: ImageRecord) -> Int64 { record.created.flatMap(Time.parseRFC3339) ?? 0 }
+    /// When the image was made, to the nanosecond its RFC 3339 time gives (images made in
+    /// the same second still order).
+    static func created(_ record: ImageRecord) -> Double {
+        guard let text = record.created, let seconds = Time.parseRFC3339(text) else { return 0 }
+        var fraction = 0.0
+        if let dot = text.firstIndex(of: ".") {
+            let digits = text[text.index(after: dot)...].prefix { $0.isNumber }
+            fraction = Double("0." + digits) ?? 0
+        }
+        return Double(seconds) + fraction
+    }
 
     func matches(_ record: ImageRecord, labels imageLabels: [String: String]) -> Bool {
         if let dangling, dangling != record.repoTags.isEmpty { return false }

@@ -79,7 +79,7 @@ struct DockerImageAPITests {
         #expect(listing.stdout.contains("manifest.json"), "\(listing.stdout)")
         let piped = try Shell.run("/bin/bash", ["-c", "\(DockerDaemonFixture.dockerCLI) save \(image) | \(DockerDaemonFixture.dockerCLI) load"],
                                   environment: fixture.dockerEnvironment)
-        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect(piped.status == 0, "\(piped.stderr)\n\(fixture.daemonLog)")
         #expect(piped.stdout.contains("Loaded image: \(image)"), "\(piped.stdout)")
         #expect(try fixture.docker(["rmi", image]).status == 0)
         let loaded = try fixture.docker(["load", "-i", file])
@@ -99,6 +99,10 @@ struct DockerImageAPITests {
         #expect(ran.stdout == "imported\n", "\(ran.stderr)")
         let filtered = try fixture.docker(["images", "--filter", "reference=imported", "--format", "{{.Repository}}:{{.Tag}}"])
         #expect(filtered.stdout == "imported:1\n", "\(filtered.stdout) \(filtered.stderr)")
+        let since = try fixture.docker(["images", "--filter", "since=\(image)", "--format", "{{.Repository}}"])
+        #expect(since.stdout == "imported\n", "\(since.stdout) \(since.stderr)")
+        let before = try fixture.docker(["images", "--filter", "before=imported:1", "--format", "{{.Repository}}:{{.Tag}}"])
+        #expect(before.stdout == image + "\n", "\(before.stdout) \(before.stderr)")
 
         // A dangling image (the untagged import) goes with prune; tagged ones stay.
         let dangling = try fixture.docker(["import", rootfs])
@@ -136,6 +140,12 @@ struct DockerImageAPITests {
         #expect(pushed.stdout.contains("Pushed") && pushed.stdout.contains("1: digest: sha256:"), "\(pushed.stdout)")
         let again = try fixture.docker(["push", name])
         #expect(again.stdout.contains("Layer already exists"), "\(again.stdout)")
+        let second = "\(registry.host)/tests/busybox:2"
+        #expect(try fixture.docker(["tag", DockerDaemonFixture.image, second]).status == 0)
+        let allTags = try fixture.docker(["push", "--all-tags", "\(registry.host)/tests/busybox"])
+        #expect(allTags.status == 0 && allTags.stdout.contains("1: digest:") && allTags.stdout.contains("2: digest:"),
+                "\(allTags.stdout) \(allTags.stderr)")
+        #expect(try fixture.docker(["rmi", second]).status == 0)
 
         let anonymous = try fixture.request("GET", "/v1.45/distribution/\(name)/json")
         #expect(anonymous.status == 401, "\(anonymous.body)")
