@@ -100,8 +100,8 @@ final class DockerDaemonFixture: @unchecked Sendable {
         let script = "/usr/bin/script -qec " + Shell.quote(command) + " /dev/null"
         var result = try Shell.run("/bin/bash", ["-c", typing.map { "(\($0)) | " + script } ?? script + " </dev/null"],
                                    timeout: timeout, environment: dockerEnvironment)
-        // script(1) may echo a NUL for the end of its input.
-        result.stdout = result.stdout.replacingOccurrences(of: "\u{0}", with: "")
+        // script(1) may pass on a NUL for the end of its input, which the terminal echoes as ^@.
+        result.stdout = result.stdout.replacingOccurrences(of: "\u{0}", with: "").replacingOccurrences(of: "^@", with: "")
         return result
     }
 
