@@ -202,32 +202,36 @@ extension ContainerEngine {
             uid = resolved.uid
             gid = resolved.gid
         }
-        let fd = open(archive, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .system(SysError("open", path: archive)) }
-        defer { close(fd) }
-        var reader = TarReader(FileSource(fd: fd, path: archive))
-        defer { reader.close() }
-        do {
-            while let entry = try reader.next() {
-                let parts = try LayerApplier.components(of: entry.path)
-                let target = caisson_openat2(destination, parts.isEmpty ? "." : parts.joined(separator: "/"),
-                                             UInt64(O_NOFOLLOW), ContainerEngine.inRoot)
-                guard target >= 0 else { continue }
-                defer { close(target) }
-                if fchownat(target, "", uid, gid, 0x1000 /* AT_EMPTY_PATH */ | AT_SYMLINK_NOFOLLOW) != 0 {
-                    throw ContainerPathError.system(SysError("chown", path: entry.path))
-                }
+        try forEachEntry(of: archive) { entry, parts throws(ContainerPathError) in
+            let target = caisson_openat2(destination, parts.isEmpty ? "." : parts.joined(separator: "/"),
+                                         UInt64(O_NOFOLLOW), ContainerEngine.inRoot)
+            guard target >= 0 else { return }
+            defer { close(target) }
+            if fchownat(target, "", uid, gid, 0x1000 /* AT_EMPTY_PATH */ | AT_SYMLINK_NOFOLLOW) != 0 {
+                throw ContainerPathError.system(SysError("chown", path: entry.path))
             }
-        } catch let error as ContainerPathError {
-            throw error
-        } catch let error as ArchiveError {
-            throw .archive(error)
-        } catch {
-            throw .system(SysError("read", path: archive))
         }
     }
 
     private func checkNoReplacement(archive: String, destination: Int32) throws(ContainerPathError) {
+        try forEachEntry(of: archive) { entry, parts throws(ContainerPathError) in
+            guard !parts.isEmpty else { return }
+            let existing = caisson_openat2(destination, parts.joined(separator: "/"), UInt64(O_NOFOLLOW), ContainerEngine.inRoot)
+            guard existing >= 0 else { return }
+            defer { close(existing) }
+            var info = stat()
+            guard fstatat(existing, "", &info, 0x1000 | AT_SYMLINK_NOFOLLOW) == 0 else { return }
+            let isDirectory = info.st_mode & S_IFMT == S_IFDIR
+            if isDirectory != (entry.kind == .directory) {
+                throw ContainerPathError.wouldReplace(existing: parts.joined(separator: "/"), entry: entry.path, directory: isDirectory)
+            }
+        }
+    }
+
+    /// Each entry of a tar archive on disk with its path's components (checked: no `..`
+    /// climbing out); read errors become `ContainerPathError`s.
+    private func forEachEntry(of archive: String,
+                              _ body: (TarEntry, [Substring]) throws(ContainerPathError) -> Void) throws(ContainerPathError) {
         let fd = open(archive, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .system(SysError("open", path: archive)) }
         defer { close(fd) }
@@ -235,17 +239,7 @@ extension ContainerEngine {
         defer { reader.close() }
         do {
             while let entry = try reader.next() {
-                let parts = try LayerApplier.components(of: entry.path)
-                guard !parts.isEmpty else { continue }
-                let existing = caisson_openat2(destination, parts.joined(separator: "/"), UInt64(O_NOFOLLOW), ContainerEngine.inRoot)
-                guard existing >= 0 else { continue }
-                defer { close(existing) }
-                var info = stat()
-                guard fstatat(existing, "", &info, 0x1000 | AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-                let isDirectory = info.st_mode & S_IFMT == S_IFDIR
-                if isDirectory != (entry.kind == .directory) {
-                    throw ContainerPathError.wouldReplace(existing: parts.joined(separator: "/"), entry: entry.path, directory: isDirectory)
-                }
+                try body(entry, try LayerApplier.components(of: entry.path))
             }
         } catch let error as ContainerPathError {
             throw error
