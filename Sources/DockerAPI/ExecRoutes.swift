@@ -161,7 +161,9 @@ struct ExecOutputRelay {
         while true {
             if exitCode == nil, let code = process.exitStatus() {
                 exitCode = code
-                drainDeadline = Clock.monotonicMilliseconds() + 500
+                // The pipes end with the runtime; the deadline is only for a command that
+                // left a process holding them (a busy machine can take long to get here).
+                drainDeadline = Clock.monotonicMilliseconds() + 5000
             }
             if exitCode != nil && (process.outputs.isEmpty || Clock.monotonicMilliseconds() > drainDeadline) { break }
             var fds = process.outputs.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
