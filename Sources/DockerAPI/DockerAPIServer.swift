@@ -198,6 +198,7 @@ public final class DockerAPIServer: Sendable {
         }
         let bytes = ResponseHead.serialize(status: status, headers: DockerAPIServer.common(headers), version: head.version)
         try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+        await PeerReadWait.untilRead(channel)
         let stream = HijackedStream(channel: channel, reader: reader)
         try? await takeOver(stream)
         stream.close()
