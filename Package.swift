@@ -96,6 +96,17 @@ let package = Package(
         ]),
         // The frames between a container's monitor and attached `caisson` commands.
         .target(name: "AttachProtocol"),
+        // Image scanning (issue 14): version orderings, the SBOM catalogers, the OSV
+        // database, and the scanner over the image store.
+        .target(name: "PackageVersions"),
+        .target(name: "SBOM", dependencies: [
+            "CaissonSys", "CaissonShim", "CaissonJSON", "LayerArchive", "CZlib",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "VulnerabilityDB", dependencies: [
+            "CaissonSys", "CaissonJSON", "LayerArchive", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "ImageScanning", dependencies: ["SBOM", "PackageVersions", "VulnerabilityDB", "Images", "RegistryConfig", "CaissonSys", "CaissonJSON", "ImageSpec"]),
         // The per-container monitor (like conmon): single-threaded, Foundation-free, static.
         .executableTarget(
             name: "caisson-monitor",
@@ -119,7 +130,7 @@ let package = Package(
             name: "caisson",
             dependencies: [
                 "CLIFormatting", "Images", "Registry", "ImageSpec", "ContentStore", "LayerArchive", "CaissonSys", "CaissonJSON",
-                "Engine", "AttachProtocol", "CaissonShim", "Builder", "ContainerHealth", "DockerAPI",
+                "Engine", "AttachProtocol", "CaissonShim", "Builder", "ContainerHealth", "DockerAPI", "ImageScanning", "SBOM", "VulnerabilityDB",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -186,6 +197,10 @@ let package = Package(
         .testTarget(
             name: "DockerfileTests",
             dependencies: ["Dockerfile"]
+        ),
+        .testTarget(
+            name: "PackageVersionsTests",
+            dependencies: ["PackageVersions", "CaissonTestSupport"]
         ),
         .testTarget(
             name: "HealthTests",

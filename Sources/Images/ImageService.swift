@@ -240,6 +240,12 @@ public final class ImageService: Sendable {
     func leasedLayers() -> Set<Digest> {
         var result = Set<Digest>()
         for name in (try? Files.listDirectory(root + "/leases")) ?? [] {
+            if name.hasPrefix(ImageService.processLeasePrefix),
+               let pid = name.dropFirst(ImageService.processLeasePrefix.count).split(separator: "-").first.flatMap({ Int32($0) }),
+               kill(pid, 0) != 0 && errno == ESRCH {
+                dropLease(name)
+                continue
+            }
             guard let text = try? Files.readString(root + "/leases/" + name) else { continue }
             for line in text.split(separator: "\n") {
                 if let digest = try? Digest(parsing: String(line)) { result.insert(digest) }

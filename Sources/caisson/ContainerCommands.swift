@@ -9,11 +9,12 @@ import CaissonShim
 import CaissonSys
 import Engine
 import ImageSpec
+import ImageScanning
 import Images
 import Registry
 
 /// Makes sure the image is local (pulling it as docker run does) and creates the container.
-func createContainer(_ engine: ContainerEngine, _ options: ContainerOptions, startingSoon: Bool = false) async throws -> ContainerRecord {
+func createContainer(_ engine: ContainerEngine, _ options: ContainerOptions, global: GlobalOptions, startingSoon: Bool = false) async throws -> ContainerRecord {
     let config = try options.config()
     let present = (try? engine.images.resolve(options.image)) != nil
     if options.pull == "always" || (!present && options.pull == "missing") {
@@ -32,6 +33,10 @@ func createContainer(_ engine: ContainerEngine, _ options: ContainerOptions, sta
         engine.events.imagePulled(options.image)
     } else if !present {
         throw EngineError.image(ImageError.notFound(options.image))
+    }
+    let policy = try global.scanPolicy(options.scanPolicy)
+    if policy != .never {
+        try global.enforceScanPolicy(policy, service: engine.images, record: try engine.images.resolve(options.image), name: options.image)
     }
     return try engine.create(config, name: options.name, startingSoon: startingSoon)
 }
@@ -58,7 +63,7 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try global.engine()
-        let record = try await asEngineError { try await createContainer(engine, options, startingSoon: true) }
+        let record = try await asEngineError { try await createContainer(engine, options, global: global, startingSoon: true) }
         if detach {
             do {
                 try engine.start(record.id)
@@ -124,7 +129,7 @@ struct Create: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try global.engine()
-        print(try await asEngineError { try await createContainer(engine, options) }.id)
+        print(try await asEngineError { try await createContainer(engine, options, global: global) }.id)
     }
 }
 

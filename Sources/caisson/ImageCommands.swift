@@ -7,6 +7,7 @@ import CLIFormatting
 import CaissonSys
 import ImageSpec
 import Engine
+import ImageScanning
 import Images
 import Registry
 
@@ -17,6 +18,8 @@ struct Pull: AsyncParsableCommand {
     var platform: String?
     @Flag(name: .shortAndLong, help: "Suppress progress output.")
     var quiet = false
+    @Option(name: .customLong("scan-policy"), help: "Check the pulled image against the vulnerability database: never, warn or block:SEVERITY (default: the config file's scan.policy, else never). A refused image that was not here before is removed again.")
+    var scanPolicy: String?
     @Argument(help: "NAME[:TAG|@DIGEST]") var name: String
 
     func run() async throws {
@@ -35,10 +38,19 @@ struct Pull: AsyncParsableCommand {
             let shown = reference.isQualified ? reference.repository : ImageService.familiarName(reference.name)
             print("\(reference.digest?.description ?? reference.tag ?? "latest"): Pulling from \(shown)")
         }
+        let policy = try global.scanPolicy(scanPolicy)
+        let before = try? service.resolve(name)
         let record = try await withRegistryClient(service) { client in
             try await service.pull(name, platform: chosen, client: client, observer: display.observe)
         }
         EventLog(root: global.root).imagePulled(name)
+        do {
+            try global.enforceScanPolicy(policy, service: service, record: record, name: name)
+        } catch {
+            display.finish()
+            if before?.id != record.id { _ = try? service.remove(record.id.description, force: false, inUse: global.imagesInUse()) }
+            throw error
+        }
         display.finish()
         if quiet {
             print(record.repoTags.first ?? record.id.description)

@@ -37,6 +37,7 @@ struct ContainerOptions: ParsableArguments {
     @Option(name: .customLong("stop-timeout"), help: "Seconds to wait before SIGKILL on stop.") var stopTimeout: Int?
     @Option(help: "OCI runtime: caisson-runtime (default), runc, crun, or a path.") var runtime = "caisson-runtime"
     @Option(help: "Pull the image: missing (default), always, never.") var pull = "missing"
+    @Option(name: .customLong("scan-policy"), help: "Check the image against the vulnerability database first: never, warn or block:SEVERITY (default: the config file's scan.policy, else never).") var scanPolicy: String?
     @Option(help: "Platform of the image to pull.") var platform: String?
     @OptionGroup var health: HealthOptions
     @OptionGroup var host: HostOptions
