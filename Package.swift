@@ -199,6 +199,10 @@ let package = Package(
             dependencies: ["Dockerfile"]
         ),
         .testTarget(
+            name: "VulnerabilityDBTests",
+            dependencies: ["VulnerabilityDB", "CaissonTestSupport"]
+        ),
+        .testTarget(
             name: "PackageVersionsTests",
             dependencies: ["PackageVersions", "CaissonTestSupport"]
         ),
