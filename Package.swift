@@ -199,6 +199,10 @@ let package = Package(
             dependencies: ["Dockerfile"]
         ),
         .testTarget(
+            name: "ScanTests",
+            dependencies: ["CaissonTestSupport"]
+        ),
+        .testTarget(
             name: "VulnerabilityDBTests",
             dependencies: ["VulnerabilityDB", "CaissonTestSupport"]
         ),
