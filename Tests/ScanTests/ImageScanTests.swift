@@ -150,4 +150,25 @@ import Testing
         let badSeverity = try fixture.caisson(["scan", "--severity", "urgent", ScanFixture.app])
         #expect(badSeverity.status == 125 && badSeverity.stderr.contains("urgent"))
     }
+
+    @Test func pullIsGatedAndARefusedImageIsRemovedAgain() throws {
+        let fixture = try ScanFixture()
+        defer { #expect((try? fixture.tearDown()) == []) }
+        let registry = try TestRegistry()
+        defer { registry.stop() }
+        let advisories = try Scratch.directory("scan-osv")
+        try Self.writeAdvisories(advisories)
+        #expect(try fixture.caisson(["scan", "db", "import", advisories]).status == 0)
+        let remote = "\(registry.host)/scan/app:1"
+        #expect(try fixture.caisson(["tag", ScanFixture.app, remote]).status == 0)
+        let pushed = try fixture.caisson(["push", remote])
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        #expect(try fixture.caisson(["rmi", remote, ScanFixture.app]).status == 0)
+        let refused = try fixture.caisson(["pull", "--scan-policy", "block:critical", remote])
+        #expect(refused.status == 125 && refused.stderr.contains("breaks the scan policy"), "\(refused.stderr)")
+        #expect(try fixture.caisson(["images", "-q", remote]).stdout.isEmpty, "the refused image is not kept")
+        let warned = try fixture.caisson(["pull", "--scan-policy", "warn", remote])
+        #expect(warned.status == 0 && warned.stderr.contains("2 vulnerabilities"), "\(warned.stderr)")
+        #expect(!(try fixture.caisson(["images", "-q", remote]).stdout.isEmpty))
+    }
 }
