@@ -199,6 +199,10 @@ let package = Package(
             dependencies: ["Dockerfile"]
         ),
         .testTarget(
+            name: "SBOMTests",
+            dependencies: ["SBOM", "CaissonSys", "CaissonJSON", "CaissonTestSupport"]
+        ),
+        .testTarget(
             name: "ScanTests",
             dependencies: ["CaissonTestSupport"]
         ),
