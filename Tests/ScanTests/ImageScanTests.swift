@@ -36,6 +36,19 @@ import Testing
         let expectedPython = Set(python.stdout.split(separator: "\n").map(String.init))
         #expect(expectedPython == ["six 1.16.0"], "\(python.stdout)")
         #expect(Set(found.filter { $0.0 == "pypi" }.map { "\($0.1) \($0.2)" }) == expectedPython)
+        // go version -m inside the image (Debian's Go toolchain mounted in): the reference
+        // for the Go binary's modules; the standard library is reported at its version.
+        let goVersion = try fixture.caisson(["run", "--rm", "--network", "none", "-v", "/usr/lib/go-1.19:/usr/lib/go-1.19:ro",
+                                             ScanFixture.app, "/usr/lib/go-1.19/bin/go", "version", "-m", "/usr/local/bin/app"])
+        #expect(goVersion.status == 0, "\(goVersion.stderr)")
+        var expectedGo = Set<String>()
+        for line in goVersion.stdout.split(separator: "\n") {
+            let fields = line.split(separator: "\t").map(String.init)
+            if fields.count >= 3, fields[0] == "mod" || fields[0] == "dep" { expectedGo.insert("\(fields[1]) \(fields[2])") }
+            if !line.hasPrefix("\t"), let version = line.split(separator: " ").last { expectedGo.insert("stdlib \(version.dropFirst(2))") }
+        }
+        #expect(expectedGo.count == 3, "\(goVersion.stdout)")
+        #expect(Set(found.filter { $0.0 == "golang" }.map { "\($0.1) \($0.2)" }) == expectedGo)
         // The base image below the deletion still has both.
         let base = try components(fixture, ScanFixture.base)
         #expect(base.filter { $0.0 == "pypi" }.isEmpty)
@@ -85,6 +98,7 @@ import Testing
             ("zlib-epoch", #"{"id": "DEBIAN-CVE-2099-0004", "modified": "2099-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "Debian:12", "name": "zlib"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.3"}]}]}]}"#),
             ("six", #"{"id": "GHSA-six-0001", "modified": "2099-01-01T00:00:00Z", "aliases": ["CVE-2099-0005"], "database_specific": {"severity": "MODERATE"}, "affected": [{"package": {"ecosystem": "PyPI", "name": "Six"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "1.0"}, {"last_affected": "1.16.0"}]}]}]}"#),
             ("idna", #"{"id": "GHSA-idna-0001", "modified": "2099-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "PyPI", "name": "idna"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.7"}]}]}]}"#),
+            ("go-module", #"{"id": "GO-2099-0001", "modified": "2099-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "Go", "name": "example.org/greeting"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.2.4"}]}]}]}"#),
             ("withdrawn", #"{"id": "DEBIAN-CVE-2099-0006", "modified": "2099-01-01T00:00:00Z", "withdrawn": "2099-02-01T00:00:00Z", "affected": [{"package": {"ecosystem": "Debian:12", "name": "expat"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]}"#),
         ]
         for (name, text) in entries {
@@ -100,17 +114,18 @@ import Testing
         let advisories = try Scratch.directory("scan-osv")
         try Self.writeAdvisories(advisories)
         let imported = try fixture.caisson(["scan", "db", "import", advisories])
-        #expect(imported.status == 0 && imported.stdout.contains("6 added"), "\(imported.stdout)\(imported.stderr)")
+        #expect(imported.status == 0 && imported.stdout.contains("7 added"), "\(imported.stdout)\(imported.stderr)")
         let status = try fixture.caisson(["scan", "db", "status", "--format", "json"])
         let statusDocument = try fixture.json(status.stdout) as? [String: Any]
-        #expect(statusDocument?["advisories"] as? Int == 6, "\(status.stdout)")
+        #expect(statusDocument?["advisories"] as? Int == 7, "\(status.stdout)")
 
         let json = try fixture.caisson(["scan", "--format", "json", ScanFixture.app])
         #expect(json.status == 0, "\(json.stderr)")
         let report = try fixture.json(json.stdout) as? [String: Any] ?? [:]
         let findings = (report["findings"] as? [[String: Any]] ?? []).map { "\($0["package"] ?? "") \($0["id"] ?? "") \($0["severity"] ?? "")" }
         // zlib1g is 1:1.2.13...: its epoch puts it above the advisory's "1.3" (epoch 0).
-        #expect(Set(findings) == ["libc6 DEBIAN-CVE-2099-0001 CRITICAL", "six GHSA-six-0001 MEDIUM"], "\(json.stdout)")
+        #expect(Set(findings) == ["libc6 DEBIAN-CVE-2099-0001 CRITICAL", "six GHSA-six-0001 MEDIUM",
+                                  "example.org/greeting GO-2099-0001 UNKNOWN"], "\(json.stdout)")
         let glibc = (report["findings"] as? [[String: Any]] ?? []).first { $0["id"] as? String == "DEBIAN-CVE-2099-0001" }
         #expect(glibc?["fixedVersions"] as? [String] == ["2.36-9+deb99u1"])
         #expect(glibc?["score"] as? Double == 9.8)
@@ -127,7 +142,7 @@ import Testing
         let sarif = try fixture.caisson(["scan", "--format", "sarif", ScanFixture.app])
         let sarifDocument = try fixture.json(sarif.stdout) as? [String: Any]
         #expect(sarifDocument?["version"] as? String == "2.1.0")
-        #expect(((sarifDocument?["runs"] as? [[String: Any]])?.first?["results"] as? [Any])?.count == 2)
+        #expect(((sarifDocument?["runs"] as? [[String: Any]])?.first?["results"] as? [Any])?.count == 3)
 
         // The gate: blocked images make nothing; warned ones run.
         let before = try fixture.caisson(["ps", "-a", "-q"]).stdout
@@ -168,7 +183,7 @@ import Testing
         #expect(refused.status == 125 && refused.stderr.contains("breaks the scan policy"), "\(refused.stderr)")
         #expect(try fixture.caisson(["images", "-q", remote]).stdout.isEmpty, "the refused image is not kept")
         let warned = try fixture.caisson(["pull", "--scan-policy", "warn", remote])
-        #expect(warned.status == 0 && warned.stderr.contains("2 vulnerabilities"), "\(warned.stderr)")
+        #expect(warned.status == 0 && warned.stderr.contains("3 vulnerabilities"), "\(warned.stderr)")
         #expect(!(try fixture.caisson(["images", "-q", remote]).stdout.isEmpty))
     }
 }

@@ -54,8 +54,19 @@ final class ScanFixture: @unchecked Sendable {
         let install = try Shell.run("/usr/bin/env", ["python3", "-m", "pip", "install", "-q", "--no-index", "--find-links", wheels,
                                                      "--no-deps", "--target", context + "/site"] + ScanFixture.pythonPackages, timeout: 300)
         guard install.status == 0 else { throw ScanFixtureError(what: "pip install --target", output: install.stderr) }
+        // A Go program built by Debian's Go with a vendored module of a known version.
+        let go = context + "/go"
+        try FileManager.default.createDirectory(atPath: go + "/vendor/example.org/greeting", withIntermediateDirectories: true)
+        try "module example.com/scanapp\n\ngo 1.19\n\nrequire example.org/greeting v1.2.3\n".write(toFile: go + "/go.mod", atomically: true, encoding: .utf8)
+        try "package main\n\nimport \"example.org/greeting\"\n\nfunc main() { println(greeting.Hello()) }\n".write(toFile: go + "/main.go", atomically: true, encoding: .utf8)
+        try "package greeting\n\nfunc Hello() string { return \"hello\" }\n".write(toFile: go + "/vendor/example.org/greeting/greeting.go", atomically: true, encoding: .utf8)
+        try "# example.org/greeting v1.2.3\n## explicit\nexample.org/greeting\n".write(toFile: go + "/vendor/modules.txt", atomically: true, encoding: .utf8)
+        let goBuild = try Shell.run("/bin/sh", ["-c", "cd \(Shell.quote(go)) && GOFLAGS=-mod=vendor GOPROXY=off GOCACHE=\(Shell.quote(go))/.cache CGO_ENABLED=0 HOME=\(Shell.quote(go)) go build -o ../app ."], timeout: 300)
+        guard goBuild.status == 0 else { throw ScanFixtureError(what: "go build (golang-go installed?)", output: goBuild.stderr) }
+        try FileManager.default.removeItem(atPath: go)
         try """
             FROM \(ScanFixture.base)
+            COPY app /usr/local/bin/app
             COPY site /usr/lib/python3/dist-packages
             RUN ["/usr/bin/python3.11", "-c", "import glob, shutil; [shutil.rmtree(p) for p in glob.glob('/usr/lib/python3/dist-packages/idna*')]"]
             """.write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
