@@ -46,7 +46,11 @@ enum ReferenceOrderings {
 
     static func npmSemver(_ pairs: [(String, String)]) throws -> [Int?] {
         let program = """
-        const semver = require('/usr/lib/node_modules/npm/node_modules/semver');
+        // npm's own copy (nodejs from NodeSource) or Debian's node-semver package.
+        const candidates = ['/usr/lib/node_modules/npm/node_modules/semver', '/usr/share/nodejs/semver', 'semver'];
+        let semver;
+        for (const candidate of candidates) { try { semver = require(candidate); break; } catch (e) {} }
+        if (!semver) { console.error('no semver module: install nodejs with npm, or node-semver'); process.exit(2); }
         const pairs = JSON.parse(require('fs').readFileSync(0, 'utf8'));
         for (const [a, b] of pairs) {
           try { console.log(semver.compare(a, b, { loose: true })); } catch (e) { console.log('invalid'); }
