@@ -6,6 +6,7 @@ import Foundation
 import Builder
 import CaissonSys
 import ImageSpec
+import ImageScanning
 import Images
 import CaissonShim
 import LayerArchive
@@ -54,6 +55,8 @@ struct Build: AsyncParsableCommand {
     var ssh: [String] = []
     @Option(name: .shortAndLong, help: "Also write the result: type=local,dest=DIR (the root filesystem), type=tar,dest=FILE|- (it as a tar), type=oci,dest=FILE (an OCI archive), type=docker,dest=FILE (a docker archive); DIR alone means type=local.")
     var output: String?
+    @Flag(help: "Scan the built image against the vulnerability database and print the findings (caisson scan's table; to standard error with -q).")
+    var scan = false
     @Argument(help: "The build context: a directory, or - for a tar archive on standard input.")
     var context: String
 
@@ -213,6 +216,15 @@ struct Build: AsyncParsableCommand {
             print("--> \(record.id.encoded.prefix(12))")
             for name in tag { print("Successfully tagged \(name)") }
             print(record.id.encoded)
+        }
+        if scan {
+            let report: ScanReport
+            do {
+                report = try global.scanner(service).scan(record, name: tag.first ?? record.id.description)
+            } catch {
+                throw CLIError.failed("built \(record.id.encoded.prefix(12)), but could not scan it: \(error)")
+            }
+            if quiet { writeError(report.table()) } else { printOut(report.table()) }
         }
     }
 }

@@ -101,11 +101,15 @@ struct ImageRow {
     var tag: String
     var digest: String
     var record: ImageRecord
+    /// `{{.Vulnerabilities}}`: worked out only when the format asks for it.
+    var vulnerabilities: String?
 
     var fields: [(String, String)] {
-        [("Repository", repository), ("Tag", tag), ("Digest", digest), ("ID", record.id.shortID),
-         ("CreatedSince", Units.since(record.created)), ("CreatedAt", record.created ?? ""),
-         ("Size", Units.humanSize(record.size)), ("Containers", "N/A")]
+        var fields = [("Repository", repository), ("Tag", tag), ("Digest", digest), ("ID", record.id.shortID),
+                      ("CreatedSince", Units.since(record.created)), ("CreatedAt", record.created ?? ""),
+                      ("Size", Units.humanSize(record.size)), ("Containers", "N/A")]
+        if let vulnerabilities { fields.append(("Vulnerabilities", vulnerabilities)) }
+        return fields
     }
 
     var json: JSONObject {
@@ -126,7 +130,7 @@ struct Images: ParsableCommand {
     var digests = false
     @Flag(name: .customLong("no-trunc"), help: "Do not truncate ids.")
     var noTrunc = false
-    @Option(help: "Format with a Go template ({{.Repository}}, {{.Tag}}, {{.ID}}, {{.Digest}}, {{.CreatedSince}}, {{.Size}}, {{json .}}).")
+    @Option(help: "Format with a Go template ({{.Repository}}, {{.Tag}}, {{.ID}}, {{.Digest}}, {{.CreatedSince}}, {{.Size}}, {{.Vulnerabilities}}, {{json .}}).")
     var format: String?
     @Argument(help: "Only images of this repository[:tag]") var filter: String?
 
@@ -166,6 +170,9 @@ struct Images: ParsableCommand {
         }
         if let format {
             let template = try FormatTemplate(format)
+            if template.pieces.contains(.field("Vulnerabilities")) {
+                rows = try vulnerabilityCounts(rows, service: service)
+            }
             var lines: [String] = []
             if template.isTable {
                 lines.append(template.header(["ID": "IMAGE ID", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT"]))
@@ -188,6 +195,27 @@ struct Images: ParsableCommand {
             table.append(cells)
         }
         printOut(Table.render(table))
+    }
+
+    /// Each image's findings as "N (1 critical, 2 high)" from its cached catalogue and the
+    /// vulnerability database; "-" where there is no database.
+    func vulnerabilityCounts(_ rows: [ImageRow], service: ImageService) throws -> [ImageRow] {
+        let scanner = try global.scanner(service)
+        var known: [String: String] = [:]
+        return rows.map { row in
+            var row = row
+            let key = row.record.id.description
+            if known[key] == nil {
+                if let report = try? scanner.scan(row.record, name: row.repository) {
+                    let parts = report.counts.map { "\($0.1) \($0.0.description.lowercased())" }
+                    known[key] = "\(report.findings.count)" + (parts.isEmpty ? "" : " (" + parts.joined(separator: ", ") + ")")
+                } else {
+                    known[key] = "-"
+                }
+            }
+            row.vulnerabilities = known[key]
+            return row
+        }
     }
 }
 

@@ -117,3 +117,17 @@ struct PythonCatalogerTests {
         }
     }
 }
+
+/// Wheels built on Windows carry CR LF metadata ("\r\n" is one Swift Character).
+@Suite struct PythonMetadataLineEndingTests {
+    @Test func crlfMetadataIsRead() throws {
+        try SBOMTestSupport.withScratch("sbom-crlf") { directory in
+            let info = directory + "/usr/lib/python3/dist-packages/demo-1.0.dist-info"
+            try SBOMTestSupport.write(info + "/METADATA", "Metadata-Version: 2.1\r\nName: Demo_Pkg\r\nVersion: 1.0\r\nLicense: MIT\r\n\r\nDescription\r\n")
+            let result = CatalogRun(catalogers: [PythonPackageCataloger()]).run(DirectoryImageFiles(root: directory))
+            #expect(result.problems.isEmpty, "\(result.problems)")
+            #expect(result.packages.map { "\($0.name) \($0.version)" } == ["Demo_Pkg 1.0"] || result.packages.map { "\($0.name) \($0.version)" } == ["demo-pkg 1.0"])
+            #expect(result.packages.first?.licenses == ["MIT"])
+        }
+    }
+}

@@ -144,6 +144,13 @@ import Testing
         #expect(sarifDocument?["version"] as? String == "2.1.0")
         #expect(((sarifDocument?["runs"] as? [[String: Any]])?.first?["results"] as? [Any])?.count == 3)
 
+        let listed = try fixture.caisson(["images", "--format", "{{.Repository}}:{{.Tag}} {{.Vulnerabilities}}"])
+        #expect(listed.stdout.contains("localhost/scan-debian:app 3 (1 critical, 1 medium, 1 unknown)"), "\(listed.stdout)")
+        let context = try Scratch.directory("scan-build")
+        try "FROM \(ScanFixture.app)\nENV SCANNED=1\n".write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        let built = try fixture.caisson(["build", "--scan", "-t", "localhost/scan-debian:rebuilt", context])
+        #expect(built.status == 0 && built.stdout.contains("DEBIAN-CVE-2099-0001") && built.stdout.contains("3 vulnerabilities"), "\(built.stdout)\(built.stderr)")
+
         // The gate: blocked images make nothing; warned ones run.
         let before = try fixture.caisson(["ps", "-a", "-q"]).stdout
         let blocked = try fixture.caisson(["run", "--rm", "--network", "none", "--scan-policy", "block:critical", ScanFixture.app, "/bin/sh", "-c", "true"])

@@ -30,7 +30,7 @@ public struct OSReleaseReader: Sendable {
     /// bare values, `#` comments.
     public static func parse(_ text: String) -> [String: String] {
         var fields: [String: String] = [:]
-        for line in text.split(separator: "\n") {
+        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             let trimmed = Text.trim(String(line))
             guard !trimmed.isEmpty, !trimmed.hasPrefix("#"), let equals = trimmed.firstIndex(of: "=") else { continue }
             let key = String(trimmed[..<equals])

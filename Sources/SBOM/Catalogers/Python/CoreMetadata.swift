@@ -6,7 +6,9 @@ struct CoreMetadata {
     private(set) var fields: [(name: String, value: String)] = []
 
     init(_ text: String) {
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift: split on both line endings explicitly (wheels
+        // built on Windows have CR LF metadata).
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
             if line.isEmpty { break }
             if line.first == " " || line.first == "\t" {

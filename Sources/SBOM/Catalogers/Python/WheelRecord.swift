@@ -5,7 +5,7 @@ import CaissonSys
 /// scripts), a hash and a size. Only the paths are read.
 enum WheelRecord {
     static func paths(_ text: String, installRoot: String) -> [String] {
-        text.split(separator: "\n").compactMap { rawLine in
+        text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).compactMap { rawLine in
             let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
             guard let path = firstField(line), !path.isEmpty else { return nil }
             return Paths.clean(path.hasPrefix("/") ? path : installRoot + "/" + path)
