@@ -28,14 +28,13 @@ public struct ImageInventory: Sendable {
     /// The image's operating system and packages, from the cache or its layers.
     public func catalog(_ record: ImageRecord) throws(ScanError) -> ImageCatalog {
         let path = "\(directory)/\(record.id.encoded).json"
-        if let bytes = try? Files.readBytes(path), let cached = try? JSONDecoding.decode(ImageCatalog.self, from: bytes),
-           cached.catalogVersion == ImageInventory.catalogVersion {
+        if let bytes = try? Files.readBytes(path), let cached = CatalogFile.decode(bytes) {
             return cached
         }
         let catalog = try make(record)
         do {
             try Files.makeDirectories(directory, mode: 0o700)
-            try Files.writeAtomically(path, bytes: try JSONEncoding.encode(catalog))
+            try Files.writeAtomically(path, bytes: CatalogFile.encode(catalog))
         } catch {
             // A catalogue that cannot be kept is still the answer.
         }

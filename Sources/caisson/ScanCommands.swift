@@ -61,6 +61,15 @@ struct Scan: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan", abstract: "Check an image for known vulnerabilities (offline, OSV data).",
         usage: "caisson scan [OPTIONS] IMAGE\n       caisson scan db import|status",
+        discussion: """
+            Options of `caisson scan IMAGE` (all of them: `caisson scan image --help`):
+              --severity LIST       only these severities (CRITICAL,HIGH,MEDIUM,LOW,NEGLIGIBLE,UNKNOWN)
+              --fail-on SEVERITY    exit 1 when a vulnerability of this severity or worse is found
+              --ignore-unfixed      leave out vulnerabilities with no fixed version
+              --ignore-file FILE    advisory ids or aliases to leave out, one per line
+              --format FORMAT       table, json or sarif
+              -o, --output FILE     write the report to FILE
+            """,
         subcommands: [ScanImage.self, ScanDatabase.self], defaultSubcommand: ScanImage.self)
 }
 
