@@ -16,7 +16,12 @@ enum CatalogFile {
             object.set("idLike", .array(os.idLike.map { .string($0) }))
             root.set("operatingSystem", .object(object))
         }
-        root.set("packages", .array(catalog.packages.map { package in
+        root.set("packages", .array(catalog.packages.map(packageJSON)))
+        root.set("problems", .array(catalog.problems.map { .string($0) }))
+        return JSONEncoding.serialize(.object(root))
+    }
+
+    static func packageJSON(_ package: CatalogedPackage) -> JSONValue {
             var object = JSONObject()
             object.set("name", .string(package.name))
             object.set("version", .string(package.version))
@@ -28,9 +33,25 @@ enum CatalogFile {
             if let version = package.sourceVersion { object.set("sourceVersion", .string(version)) }
             object.set("purl", .string(package.purl))
             return .object(object)
-        }))
-        root.set("problems", .array(catalog.problems.map { .string($0) }))
-        return JSONEncoding.serialize(.object(root))
+    }
+
+    static func string(_ object: JSONObject, _ key: String) -> String? {
+        if case .string(let text)? = object[key] { return text }
+        return nil
+    }
+
+    static func strings(_ object: JSONObject, _ key: String) -> [String] {
+        guard case .array(let values)? = object[key] else { return [] }
+        return values.compactMap { if case .string(let text) = $0 { return text }; return nil }
+    }
+
+    static func package(_ value: JSONValue) -> CatalogedPackage? {
+        guard case .object(let object) = value, let name = string(object, "name"), let version = string(object, "version"),
+              let ecosystem = string(object, "ecosystem").flatMap(PackageEcosystem.init(rawValue:)),
+              let purl = string(object, "purl") else { return nil }
+        return CatalogedPackage(name: name, version: version, ecosystem: ecosystem, locations: strings(object, "locations"),
+                                layer: string(object, "layer"), licenses: strings(object, "licenses"),
+                                sourceName: string(object, "sourceName"), sourceVersion: string(object, "sourceVersion"), purl: purl)
     }
 
     /// nil for anything but a whole catalogue of this version.
@@ -38,14 +59,6 @@ enum CatalogFile {
         guard case .object(let root)? = try? JSONParser.parse(bytes),
               case .number(let version)? = root["catalogVersion"], Int(version) == ImageInventory.catalogVersion,
               case .string(let imageID)? = root["imageID"], case .array(let items)? = root["packages"] else { return nil }
-        func string(_ object: JSONObject, _ key: String) -> String? {
-            if case .string(let text)? = object[key] { return text }
-            return nil
-        }
-        func strings(_ object: JSONObject, _ key: String) -> [String] {
-            guard case .array(let values)? = object[key] else { return [] }
-            return values.compactMap { if case .string(let text) = $0 { return text }; return nil }
-        }
         var os: OperatingSystem?
         if case .object(let object)? = root["operatingSystem"], let id = string(object, "id") {
             os = OperatingSystem(id: id, versionID: string(object, "versionID"), prettyName: string(object, "prettyName"),
@@ -54,13 +67,8 @@ enum CatalogFile {
         var packages: [CatalogedPackage] = []
         packages.reserveCapacity(items.count)
         for item in items {
-            guard case .object(let object) = item, let name = string(object, "name"), let version = string(object, "version"),
-                  let ecosystem = string(object, "ecosystem").flatMap(PackageEcosystem.init(rawValue:)),
-                  let purl = string(object, "purl") else { return nil }
-            packages.append(CatalogedPackage(name: name, version: version, ecosystem: ecosystem, locations: strings(object, "locations"),
-                                             layer: string(object, "layer"), licenses: strings(object, "licenses"),
-                                             sourceName: string(object, "sourceName"), sourceVersion: string(object, "sourceVersion"),
-                                             purl: purl))
+            guard let package = package(item) else { return nil }
+            packages.append(package)
         }
         return ImageCatalog(catalogVersion: ImageInventory.catalogVersion, imageID: imageID, operatingSystem: os,
                             packages: packages, problems: strings(root, "problems"))

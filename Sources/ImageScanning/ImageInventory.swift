@@ -61,8 +61,10 @@ public struct ImageInventory: Sendable {
     /// Catalogues of images no longer on this machine are removed.
     func sweep() {
         guard let records = try? service.list() else { return }
-        let present = Set(records.map { $0.id.encoded + ".json" })
-        for name in (try? Files.listDirectory(directory)) ?? [] where name.hasSuffix(".json") && !present.contains(name) {
+        // ID.json (the catalogue) and ID.findings.json (FindingsCache) go with the image.
+        let present = Set(records.map(\.id.encoded))
+        for name in (try? Files.listDirectory(directory)) ?? []
+        where name.hasSuffix(".json") && !present.contains(String(name.prefix { $0 != "." })) {
             unlink(directory + "/" + name)
         }
     }

@@ -22,9 +22,21 @@ public struct ImageScanner: Sendable {
     /// Scans `record` (named `name` in reports).
     public func scan(_ record: ImageRecord, name: String, filter: ScanFilter = ScanFilter()) throws(ScanError) -> ScanReport {
         let database = try openDatabase(create: false)
-        let catalog = try ImageInventory(service: service).catalog(record)
-        let matched: (findings: [Finding], problems: [String])
-        do { matched = try VulnerabilityMatcher(database: database).match(catalog) } catch { throw .database(error.description) }
+        let inventory = ImageInventory(service: service)
+        let catalog = try inventory.catalog(record)
+        let cache = FindingsCache(directory: inventory.directory, imageID: record.id.description)
+        var matched: (findings: [Finding], problems: [String])
+        do {
+            let stamp = try database.stamp()
+            if let cached = cache.load(stamp: stamp) {
+                matched = cached
+            } else {
+                matched = try VulnerabilityMatcher(database: database).match(catalog)
+                cache.store(matched.findings, problems: matched.problems, stamp: stamp)
+            }
+        } catch {
+            throw .database(error.description)
+        }
         return ScanReport(imageName: name, imageID: record.id.description, operatingSystem: catalog.operatingSystem,
                           packageCount: catalog.packages.count, findings: matched.findings.filter(filter.keeps),
                           toolVersion: toolVersion, problems: catalog.problems + matched.problems)

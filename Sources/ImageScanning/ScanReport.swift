@@ -40,24 +40,11 @@ public struct ScanReport: Sendable {
             + (parts.isEmpty ? "" : " (" + parts.joined(separator: ", ") + ")")
     }
 
-    static func typeName(_ ecosystem: PackageEcosystem) -> String {
-        switch ecosystem {
-        case .debian, .ubuntu: return "deb"
-        case .alpine: return "apk"
-        case .rpm: return "rpm"
-        case .pypi: return "python"
-        case .npm: return "npm"
-        case .go: return "go-module"
-        case .cratesIO: return "rust-crate"
-        case .maven: return "java-archive"
-        }
-    }
-
     public func table() -> String {
         var rows = [["NAME", "INSTALLED", "FIXED-IN", "TYPE", "VULNERABILITY", "SEVERITY"]]
         for finding in findings {
             rows.append([finding.package.name, finding.package.version, finding.fixedVersions.joined(separator: ", "),
-                         ScanReport.typeName(finding.package.ecosystem), finding.advisoryID, finding.severity.description])
+                         finding.package.ecosystem.typeName, finding.advisoryID, finding.severity.description])
         }
         var text = ""
         if !findings.isEmpty {
@@ -103,7 +90,7 @@ public struct ScanReport: Sendable {
             object.set("summary", finding.summary.map { .string($0) } ?? .null)
             object.set("package", .string(finding.package.name))
             object.set("version", .string(finding.package.version))
-            object.set("type", .string(ScanReport.typeName(finding.package.ecosystem)))
+            object.set("type", .string(finding.package.ecosystem.typeName))
             object.set("ecosystem", .string(finding.package.ecosystem.rawValue))
             object.set("purl", .string(finding.package.purl))
             object.set("matched", .string("\(finding.matchedName) \(finding.matchedVersion)"))

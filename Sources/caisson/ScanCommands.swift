@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import CaissonJSON
 import CaissonSys
 import CLIFormatting
 import ImageScanning
@@ -166,12 +167,17 @@ struct ScanDatabaseStatus: ParsableCommand {
             throw CLIError.failed(error.description)
         }
         if format == "json" {
-            var text = "{\n  \"path\": \(jsonString(scanner.databasePath)),\n  \"advisories\": \(status.advisories),\n"
-            text += "  \"newestModified\": \(status.newestModified.map(jsonString) ?? "null"),\n"
-            text += "  \"imported\": \(status.imported.map(jsonString) ?? "null"),\n"
-            text += "  \"source\": \(status.source.map(jsonString) ?? "null"),\n  \"schemaVersion\": \(status.schemaVersion),\n"
-            text += "  \"ecosystems\": {" + status.packagesByEcosystem.map { "\(jsonString($0.ecosystem)): \($0.entries)" }.joined(separator: ", ") + "}\n}\n"
-            printOut(text)
+            var object = JSONObject()
+            object.set("path", .string(scanner.databasePath))
+            object.set("advisories", .number(String(status.advisories)))
+            object.set("newestModified", status.newestModified.map { .string($0) } ?? .null)
+            object.set("imported", status.imported.map { .string($0) } ?? .null)
+            object.set("source", status.source.map { .string($0) } ?? .null)
+            object.set("schemaVersion", .number(String(status.schemaVersion)))
+            var ecosystems = JSONObject()
+            for (ecosystem, entries) in status.packagesByEcosystem { ecosystems.set(ecosystem, .number(String(entries))) }
+            object.set("ecosystems", .object(ecosystems))
+            printOut(String(decoding: JSONEncoding.serialize(.object(object), pretty: true), as: UTF8.self) + "\n")
             return
         }
         var text = "Database:        \(scanner.databasePath)\n"
@@ -194,20 +200,6 @@ struct ScanDatabaseStatus: ParsableCommand {
         if age < 172_800 { return "\(age / 3600) hours ago" }
         return "\(age / 86400) days ago"
     }
-}
-
-func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        default:
-            if scalar.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16) } else { out.unicodeScalars.append(scalar) }
-        }
-    }
-    return out + "\""
 }
 
 extension GlobalOptions {

@@ -171,6 +171,14 @@ import Testing
         #expect(badPolicy.status == 125 && badPolicy.stderr.contains("block:SEVERITY"))
         let badSeverity = try fixture.caisson(["scan", "--severity", "urgent", ScanFixture.app])
         #expect(badSeverity.status == 125 && badSeverity.stderr.contains("urgent"))
+
+        // Results are kept per database state: a new import is seen by the next scan.
+        let more = try Scratch.directory("scan-osv-more")
+        try #"{"id": "DEBIAN-CVE-2099-0009", "modified": "2099-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "Debian:12", "name": "dash"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]}"#
+            .write(toFile: more + "/dash.json", atomically: true, encoding: .utf8)
+        #expect(try fixture.caisson(["scan", "db", "import", more]).status == 0)
+        let rescanned = try fixture.caisson(["scan", ScanFixture.app])
+        #expect(rescanned.stdout.contains("DEBIAN-CVE-2099-0009") && rescanned.stdout.contains("4 vulnerabilities"), "\(rescanned.stdout)")
     }
 
     @Test func pullIsGatedAndARefusedImageIsRemovedAgain() throws {

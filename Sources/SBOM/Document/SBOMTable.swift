@@ -16,8 +16,14 @@ enum SBOMTable {
         return text
     }
 
-    static func typeName(_ ecosystem: PackageEcosystem) -> String {
-        switch ecosystem {
+    static func typeName(_ ecosystem: PackageEcosystem) -> String { ecosystem.typeName }
+}
+
+extension PackageEcosystem {
+    /// The package type scanners print (syft's and grype's names: deb, apk, rpm, python,
+    /// npm, go-module, rust-crate, java-archive).
+    public var typeName: String {
+        switch self {
         case .debian, .ubuntu: return "deb"
         case .alpine: return "apk"
         case .rpm: return "rpm"
