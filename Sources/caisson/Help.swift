@@ -20,6 +20,12 @@ enum Help {
             return 0
         }
         if resolve(arguments, strict: false) == nil { return unknown(arguments) }
+        // A group with a default command (`scan`) named alone shows its help, as the
+        // other groups do, rather than its default command's missing-argument error.
+        if arguments == ["scan"] {
+            printOut(render(resolve(arguments, strict: false) ?? []))
+            return 0
+        }
         return nil
     }
 

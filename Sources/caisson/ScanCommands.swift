@@ -76,7 +76,7 @@ struct Scan: ParsableCommand {
 
 struct ScanImage: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "image", abstract: "Scan an image.", usage: "caisson scan [OPTIONS] IMAGE",
+        commandName: "image", abstract: "Scan an image.", usage: "caisson scan image [OPTIONS] IMAGE\n       caisson scan [OPTIONS] IMAGE",
         discussion: "Exit status: 0, or 1 when --fail-on finds a vulnerability of that severity or worse; 125 for other errors.")
     @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Option(help: "Only these severities, comma separated (CRITICAL,HIGH,MEDIUM,LOW,NEGLIGIBLE,UNKNOWN).") var severity: String?
