@@ -29,7 +29,7 @@ extension ContainerEngine {
     /// Sets up the network, starts the monitor and has it create the container; the
     /// container does not run until `finishStart`.
     public func beginStart(_ id: String) throws(EngineError) -> PendingStart {
-        var record = try find(id)
+        let record = try find(id)
         let current = state(of: record)
         if current.isRunning { throw .invalid("container \(record.name) is already running") }
         if current.monitorPID != nil {

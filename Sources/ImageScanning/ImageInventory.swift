@@ -15,7 +15,7 @@ import SBOM
 public struct ImageInventory: Sendable {
     /// Bumped whenever the catalogers' output changes, so older cached catalogues are
     /// made again.
-    public static let catalogVersion = 2
+    public static let catalogVersion = 3
 
     let service: ImageService
     let directory: String

@@ -27,7 +27,8 @@ public struct ImageScanner: Sendable {
         let cache = FindingsCache(directory: inventory.directory, imageID: record.id.description)
         var matched: (findings: [Finding], problems: [String])
         do {
-            let stamp = try database.stamp()
+            // Findings hold as long as both the database and the catalogers' output do.
+            let stamp = "catalog \(ImageInventory.catalogVersion), " + (try database.stamp())
             if let cached = cache.load(stamp: stamp) {
                 matched = cached
             } else {

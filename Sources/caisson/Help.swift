@@ -131,7 +131,7 @@ enum Help {
         text += "\nManagement Commands:\n" + rows(commands.filter { !$0.configuration.subcommands.isEmpty }) + "\n"
         text += "\nCommands:\n" + rows(commands.filter { $0.configuration.subcommands.isEmpty }) + "\n"
         text += "\nOptions:\n  -h, --help     Print usage\n      --version  Print version information and quit\n"
-        text += "\nEvery command takes --root, --runroot, --registries-conf, --authfile and --storage-driver after its name.\n"
+        text += "\nEvery command takes --root, --runroot, --registries-conf, --authfile and --storage-driver, before or after its name.\n"
         text += "\nRun 'caisson COMMAND --help' for more information on a command.\n"
         return text
     }

@@ -26,7 +26,7 @@ struct Caisson: AsyncParsableCommand {
     /// Exit codes as docker uses them: 125 for a mistake on the command line, 1 for a
     /// failed operation.
     static func main() async {
-        let arguments = Array(CommandLine.arguments.dropFirst())
+        let arguments = LeadingGlobalOptions.moved(Array(CommandLine.arguments.dropFirst()))
         if let code = Help.answer(arguments) { Glibc.exit(code) }
         do {
             var command = try parseAsRoot(arguments)

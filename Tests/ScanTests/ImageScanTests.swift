@@ -49,6 +49,9 @@ import Testing
         }
         #expect(expectedGo.count == 3, "\(goVersion.stdout)")
         #expect(Set(found.filter { $0.0 == "golang" }.map { "\($0.1) \($0.2)" }) == expectedGo)
+        // The Rust program's crates, from its cargo-auditable section (SBOMTests compares
+        // such lists with cargo tree): the program and the crate linked into it.
+        #expect(Set(found.filter { $0.0 == "cargo" }.map { "\($0.1) \($0.2)" }) == ["rustapp 0.1.0", "itoa 1.0.9"])
         // The base image below the deletion still has both.
         let base = try components(fixture, ScanFixture.base)
         #expect(base.filter { $0.0 == "pypi" }.isEmpty)
@@ -99,6 +102,7 @@ import Testing
             ("six", #"{"id": "GHSA-six-0001", "modified": "2099-01-01T00:00:00Z", "aliases": ["CVE-2099-0005"], "database_specific": {"severity": "MODERATE"}, "affected": [{"package": {"ecosystem": "PyPI", "name": "Six"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "1.0"}, {"last_affected": "1.16.0"}]}]}]}"#),
             ("idna", #"{"id": "GHSA-idna-0001", "modified": "2099-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "PyPI", "name": "idna"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.7"}]}]}]}"#),
             ("go-module", #"{"id": "GO-2099-0001", "modified": "2099-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "Go", "name": "example.org/greeting"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.2.4"}]}]}]}"#),
+            ("rust-crate", #"{"id": "RUSTSEC-2099-0001", "modified": "2099-01-01T00:00:00Z", "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"}], "affected": [{"package": {"ecosystem": "crates.io", "name": "itoa"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.0.10"}]}]}]}"#),
             ("withdrawn", #"{"id": "DEBIAN-CVE-2099-0006", "modified": "2099-01-01T00:00:00Z", "withdrawn": "2099-02-01T00:00:00Z", "affected": [{"package": {"ecosystem": "Debian:12", "name": "expat"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]}"#),
         ]
         for (name, text) in entries {
@@ -114,10 +118,10 @@ import Testing
         let advisories = try Scratch.directory("scan-osv")
         try Self.writeAdvisories(advisories)
         let imported = try fixture.caisson(["scan", "db", "import", advisories])
-        #expect(imported.status == 0 && imported.stdout.contains("7 added"), "\(imported.stdout)\(imported.stderr)")
+        #expect(imported.status == 0 && imported.stdout.contains("8 added"), "\(imported.stdout)\(imported.stderr)")
         let status = try fixture.caisson(["scan", "db", "status", "--format", "json"])
         let statusDocument = try fixture.json(status.stdout) as? [String: Any]
-        #expect(statusDocument?["advisories"] as? Int == 7, "\(status.stdout)")
+        #expect(statusDocument?["advisories"] as? Int == 8, "\(status.stdout)")
 
         let json = try fixture.caisson(["scan", "--format", "json", ScanFixture.app])
         #expect(json.status == 0, "\(json.stderr)")
@@ -125,7 +129,7 @@ import Testing
         let findings = (report["findings"] as? [[String: Any]] ?? []).map { "\($0["package"] ?? "") \($0["id"] ?? "") \($0["severity"] ?? "")" }
         // zlib1g is 1:1.2.13...: its epoch puts it above the advisory's "1.3" (epoch 0).
         #expect(Set(findings) == ["libc6 DEBIAN-CVE-2099-0001 CRITICAL", "six GHSA-six-0001 MEDIUM",
-                                  "example.org/greeting GO-2099-0001 UNKNOWN"], "\(json.stdout)")
+                                  "example.org/greeting GO-2099-0001 UNKNOWN", "itoa RUSTSEC-2099-0001 HIGH"], "\(json.stdout)")
         let glibc = (report["findings"] as? [[String: Any]] ?? []).first { $0["id"] as? String == "DEBIAN-CVE-2099-0001" }
         #expect(glibc?["fixedVersions"] as? [String] == ["2.36-9+deb99u1"])
         #expect(glibc?["score"] as? Double == 9.8)
@@ -142,14 +146,14 @@ import Testing
         let sarif = try fixture.caisson(["scan", "--format", "sarif", ScanFixture.app])
         let sarifDocument = try fixture.json(sarif.stdout) as? [String: Any]
         #expect(sarifDocument?["version"] as? String == "2.1.0")
-        #expect(((sarifDocument?["runs"] as? [[String: Any]])?.first?["results"] as? [Any])?.count == 3)
+        #expect(((sarifDocument?["runs"] as? [[String: Any]])?.first?["results"] as? [Any])?.count == 4)
 
         let listed = try fixture.caisson(["images", "--format", "{{.Repository}}:{{.Tag}} {{.Vulnerabilities}}"])
-        #expect(listed.stdout.contains("localhost/scan-debian:app 3 (1 critical, 1 medium, 1 unknown)"), "\(listed.stdout)")
+        #expect(listed.stdout.contains("localhost/scan-debian:app 4 (1 critical, 1 high, 1 medium, 1 unknown)"), "\(listed.stdout)")
         let context = try Scratch.directory("scan-build")
         try "FROM \(ScanFixture.app)\nENV SCANNED=1\n".write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
         let built = try fixture.caisson(["build", "--scan", "-t", "localhost/scan-debian:rebuilt", context])
-        #expect(built.status == 0 && built.stdout.contains("DEBIAN-CVE-2099-0001") && built.stdout.contains("3 vulnerabilities"), "\(built.stdout)\(built.stderr)")
+        #expect(built.status == 0 && built.stdout.contains("DEBIAN-CVE-2099-0001") && built.stdout.contains("4 vulnerabilities"), "\(built.stdout)\(built.stderr)")
 
         // The gate: blocked images make nothing; warned ones run.
         let before = try fixture.caisson(["ps", "-a", "-q"]).stdout
@@ -178,7 +182,7 @@ import Testing
             .write(toFile: more + "/dash.json", atomically: true, encoding: .utf8)
         #expect(try fixture.caisson(["scan", "db", "import", more]).status == 0)
         let rescanned = try fixture.caisson(["scan", ScanFixture.app])
-        #expect(rescanned.stdout.contains("DEBIAN-CVE-2099-0009") && rescanned.stdout.contains("4 vulnerabilities"), "\(rescanned.stdout)")
+        #expect(rescanned.stdout.contains("DEBIAN-CVE-2099-0009") && rescanned.stdout.contains("5 vulnerabilities"), "\(rescanned.stdout)")
     }
 
     @Test func pullIsGatedAndARefusedImageIsRemovedAgain() throws {
@@ -198,7 +202,7 @@ import Testing
         #expect(refused.status == 125 && refused.stderr.contains("breaks the scan policy"), "\(refused.stderr)")
         #expect(try fixture.caisson(["images", "-q", remote]).stdout.isEmpty, "the refused image is not kept")
         let warned = try fixture.caisson(["pull", "--scan-policy", "warn", remote])
-        #expect(warned.status == 0 && warned.stderr.contains("3 vulnerabilities"), "\(warned.stderr)")
+        #expect(warned.status == 0 && warned.stderr.contains("4 vulnerabilities"), "\(warned.stderr)")
         #expect(!(try fixture.caisson(["images", "-q", remote]).stdout.isEmpty))
     }
 }

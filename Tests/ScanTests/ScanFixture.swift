@@ -64,15 +64,45 @@ final class ScanFixture: @unchecked Sendable {
         let goBuild = try Shell.run("/bin/sh", ["-c", "cd \(Shell.quote(go)) && GOFLAGS=-mod=vendor GOPROXY=off GOCACHE=\(Shell.quote(go))/.cache CGO_ENABLED=0 HOME=\(Shell.quote(go)) go build -o ../app ."], timeout: 300)
         guard goBuild.status == 0 else { throw ScanFixtureError(what: "go build (golang-go installed?)", output: goBuild.stderr) }
         try FileManager.default.removeItem(atPath: go)
+        try Self.buildRustApp(context + "/rust", output: context + "/rustapp")
         try """
             FROM \(ScanFixture.base)
             COPY app /usr/local/bin/app
+            COPY rustapp /usr/local/bin/rustapp
             COPY site /usr/lib/python3/dist-packages
             RUN ["/usr/bin/python3.11", "-c", "import glob, shutil; [shutil.rmtree(p) for p in glob.glob('/usr/lib/python3/dist-packages/idna*')]"]
             """.write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
         let built = try caisson(["build", "--network", "none", "-t", ScanFixture.app, context], timeout: 300)
         guard built.status == 0 else { throw ScanFixtureError(what: "build", output: built.stderr + built.stdout) }
         try? FileManager.default.removeItem(atPath: context)
+    }
+
+    /// A Rust program built by cargo with crates.io's itoa 1.0.9 (from a vendored directory,
+    /// offline), carrying the dependency list cargo auditable embeds (written from `cargo
+    /// metadata` by Tests/Fixtures/sbom/embed-cargo-audit-data).
+    static func buildRustApp(_ project: String, output: String) throws {
+        let files = [
+            "Cargo.toml": "[package]\nname = \"rustapp\"\nversion = \"0.1.0\"\nedition = \"2018\"\n\n[dependencies]\nitoa = \"1.0.9\"\n",
+            "src/main.rs": "fn main() { println!(\"{}\", itoa::answer()); }\n",
+            "vendor/itoa/Cargo.toml": "[package]\nname = \"itoa\"\nversion = \"1.0.9\"\nedition = \"2018\"\n",
+            "vendor/itoa/src/lib.rs": "pub fn answer() -> u32 { 42 }\n",
+            "vendor/itoa/.cargo-checksum.json": "{\"files\":{},\"package\":null}\n",
+            ".cargo/config.toml": "[source.crates-io]\nreplace-with = \"vendored\"\n\n[source.vendored]\ndirectory = \"vendor\"\n",
+        ]
+        for (path, text) in files {
+            try FileManager.default.createDirectory(atPath: ((project + "/" + path) as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            try text.write(toFile: project + "/" + path, atomically: true, encoding: .utf8)
+        }
+        let embed = source("Tests/Fixtures/sbom/embed-cargo-audit-data")
+        let script = """
+            cd \(Shell.quote(project)) && export CARGO_HOME=\(Shell.quote(project + "/.home")) && \
+            cargo build --offline --quiet && cargo metadata --format-version 1 --offline > metadata.json && \
+            cp target/debug/rustapp \(Shell.quote(output)) && \(Shell.quote(embed)) metadata.json \(Shell.quote(output))
+            """
+        let built = try Shell.run("/bin/sh", ["-ec", script], timeout: 300)
+        guard built.status == 0 else { throw ScanFixtureError(what: "cargo build (cargo and binutils installed?)", output: built.stderr) }
+        try FileManager.default.removeItem(atPath: project)
     }
 
     /// `caisson COMMAND [SUBCOMMAND...] --root R --runroot RR ARGS...`

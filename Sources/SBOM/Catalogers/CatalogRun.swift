@@ -7,7 +7,7 @@ public struct CatalogRun: Sendable {
     /// The catalogers of OS packages and of language package managers' metadata.
     public static let standardCatalogers: [any PackageCataloger] = [
         DpkgCataloger(), ApkCataloger(), RPMDatabaseCataloger(), PythonPackageCataloger(), NodePackageCataloger(),
-        GoBinaryCataloger(), JavaArchiveCataloger(),
+        GoBinaryCataloger(), RustBinaryCataloger(), JavaArchiveCataloger(),
     ]
 
     public init(catalogers: [any PackageCataloger] = CatalogRun.standardCatalogers) {
