@@ -155,13 +155,7 @@ public struct FormatTemplate: Sendable {
                 if let value = fields.first(where: { $0.0 == name })?.1 {
                     out += value
                 } else if let value = FormatTemplate.lookup(name, in: json) {
-                    switch value {
-                    case .string(let text): out += text
-                    case .number(let text): out += text
-                    case .bool(let flag): out += flag ? "true" : "false"
-                    case .null: out += "<no value>"
-                    default: out += String(decoding: JSONEncoding.serialize(value), as: UTF8.self)
-                    }
+                    if case .null = value { out += "<no value>" } else { out += FormatTemplate.goDefaultText(value) }
                 } else if name.contains("."), FormatTemplate.lookup(String(name.split(separator: ".")[0]), in: json) != nil {
                     out += "<no value>"  // a missing map key, as Go's templates print it
                 } else {
@@ -177,6 +171,22 @@ public struct FormatTemplate: Sendable {
             }
         }
         return out
+    }
+
+    /// A value as Go's templates print one without a function (fmt's `%v`): strings bare,
+    /// lists as `[a b]`, maps as `map[k:v]` with sorted keys, nil as `<nil>`. (docker's
+    /// struct-typed fields print as `{v1 v2}` there; as maps here, which their JSON is.)
+    public static func goDefaultText(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let text): return text
+        case .number(let text): return text
+        case .bool(let flag): return flag ? "true" : "false"
+        case .null: return "<nil>"
+        case .array(let items): return "[" + items.map(goDefaultText).joined(separator: " ") + "]"
+        case .object(let members):
+            let pairs = members.keys.sorted().map { key in key + ":" + goDefaultText(members[key] ?? .null) }
+            return "map[" + pairs.joined(separator: " ") + "]"
+        }
     }
 
     /// `A.B.C` inside a JSON object.

@@ -2,7 +2,7 @@
 /// `--runroot`, `--registries-conf`, `--authfile`, `--storage-driver`), given before the
 /// command, are moved after its name (after the group's subcommand for `network ls`), where
 /// the commands parse them. Anything else before the command is left for the parser to
-/// refuse.
+/// refuse; with no command after them, the answer is `caisson`'s alone.
 enum LeadingGlobalOptions {
     static let names: Set<String> = ["--root", "--runroot", "--registries-conf", "--authfile", "--storage-driver"]
 
@@ -29,6 +29,9 @@ enum LeadingGlobalOptions {
               path.count == commandWords + 1 {
             commandWords += 1
         }
+        // No command at all: what `caisson` alone answers. An unknown one: refused by its name.
+        if rest.isEmpty { return [] }
+        if commandWords == 0, !rest[0].hasPrefix("-") { commandWords = 1 }
         return Array(rest[..<commandWords]) + leading + Array(rest[commandWords...])
     }
 }

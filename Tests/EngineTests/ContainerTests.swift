@@ -52,6 +52,21 @@ struct ContainerTests {
         #expect(grouped.status == 0 && grouped.stdout.isEmpty, "\(grouped.stderr)")
     }
 
+    @Test("a container whose create was cut short (recorded, no spec, no root filesystem mounted) starts all the same")
+    func interruptedCreateIsFinishedByStart() throws {
+        let engine = try EngineFixture()
+        defer { let leftovers = (try? engine.tearDown()) ?? ["teardown failed"]; #expect(leftovers.isEmpty, "\(leftovers)") }
+        #expect(try engine.run(["create", "--name", "half", EngineFixture.image, "echo", "finished"]).status == 0)
+        let id = try engine.run(["inspect", "--format", "{{.Id}}", "half"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        // What a create killed between its record and its spec leaves (the crash tests kill it there too).
+        let bundle = engine.root + "/containers/" + id + "/bundle"
+        #expect(try Shell.run("/bin/umount", [bundle + "/rootfs"]).status == 0)
+        try FileManager.default.removeItem(atPath: bundle + "/config.json")
+        let started = try engine.run(["start", "-a", "half"])
+        #expect(started.status == 0 && started.stdout == "finished\n", "\(started.stderr)")
+        #expect(try engine.run(["inspect", "--format", "{{.Path}} {{.Args}}", "half"]).stdout == "echo [finished]\n")
+    }
+
     @Test("a busybox httpd published on a host port answers from the host; a peer reaches it by name", arguments: runtimes)
     func publishedPortAndNames(runtime: String) throws {
         let engine = try EngineFixture(runtime: runtime)

@@ -21,6 +21,16 @@ import Testing
 
     /// A value holding a tab gives a `table` row more cells than its header, and the column
     /// widths were indexed past their end.
+    @Test("lists and maps print as Go's templates print them: [a b], map[k:v] with sorted keys")
+    func goDefaultPrinting() throws {
+        guard case .object(let row)? = try? JSONParser.parse(Array(#"{"Args":["-c","echo hi"],"Labels":{"z":"1","a":"b"},"Mixed":[1,true,null,["x"]],"Empty":[]}"#.utf8)) else {
+            Issue.record("fixture")
+            return
+        }
+        let template = try FormatTemplate(parsing: "{{.Args}}|{{.Labels}}|{{.Mixed}}|{{.Empty}}")
+        #expect(try template.rendering([], json: row) == "[-c echo hi]|map[a:b z:1]|[1 true <nil> [x]]|[]")
+    }
+
     @Test("a table row with more cells than the header is aligned, not a crash")
     func rowWiderThanHeader() throws {
         let template = try FormatTemplate(parsing: "table {{.Names}}\\t{{.Command}}")

@@ -2,14 +2,10 @@
 /// replacement's version, as it is what was built) and the standard library as `stdlib`
 /// at the toolchain's version (how OSV's Go advisories name it), read from the build
 /// information the linker embeds — nothing is run.
-public struct GoBinaryCataloger: PackageCataloger {
+public struct GoBinaryCataloger: ExecutableCataloger {
     public let name = "go-binary"
 
     public init() {}
-
-    public func selects(_ file: ImageFileEntry) -> Bool {
-        file.isExecutable && file.size > 4096
-    }
 
     public func catalog(_ context: CatalogContext) -> CatalogerOutput {
         var output = CatalogerOutput()

@@ -3,14 +3,10 @@
 /// program's own crate included, each a crates.io package at the version Cargo resolved.
 /// Read from the compressed list in the `.dep-v0` section (`RustAuditData`); a binary
 /// built without it has no such list, and is not guessed at.
-public struct RustBinaryCataloger: PackageCataloger {
+public struct RustBinaryCataloger: ExecutableCataloger {
     public let name = "rust-binary"
 
     public init() {}
-
-    public func selects(_ file: ImageFileEntry) -> Bool {
-        file.isExecutable && file.size > 4096
-    }
 
     public func catalog(_ context: CatalogContext) -> CatalogerOutput {
         var output = CatalogerOutput()
