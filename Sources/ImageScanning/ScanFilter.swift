@@ -11,17 +11,17 @@ public struct ScanFilter: Sendable {
 
     public init() {}
 
-    /// `--severity CRITICAL,HIGH` (any case, comma separated).
-    public static func severities(_ text: String) throws(ScanError) -> Set<Severity> {
+    /// `--severity CRITICAL,HIGH` (any case, comma separated); `flag` names the option in errors.
+    public static func severities(_ text: String, flag: String = "--severity") throws(ScanError) -> Set<Severity> {
         var result = Set<Severity>()
         for word in text.split(separator: ",") {
             let name = String(word).trimmingCharacters(in: " ")
             guard let severity = Severity.allCases.first(where: { $0.description == name.uppercased() }) else {
-                throw .invalidSetting("invalid severity \"\(name)\" in --severity: one of \(Severity.allCases.map(\.description).joined(separator: ", "))")
+                throw .invalidSetting("invalid severity \"\(name)\" in \(flag): one of \(Severity.allCases.map(\.description).joined(separator: ", "))")
             }
             result.insert(severity)
         }
-        guard !result.isEmpty else { throw .invalidSetting("--severity needs at least one severity") }
+        guard !result.isEmpty else { throw .invalidSetting("\(flag) needs at least one severity") }
         return result
     }
 

@@ -96,7 +96,7 @@ struct ScanImage: ParsableCommand {
         do {
             if let severity { filter.severities = try ScanFilter.severities(severity) }
             if let failOn {
-                let levels = try ScanFilter.severities(failOn)
+                let levels = try ScanFilter.severities(failOn, flag: "--fail-on")
                 guard levels.count == 1 else { throw ScanError.invalidSetting("--fail-on takes one severity") }
                 threshold = levels.first
             }

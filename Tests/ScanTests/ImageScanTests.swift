@@ -175,6 +175,8 @@ import Testing
         #expect(badPolicy.status == 125 && badPolicy.stderr.contains("block:SEVERITY"))
         let badSeverity = try fixture.caisson(["scan", "--severity", "urgent", ScanFixture.app])
         #expect(badSeverity.status == 125 && badSeverity.stderr.contains("urgent"))
+        let badFailOn = try fixture.caisson(["scan", "--fail-on", "purple", ScanFixture.app])
+        #expect(badFailOn.status == 125 && badFailOn.stderr.contains("\"purple\" in --fail-on"), "\(badFailOn.stderr)")
 
         // Results are kept per database state: a new import is seen by the next scan.
         let more = try Scratch.directory("scan-osv-more")
