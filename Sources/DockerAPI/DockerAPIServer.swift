@@ -61,12 +61,18 @@ public final class DockerAPIServer: Sendable {
                     Glibc.close(probe)
                     throw DockerAPIServerError.socket(path: path, reason: "another process is serving it")
                 }
-                channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true,
+                // Bound and given its mode under a neighbouring name, then renamed into place: the
+                // path appears only once it is listening with its final mode, so a client that
+                // waits for the file is never refused, nor let in before the chmod.
+                let pending = path.utf8.count < 107 ? path + "~" : path
+                channel = try await bootstrap.bind(unixDomainSocketPath: pending, cleanupExistingSocketFile: true,
                                                    childChannelInitializer: wrap)
-                if chmod(path, mode) != 0 || (owner.map { chown(path, 0, $0) } ?? 0) != 0 {
+                if chmod(pending, mode) != 0 || (owner.map { chown(pending, 0, $0) } ?? 0) != 0
+                    || (pending != path && rename(pending, path) != 0) {
                     let code = errno
                     try? await channel.channel.close()
-                    throw DockerAPIServerError.socket(path: path, reason: "chmod/chown: \(String(cString: strerror(code)))")
+                    unlink(pending)
+                    throw DockerAPIServerError.socket(path: path, reason: "chmod/chown/rename: \(String(cString: strerror(code)))")
                 }
             case .tcp(let host, let port):
                 channel = try await bootstrap.serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
