@@ -5,6 +5,7 @@ import CaissonSys
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// The Docker Engine API's HTTP/1.1 server on a unix socket, on SwiftNIO channels of raw
 /// bytes: requests are read by `ConnectionReader`/`HTTPRequestHead` and responses written
@@ -24,16 +25,17 @@ public final class DockerAPIServer: Sendable {
     let group: MultiThreadedEventLoopGroup
     let serverChannel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
 
-    /// Where the API is served: a unix socket (mode, and group if given), or TCP on a
-    /// loopback address (there is no TLS: anyone who reaches the port is root here).
+    /// Where the API is served: a unix socket (mode, and group if given), or TCP, with TLS
+    /// if given (only on a loopback address without verified clients: anyone who reaches
+    /// the port is root here).
     public enum Address: Sendable, CustomStringConvertible {
         case unix(path: String, mode: mode_t, group: gid_t?)
-        case tcp(host: String, port: Int)
+        case tcp(host: String, port: Int, tls: DockerAPITLS?)
 
         public var description: String {
             switch self {
             case .unix(let path, _, _): return path
-            case .tcp(let host, let port): return host.contains(":") ? "tcp://[\(host)]:\(port)" : "tcp://\(host):\(port)"
+            case .tcp(let host, let port, _): return host.contains(":") ? "tcp://[\(host)]:\(port)" : "tcp://\(host):\(port)"
             }
         }
     }
@@ -47,9 +49,14 @@ public final class DockerAPIServer: Sendable {
                 .serverChannelOption(.backlog, value: 256)
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
             let channel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
-            let wrap: @Sendable (Channel) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> = { channel in
+            // Bytes in and out; over TLS, the decrypted bytes (NIOSSL half-closes as TCP does,
+            // so a client's end of stdin still reaches an attach).
+            var context: NIOSSLContext?
+            if case .tcp(_, _, let tls?) = address { context = try tls.makeContext() }
+            let wrap: @Sendable (Channel) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> = { [context] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    if let context { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context)) }
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
             var socketPath = ""
@@ -74,7 +81,7 @@ public final class DockerAPIServer: Sendable {
                     unlink(pending)
                     throw DockerAPIServerError.socket(path: path, reason: "chmod/chown/rename: \(String(cString: strerror(code)))")
                 }
-            case .tcp(let host, let port):
+            case .tcp(let host, let port, _):
                 channel = try await bootstrap.serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .bind(host: host, port: port, childChannelInitializer: wrap)
             }
@@ -257,11 +264,13 @@ public final class DockerAPIServer: Sendable {
 public enum DockerAPIServerError: Error, CustomStringConvertible {
     case socket(path: String, reason: String)
     case address(String, String)
+    case tls(String)
 
     public var description: String {
         switch self {
         case .socket(let path, let reason): return "docker API socket \(path): \(reason)"
         case .address(let text, let reason): return "docker API address \(text): \(reason)"
+        case .tls(let reason): return "docker API TLS: \(reason)"
         }
     }
 }

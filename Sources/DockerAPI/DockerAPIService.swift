@@ -47,9 +47,10 @@ public final class DockerAPIService: Sendable {
 }
 
 extension DockerAPIServer.Address {
-    /// `--docker-tcp`'s value: `HOST:PORT`, `[V6]:PORT` or `tcp://...`, on a loopback
-    /// address only: the API has no TLS, and whoever reaches it is root on this machine.
-    public static func tcp(parsing text: String) throws(DockerAPIServerError) -> DockerAPIServer.Address {
+    /// `--docker-tcp`'s value: `HOST:PORT`, `[V6]:PORT` or `tcp://...`. Whoever reaches the
+    /// API is root on this machine, so an address that is not loopback is served only when
+    /// clients are verified (`--tlsverify`), as dockerd is heading to require.
+    public static func tcp(parsing text: String, tls: DockerAPITLS? = nil) throws(DockerAPIServerError) -> DockerAPIServer.Address {
         var rest = Substring(text)
         if rest.hasPrefix("tcp://") { rest = rest.dropFirst(6) }
         let host: Substring
@@ -67,9 +68,9 @@ extension DockerAPIServer.Address {
         }
         guard let port = Int(portText), (0...65535).contains(port) else { throw .address(text, "bad port \"\(portText)\"") }
         let loopback = host == "localhost" || host == "::1" || (host.hasPrefix("127.") && host.split(separator: ".").count == 4)
-        guard loopback else {
-            throw .address(text, "only loopback addresses are served: the API has no TLS here, and whoever reaches it is root on this machine (use the unix socket, or ssh to it)")
+        guard loopback || tls?.verifiesClients == true else {
+            throw .address(text, "only loopback addresses are served without --tlsverify: whoever reaches the API is root on this machine (give --tlsverify with --tlscacert, --tlscert and --tlskey, use the unix socket, or ssh to it)")
         }
-        return .tcp(host: host == "localhost" ? "127.0.0.1" : String(host), port: port)
+        return .tcp(host: host == "localhost" ? "127.0.0.1" : String(host), port: port, tls: tls)
     }
 }

@@ -15,6 +15,10 @@ public enum ContainerPathError: Error, CustomStringConvertible, Sendable {
     /// `noOverwriteDirNonDir`: an entry would replace a directory by a non-directory or the other way.
     case wouldReplace(existing: String, entry: String, directory: Bool)
     case noRootfs(String)
+    /// A copy into a `--read-only` container's root filesystem (docker's words).
+    case readOnlyRootfs
+    /// A copy into a read-only volume or bind mount (docker's words).
+    case readOnlyMount
     case archive(ArchiveError)
     case system(SysError)
 
@@ -26,6 +30,8 @@ public enum ContainerPathError: Error, CustomStringConvertible, Sendable {
             return directory ? "cannot overwrite directory \"\(existing)\" with non-directory \"\(entry)\""
                              : "cannot overwrite non-directory \"\(existing)\" with directory \"\(entry)\""
         case .noRootfs(let name): return "container \(name) has no root filesystem mounted"
+        case .readOnlyRootfs: return "container rootfs is marked read-only"
+        case .readOnlyMount: return "mounted volume is marked read-only"
         case .archive(let error): return error.description
         case .system(let error): return error.description
         }
@@ -80,8 +86,9 @@ public struct ContainerChange: Sendable, Equatable {
 
 /// Reading and writing a container's filesystem from the host (`cp`, `export`, `diff`,
 /// and the Docker API's archive routes): every path resolved with
-/// `openat2(RESOLVE_IN_ROOT)` in the container's mounted root, so neither a symlink in
-/// the container nor an archive entry leads outside it.
+/// `openat2(RESOLVE_IN_ROOT)` in the container's mounted root, or in the volume or bind
+/// mount it falls in (`ContainerPathPlace`), so neither a symlink in the container nor an
+/// archive entry leads outside it.
 extension ContainerEngine {
     static let inRoot: UInt64 = 0x10 /* RESOLVE_IN_ROOT */ | 0x02 /* RESOLVE_NO_MAGICLINKS */
 
@@ -102,20 +109,27 @@ extension ContainerEngine {
         return fd
     }
 
+    /// Where `path` lives: its mount, or the root filesystem.
+    func locate(_ record: ContainerRecord, _ path: String) throws(ContainerPathError) -> ContainerPathPlace {
+        try ContainerPathPlace.open(path, in: record, engine: self) { () throws(ContainerPathError) in try openRootfs(record) }
+    }
+
     /// docker's stat of a path in the container.
     public func statPath(_ record: ContainerRecord, _ path: String) throws(ContainerPathError) -> ContainerPathStat {
-        let root = try openRootfs(record)
+        let place = try locate(record, path)
+        let root = place.root
         defer { close(root) }
-        let fd = try openInRoot(root, record, path)
+        let fd = try openInRoot(root, record, place.path)
         defer { close(fd) }
         var info = stat()
         guard fstatat(fd, "", &info, 0x1000 | AT_SYMLINK_NOFOLLOW) == 0 else { throw .system(SysError("stat", path: path)) }
         var linkTarget = ""
-        if info.st_mode & S_IFMT == S_IFLNK, let resolved = try? openInRoot(root, record, path, follow: true) {
+        if info.st_mode & S_IFMT == S_IFLNK, let resolved = try? openInRoot(root, record, place.path, follow: true) {
             defer { close(resolved) }
             let rootPath = ContainerEngine.descriptorPath(root)
             let target = ContainerEngine.descriptorPath(resolved)
-            linkTarget = target.hasPrefix(rootPath) ? String(target.dropFirst(rootPath.count)) : target
+            let inside = target.hasPrefix(rootPath) ? String(target.dropFirst(rootPath.count)) : target
+            linkTarget = place.destination == "/" ? inside : place.destination + inside
             if linkTarget.isEmpty { linkTarget = "/" }
         }
         return ContainerPathStat(name: ContainerEngine.archiveName(path), size: Int64(info.st_size),
@@ -148,9 +162,9 @@ extension ContainerEngine {
     /// Writes a tar of `path` (named by its base name) to `fd`; the whole root as "."
     /// when `path` is "/" (export).
     public func archivePath(_ record: ContainerRecord, _ path: String, to fd: Int32) throws(ContainerPathError) {
-        let root = try openRootfs(record)
-        defer { close(root) }
-        let start = try openInRoot(root, record, path)
+        let place = try locate(record, path)
+        defer { close(place.root) }
+        let start = try openInRoot(place.root, record, place.path)
         defer { close(start) }
         let name = ContainerEngine.archiveEntryName(path)
         do {
@@ -171,9 +185,10 @@ extension ContainerEngine {
     /// container's user (its uid and primary gid, from the container's /etc/passwd).
     public func extractArchive(_ record: ContainerRecord, archive: String, into path: String,
                                noOverwriteDirNonDir: Bool, copyUIDGID: Bool = false) throws(ContainerPathError) {
-        let root = try openRootfs(record)
-        defer { close(root) }
-        let destination = try openInRoot(root, record, path, follow: true)
+        let place = try locate(record, path)
+        defer { close(place.root) }
+        if place.readOnly { throw place.isMount ? .readOnlyMount : .readOnlyRootfs }
+        let destination = try openInRoot(place.root, record, place.path, follow: true)
         defer { close(destination) }
         var info = stat()
         guard fstatat(destination, "", &info, 0x1000) == 0 else { throw .system(SysError("stat", path: path)) }

@@ -16,8 +16,16 @@ struct SystemService: AsyncParsableCommand {
     var socket: String?
     @Option(name: .customLong("socket-group"), help: "The group that owns the socket.")
     var socketGroup: String?
-    @Option(name: .customLong("tcp"), help: "Also serve on HOST:PORT, a loopback address (there is no TLS).")
+    @Option(name: .customLong("tcp"), help: "Also serve on HOST:PORT: a loopback address, or any with --tlsverify.")
     var tcp: String?
+    @Option(name: .customLong("tlscert"), help: "TLS on --tcp: the server's certificate chain (PEM).")
+    var tlsCertificate: String?
+    @Option(name: .customLong("tlskey"), help: "TLS on --tcp: the server's private key (PEM).")
+    var tlsKey: String?
+    @Option(name: .customLong("tlscacert"), help: "With --tlsverify: the CA that signs the clients' certificates (PEM).")
+    var tlsCACertificate: String?
+    @Flag(name: .customLong("tlsverify"), help: "Serve --tcp only to clients with a certificate --tlscacert signed.")
+    var tlsVerify = false
 
     func run() async throws {
         let engine = try global.engine()
@@ -34,8 +42,14 @@ struct SystemService: AsyncParsableCommand {
             }
             addresses.append(.unix(path: path, mode: 0o660, group: group))
         }
+        let tls: DockerAPITLS?
+        do { tls = try DockerAPITLS.from(certificate: tlsCertificate, key: tlsKey, clientCA: tlsCACertificate, verify: tlsVerify) } catch {
+            throw CLIError.usage("\(error)")
+        }
         if let tcp {
-            do { addresses.append(try .tcp(parsing: tcp)) } catch { throw CLIError.usage("--tcp: \(error)") }
+            do { addresses.append(try .tcp(parsing: tcp, tls: tls)) } catch { throw CLIError.usage("--tcp: \(error)") }
+        } else if tls != nil {
+            throw CLIError.usage("--tlscert, --tlskey, --tlscacert and --tlsverify are for --tcp, which is not given")
         }
         guard !addresses.isEmpty else { throw CLIError.usage("--socket \"\" without --tcp leaves nothing to serve") }
         signal(SIGPIPE, SIG_IGN)

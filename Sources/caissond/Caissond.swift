@@ -28,8 +28,20 @@ struct Caissond: AsyncParsableCommand {
     @Option(name: .customLong("docker-socket-group"), help: "The group that owns the Docker Engine API socket (its members may use it).")
     var dockerSocketGroup: String?
 
-    @Option(name: .customLong("docker-tcp"), help: "Also serve the Docker Engine API on HOST:PORT, a loopback address (there is no TLS).")
+    @Option(name: .customLong("docker-tcp"), help: "Also serve the Docker Engine API on HOST:PORT: a loopback address, or any with --tlsverify.")
     var dockerTCP: String?
+
+    @Option(name: .customLong("tlscert"), help: "TLS on --docker-tcp: the server's certificate chain (PEM).")
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tlskey"), help: "TLS on --docker-tcp: the server's private key (PEM).")
+    var tlsKey: String?
+
+    @Option(name: .customLong("tlscacert"), help: "With --tlsverify: the CA that signs the clients' certificates (PEM).")
+    var tlsCACertificate: String?
+
+    @Flag(name: .customLong("tlsverify"), help: "Serve --docker-tcp only to clients with a certificate --tlscacert signed.")
+    var tlsVerify = false
 
     @Option(help: "All state: images, pods, containers.")
     var root: String?
@@ -99,8 +111,14 @@ struct Caissond: AsyncParsableCommand {
         } else if dockerSocketGroup != nil {
             throw ValidationError("--docker-socket-group needs the Docker Engine API socket (--docker-socket is \"\")")
         }
+        let tls: DockerAPITLS?
+        do { tls = try DockerAPITLS.from(certificate: tlsCertificate, key: tlsKey, clientCA: tlsCACertificate, verify: tlsVerify) } catch {
+            throw ValidationError("\(error)")
+        }
         if let dockerTCP {
-            do { dockerAddresses.append(try .tcp(parsing: dockerTCP)) } catch { throw ValidationError("--docker-tcp: \(error)") }
+            do { dockerAddresses.append(try .tcp(parsing: dockerTCP, tls: tls)) } catch { throw ValidationError("--docker-tcp: \(error)") }
+        } else if tls != nil {
+            throw ValidationError("--tlscert, --tlskey, --tlscacert and --tlsverify are for --docker-tcp, which is not given")
         }
         guard !socket.isEmpty || !dockerAddresses.isEmpty else {
             throw ValidationError("--cri-socket \"\" and --docker-socket \"\" leave nothing to serve")

@@ -143,6 +143,59 @@ struct DockerContainerDataTests {
         #expect(try String(contentsOfFile: host + "/after.txt", encoding: .utf8) == "one\n")
     }
 
+    /// docker cp reaches the volume or bind mount a path is in (running or stopped), the
+    /// engine's /etc/hosts, and refuses to write into a read-only mount or root filesystem.
+    @Test(.enabled(if: hasDocker), .timeLimit(.minutes(1)))
+    func copyThroughMounts() throws {
+        let fixture = try DockerDaemonFixture()
+        defer { #expect(fixture.tearDown() == 0) }
+        let host = fixture.directory + "/host"
+        try FileManager.default.createDirectory(atPath: host + "/bound", withIntermediateDirectories: true)
+        try "one\n".write(toFile: host + "/a.txt", atomically: true, encoding: .utf8)
+        try "bound\n".write(toFile: host + "/bound/present", atomically: true, encoding: .utf8)
+        #expect(try fixture.docker(["run", "-d", "--name", "vols", "--network", "none", "-v", "store:/data", "-v", host + "/bound:/ro:ro",
+                                    Self.image, "sh", "-c", "echo made > /data/made; sleep 300"]).status == 0)
+        usleep(300_000)
+
+        // Into the volume, as the container sees it; out of it, what the container wrote.
+        let into = try fixture.docker(["cp", host + "/a.txt", "vols:/data/"])
+        #expect(into.status == 0, "\(into.stderr)")
+        #expect(try fixture.docker(["exec", "vols", "cat", "/data/a.txt"]).stdout == "one\n")
+        let source = try fixture.docker(["volume", "inspect", "-f", "{{.Mountpoint}}", "store"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(FileManager.default.fileExists(atPath: source + "/a.txt"), "\(source)")
+        #expect(try fixture.docker(["cp", "vols:/data/made", host + "/made"]).status == 0)
+        #expect(try String(contentsOfFile: host + "/made", encoding: .utf8) == "made\n")
+        #expect(try fixture.docker(["cp", "vols:/data", host + "/whole"]).status == 0)
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: host + "/whole")) == ["a.txt", "made"])
+        // The CLI's cp goes the same way.
+        #expect(try fixture.caisson("cp", [host + "/a.txt", "vols:/data/cli.txt"]).status == 0)
+        #expect(try fixture.docker(["exec", "vols", "cat", "/data/cli.txt"]).stdout == "one\n")
+
+        // A read-only bind: read, never written.
+        #expect(try fixture.docker(["cp", "vols:/ro/present", host + "/present"]).status == 0)
+        #expect(try String(contentsOfFile: host + "/present", encoding: .utf8) == "bound\n")
+        let readOnly = try fixture.docker(["cp", host + "/a.txt", "vols:/ro/"])
+        #expect(readOnly.status != 0 && readOnly.stderr.contains("mounted volume is marked read-only"), "\(readOnly.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: host + "/bound/a.txt"))
+
+        // The engine's /etc/hosts, the one the container reads.
+        #expect(try fixture.docker(["cp", "vols:/etc/hosts", host + "/hosts"]).status == 0)
+        let hosts = try String(contentsOfFile: host + "/hosts", encoding: .utf8)
+        let seen = try fixture.docker(["exec", "vols", "cat", "/etc/hosts"]).stdout
+        #expect(hosts == seen && seen.contains("localhost"), "\(hosts) vs \(seen)")
+
+        // Stopped: the volume still.
+        #expect(try fixture.docker(["stop", "-t", "0", "vols"]).status == 0)
+        #expect(try fixture.docker(["cp", host + "/a.txt", "vols:/data/later.txt"]).status == 0)
+        #expect(try fixture.docker(["run", "--rm", "--network", "none", "-v", "store:/data", Self.image, "cat", "/data/later.txt"]).stdout == "one\n")
+
+        // A --read-only container's root filesystem is not written either.
+        #expect(try fixture.docker(["run", "-d", "--name", "sealed", "--network", "none", "--read-only", Self.image, "sleep", "300"]).status == 0)
+        let sealed = try fixture.docker(["cp", host + "/a.txt", "sealed:/"])
+        #expect(sealed.status != 0 && sealed.stderr.contains("container rootfs is marked read-only"), "\(sealed.stderr)")
+    }
+
     @Test(.enabled(if: hasDocker), .timeLimit(.minutes(1)))
     func eventsSystemDFAndNetworks() throws {
         let fixture = try DockerDaemonFixture()
