@@ -24,7 +24,7 @@ extension DockerAPI {
         let service = engine.images
         let record = try service.resolve(name)
         let config = try service.config(of: record)
-        let layers = try service.manifest(of: record).layers
+        let layers = service.layerSizes(of: record) ?? []
         var layerIndex = 0
         var entries: [JSONObject] = []
         let history = config.history ?? layers.map { _ in ImageConfig.History(created: config.created, createdBy: "") }

@@ -84,7 +84,7 @@ extension DockerAPI {
             object.set("RepoTags", .strings(record.repoTags.map(ImageService.familiarName)))
             object.set("RepoDigests", .strings(record.repoDigests.map(ImageService.familiarName)))
             object.set("Created", .int(record.created.flatMap(Time.parseRFC3339) ?? 0))
-            object.set("Size", .int(record.size))
+            object.set("Size", .int(service.size(of: record)))
             object.set("SharedSize", .int(-1))
             object.set("Labels", .map((try? service.config(of: record).config?.Labels ?? [:]) ?? [:]))
             object.set("Containers", .int(containers.filter { $0.imageID == record.id }.count))

@@ -28,31 +28,30 @@ extension DockerAPI {
         var answer = JSONObject()
         let containers = try engine.list()
         if wanted.contains("image") {
-            // Sizes as `docker images` counts them (the blobs: config and layers), so that
-            // LayersSize, Size and SharedSize add up: each layer blob counted once.
+            // Sizes as `docker images` counts them (each layer unpacked), so that LayersSize,
+            // Size and SharedSize add up: each layer counted once.
             let service = engine.images
-            var layersOf: [String: [Descriptor]] = [:]
+            var layersOf: [String: [(diffID: Digest, size: Int64)]] = [:]
             var users: [Digest: Int] = [:]
             var layersSize: Int64 = 0
             for image in try service.list() {
-                guard let manifest = try? service.manifest(of: image) else { continue }
-                layersOf[image.id.description] = manifest.layers
-                layersSize += manifest.config.size
-                for layer in manifest.layers where users[layer.digest] == nil { layersSize += layer.size }
-                for digest in Set(manifest.layers.map(\.digest)) { users[digest, default: 0] += 1 }
+                guard let layers = service.layerSizes(of: image) else { continue }
+                layersOf[image.id.description] = layers
+                for layer in layers where users[layer.diffID] == nil { layersSize += layer.size }
+                for diffID in Set(layers.map(\.diffID)) { users[diffID, default: 0] += 1 }
             }
             answer.set("LayersSize", .int(layersSize))
             answer.set("Images", .array(try imageList(ImageFilters(nil, allowed: [], service: engine.images)).map { value in
                 guard case .object(var object) = value, case .string(let id)? = object["Id"] else { return value }
                 var seen = Set<Digest>()
-                let shared = (layersOf[id] ?? []).filter { (users[$0.digest] ?? 0) > 1 && seen.insert($0.digest).inserted }
+                let shared = (layersOf[id] ?? []).filter { (users[$0.diffID] ?? 0) > 1 && seen.insert($0.diffID).inserted }
                     .reduce(Int64(0)) { $0 + $1.size }
                 object.set("SharedSize", .int(shared))
                 return .object(object)
             }))
         }
         if wanted.contains("container") {
-            let imageSizes = Dictionary((try engine.images.list()).map { ($0.id, $0.size) }) { a, _ in a }
+            let imageSizes = Dictionary((try engine.images.list()).map { ($0.id, engine.images.size(of: $0)) }) { a, _ in a }
             answer.set("Containers", .array(containers.sorted { $0.0.created > $1.0.created }.map { record, state in
                 var object = summary(record, state)
                 let writable = ContainerEngine.diskUsageOf(engine.images.upperDirectory(ofRootfs: record.id))

@@ -86,12 +86,6 @@ extension ContainerEngine {
 
     public static func diskUsageOf(_ path: String) -> Int64 { diskUsage(path) }
 
-    /// Bytes under a directory (not following symlinks).
-    static func diskUsage(_ path: String) -> Int64 {
-        guard let info = try? Files.lstatIfExists(path) else { return 0 }
-        if (info.st_mode & S_IFMT) != S_IFDIR { return Int64(info.st_size) }
-        var total: Int64 = 0
-        for name in (try? Files.listDirectory(path)) ?? [] { total += diskUsage(path + "/" + name) }
-        return total
-    }
+    /// Bytes under a directory as docker counts them (`TreeSize`).
+    static func diskUsage(_ path: String) -> Int64 { TreeSize.of(path) }
 }

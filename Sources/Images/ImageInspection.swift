@@ -21,7 +21,7 @@ public enum ImageInspection {
         object.set("Architecture", .string(config.architecture))
         if let variant = config.variant { object.set("Variant", .string(variant)) }
         object.set("Os", .string(config.os))
-        object.set("Size", .number(String(record.size)))
+        object.set("Size", .number(String(service.size(of: record))))
         var rootfs = JSONObject()
         rootfs.set("Type", .string("layers"))
         rootfs.set("Layers", .array(config.rootfs.diff_ids.map { .string($0.description) }))

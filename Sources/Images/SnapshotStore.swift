@@ -42,6 +42,19 @@ public struct SnapshotStore: Sendable {
 
     public func hasLayer(_ diffID: Digest) -> Bool { Files.isDirectory(layerPath(diffID)) }
 
+    /// An unpacked layer's size as dockerd counts it (`TreeSize`), recorded when it was
+    /// unpacked (measured now, and recorded, for a layer unpacked before sizes were kept);
+    /// nil when the layer is not unpacked (the vfs driver unpacks none).
+    public func layerSize(_ diffID: Digest) -> Int64? {
+        let file = "\(root)/layers/\(diffID.encoded)/size"
+        if let text = try? Files.readString(file), let size = Int64(text) { return size }
+        guard hasLayer(diffID) else { return nil }
+        let size = TreeSize.of(layerPath(diffID))
+        let staging = file + ".\(getpid())"
+        if (try? Files.write(staging, String(size))) != nil, rename(staging, file) != 0 { unlink(staging) }
+        return size
+    }
+
     /// Unpacks a layer blob once (concurrent callers wait on a lock), checking the digest
     /// of its uncompressed stream against the image config's diff id.
     public func unpack(blob: String, mediaType: String, diffID: Digest) throws(ImageError) {
@@ -57,6 +70,7 @@ public struct SnapshotStore: Sendable {
         do {
             try Files.makeDirectories(staging + "/fs", mode: 0o755)
             try SnapshotStore.apply(blob: blob, mediaType: mediaType, diffID: diffID, into: staging + "/fs", mode: .overlay)
+            try Files.write(staging + "/size", String(TreeSize.of(staging + "/fs")))
             let final = "\(root)/layers/\(diffID.encoded)"
             if rename(staging, final) != 0 { throw ImageError.system(SysError("rename", path: final)) }
         } catch {

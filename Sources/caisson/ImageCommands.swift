@@ -101,13 +101,15 @@ struct ImageRow {
     var tag: String
     var digest: String
     var record: ImageRecord
+    /// Unpacked, as docker's (`ImageService.size(of:)`).
+    var size: Int64
     /// `{{.Vulnerabilities}}`: worked out only when the format asks for it.
     var vulnerabilities: String?
 
     var fields: [(String, String)] {
         var fields = [("Repository", repository), ("Tag", tag), ("Digest", digest), ("ID", record.id.shortID),
                       ("CreatedSince", Units.since(record.created)), ("CreatedAt", record.created ?? ""),
-                      ("Size", Units.humanSize(record.size)), ("Containers", "N/A")]
+                      ("Size", Units.humanSize(size)), ("Containers", "N/A")]
         if let vulnerabilities { fields.append(("Vulnerabilities", vulnerabilities)) }
         return fields
     }
@@ -138,18 +140,19 @@ struct Images: ParsableCommand {
         let service = try global.imageService()
         var rows: [ImageRow] = []
         for record in try service.list().sorted(by: { ($0.created ?? "") > ($1.created ?? "") }) {
+            let size = quiet ? 0 : service.size(of: record)
             let digest = record.repoDigests.first.flatMap { $0.split(separator: "@").last.map(String.init) } ?? "<none>"
             if record.repoTags.isEmpty {
                 let repository = record.repoDigests.first.flatMap { $0.split(separator: "@").first.map(String.init) }
                 rows.append(ImageRow(repository: repository.map(ImageService.familiarName) ?? "<none>", tag: "<none>",
-                                     digest: digest, record: record))
+                                     digest: digest, record: record, size: size))
             }
             for tag in record.repoTags {
                 guard let reference = try? ImageReference(parsing: tag) else { continue }
                 let sameRepositoryDigest = record.repoDigests.first { $0.hasPrefix(reference.name + "@") }
                     .flatMap { $0.split(separator: "@").last.map(String.init) } ?? digest
                 rows.append(ImageRow(repository: ImageService.familiarName(reference.name), tag: reference.tag ?? "<none>",
-                                     digest: sameRepositoryDigest, record: record))
+                                     digest: sameRepositoryDigest, record: record, size: size))
             }
         }
         if let filter {
@@ -191,7 +194,7 @@ struct Images: ParsableCommand {
             let id = noTrunc ? row.record.id.description : row.record.id.shortID
             var cells = [row.repository, row.tag]
             if digests { cells.append(row.digest) }
-            cells += [id, Units.since(row.record.created), Units.humanSize(row.record.size)]
+            cells += [id, Units.since(row.record.created), Units.humanSize(row.size)]
             table.append(cells)
         }
         printOut(Table.render(table))

@@ -7,6 +7,7 @@ import CaissonJSON
 import CLIFormatting
 import CaissonSys
 import Engine
+import ImageSpec
 
 struct NetworkGroup: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -285,7 +286,12 @@ struct SystemDF: ParsableCommand {
         let images = try engine.images.list()
         let containers = try engine.list()
         let volumes = try engine.store.volumes()
-        let imageBytes = images.reduce(Int64(0)) { $0 + $1.size }
+        // Each layer once, unpacked, as docker's LayersSize.
+        var layerBytes: [Digest: Int64] = [:]
+        for image in images {
+            for layer in engine.images.layerSizes(of: image) ?? [] { layerBytes[layer.diffID] = layer.size }
+        }
+        let imageBytes = layerBytes.values.reduce(Int64(0), +)
         let used = Set(containers.map(\.0.imageID))
         let activeImages = images.filter { used.contains($0.id) }.count
         var volumeBytes: Int64 = 0
