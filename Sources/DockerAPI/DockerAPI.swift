@@ -46,6 +46,7 @@ public final class DockerAPI: Sendable {
         addImagePushRoute(&router)
         addImageHistoryPruneRoutes(&router)
         addRegistryRoutes(&router)
+        addImageSearchRoute(&router)
         addNetworkRoutes(&router)
         addVolumeRoutes(&router)
         addNetworkConnectRoutes(&router)

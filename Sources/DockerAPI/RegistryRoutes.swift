@@ -9,8 +9,7 @@ import RegistryConfig
 /// The endpoints that ask a registry rather than this machine: `GET /distribution/{name}/json`
 /// (the manifest's descriptor and the platforms it serves, as `docker manifest`-less
 /// clients and `docker service` read them), `POST /auth` (credentials checked against the
-/// registry's challenge: docker login) and `GET /images/search`, refused: no index is
-/// configured and registries' catalogs are not searched.
+/// registry's challenge: docker login); `GET /images/search` is `ImageSearchRoute`.
 extension DockerAPI {
     func addRegistryRoutes(_ router: inout Router) {
         router.add(.GET, "/distribution/{name*}/json") { [self] request in
@@ -44,9 +43,6 @@ extension DockerAPI {
             object.set("Status", .string("Login Succeeded"))
             object.set("IdentityToken", .string(""))
             return .json(object)
-        }
-        router.add(.GET, "/images/search") { _ in
-            throw DockerAPIError(.notImplemented, "search is not supported by Caisson: no registry index is configured to search")
         }
     }
 

@@ -12,6 +12,8 @@ public enum ImageError: Error, CustomStringConvertible, Sendable {
     case noMatchingPlatform(reference: String, platform: String, available: [String])
     case inUse(String)
     case registry(RegistryError)
+    /// No registry a search asked could be searched (each named with why).
+    case searchFailed([String])
     case content(ContentStoreError)
     case archive(ArchiveError)
     case document(ImageSpecError)
@@ -26,6 +28,7 @@ public enum ImageError: Error, CustomStringConvertible, Sendable {
             return "\(reference) has no image for \(platform) (it has: \(available.joined(separator: ", ")))"
         case .inUse(let why): return why
         case .registry(let error): return error.description
+        case .searchFailed(let failures): return "cannot search " + failures.joined(separator: "; ")
         case .content(let error): return error.description
         case .archive(let error): return error.description
         case .document(let error): return error.description

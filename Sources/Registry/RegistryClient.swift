@@ -71,11 +71,14 @@ public final class RegistryClient: Sendable {
     }
 
     /// Sends a request, answering one authentication challenge if the registry makes it.
+    /// The token's scope is the endpoint's repository unless `scope` names another (the
+    /// catalog's `registry:catalog:*`).
     func send(_ endpoint: Endpoint, _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [],
-              body: (@Sendable () -> HTTPClientRequest.Body)? = nil, push: Bool = false,
+              body: (@Sendable () -> HTTPClientRequest.Body)? = nil, push: Bool = false, scope explicitScope: String? = nil,
               timeout: TimeAmount = .seconds(120)) async throws(RegistryError) -> HTTPClientResponse {
         let url = path.hasPrefix("http://") || path.hasPrefix("https://") ? path : endpoint.baseURL + path
-        let key = "\(endpoint.host) \(scope(endpoint, push: push))"
+        let scope = explicitScope ?? scope(endpoint, push: push)
+        let key = "\(endpoint.host) \(scope)"
         try checkResolvable(endpoint.host, url: url)
         for attempt in 0..<2 {
             var request = HTTPClientRequest(url: url)
@@ -96,7 +99,7 @@ public final class RegistryClient: Sendable {
             let challenge = response.headers.first(name: "WWW-Authenticate").flatMap(AuthChallenge.parse)
             _ = try? await response.body.collect(upTo: 1 << 16)
             guard let challenge else { throw .unauthorized("\(url) asks for credentials but names no scheme") }
-            let authorization = try await authorize(endpoint, challenge: challenge, scope: scope(endpoint, push: push))
+            let authorization = try await authorize(endpoint, challenge: challenge, scope: scope)
             authorizations.withLock { $0[key] = authorization }
         }
         throw .unauthorized(url)
@@ -181,7 +184,7 @@ public final class RegistryClient: Sendable {
 
     /// The error for an unexpected response; `body` when the caller already read it (a
     /// response body can be read only once).
-    private func failure(_ response: HTTPClientResponse, url: String, body collected: ByteBuffer?? = nil) async -> RegistryError {
+    func failure(_ response: HTTPClientResponse, url: String, body collected: ByteBuffer?? = nil) async -> RegistryError {
         let body: ByteBuffer?
         if let collected { body = collected } else { body = try? await response.body.collect(upTo: 1 << 16) }
         let detail = RegistryClient.errorDetail(body)

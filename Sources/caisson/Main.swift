@@ -18,7 +18,7 @@ struct Caisson: AsyncParsableCommand {
             Run.self, Create.self, Start.self, Stop.self, Restart.self, Kill.self, Remove.self, PS.self, Logs.self,
             Exec.self, Attach.self, Wait.self, Pause.self, Unpause.self, Rename.self, Port.self, Top.self, Update.self, Stats.self, Copy.self, Events.self, Export.self,
             Build.self, Pull.self, Push.self, Images.self, RemoveImages.self, Tag.self, Inspect.self, Save.self, Load.self,
-            Import.self, Login.self, Logout.self, ImageGroup.self, BuilderGroup.self, NetworkGroup.self, VolumeGroup.self, SystemGroup.self,
+            Import.self, Login.self, Logout.self, Search.self, ImageGroup.self, BuilderGroup.self, NetworkGroup.self, VolumeGroup.self, SystemGroup.self,
             SBOMCommand.self, Scan.self, Version.self, Info.self,
         ]
     )

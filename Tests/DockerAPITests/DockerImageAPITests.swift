@@ -147,6 +147,33 @@ struct DockerImageAPITests {
                 "\(allTags.stdout) \(allTags.stderr)")
         #expect(try fixture.docker(["rmi", second]).status == 0)
 
+        // docker search HOST/TERM: the registry's catalog (with the CLI's credentials),
+        // names holding the term; limits and filters as docker checks them.
+        #expect(try fixture.docker(["tag", DockerDaemonFixture.image, "\(registry.host)/team/tools:1"]).status == 0)
+        #expect(try fixture.docker(["push", "\(registry.host)/team/tools:1"]).status == 0)
+        let found = try fixture.docker(["search", "\(registry.host)/busy"])
+        #expect(found.status == 0 && found.stdout.hasPrefix("NAME") && found.stdout.contains("\(registry.host)/tests/busybox")
+                && !found.stdout.contains("team/tools"), "\(found.stdout) \(found.stderr)")
+        let every = try fixture.docker(["search", "--format", "{{.Name}}", "\(registry.host)/"])
+        #expect(every.stdout == "\(registry.host)/team/tools\n\(registry.host)/tests/busybox\n", "\(every.stdout) \(every.stderr)")
+        let official = try fixture.docker(["search", "--filter", "is-official=true", "--format", "{{.Name}}", "\(registry.host)/busy"])
+        #expect(official.status == 0 && official.stdout.isEmpty, "\(official.stdout) \(official.stderr)")
+        let tooMany = try fixture.docker(["search", "--limit", "101", "\(registry.host)/busy"])
+        #expect(tooMany.status != 0 && tooMany.stderr.contains("outside the range of [1, 100]"), "\(tooMany.stderr)")
+        let badFilter = try fixture.request("GET", "/v1.45/images/search?term=\(registry.host)/busy&filters=%7B%22color%22%3A%5B%22red%22%5D%7D")
+        #expect(badFilter.status == 400 && badFilter.body.contains("invalid filter 'color'"), "\(badFilter.body)")
+        let unreachable = try fixture.request("GET", "/v1.45/images/search?term=127.0.0.1:1/busy")
+        #expect(unreachable.status == 500 && unreachable.body.contains("cannot search 127.0.0.1:1"), "\(unreachable.body)")
+        // caisson search: anonymous is refused by this registry; logged in, the same answer.
+        let authFile = fixture.directory + "/auth.json"
+        let anonymousSearch = try fixture.caisson("search", ["--authfile", authFile, "\(registry.host)/busy"])
+        #expect(anonymousSearch.status != 0 && anonymousSearch.stderr.contains("unauthorized"), "\(anonymousSearch.stderr)")
+        #expect(try Shell.run(DockerDaemonFixture.binDirectory + "/caisson",
+                              ["login", "--authfile", authFile, "-u", TestRegistry.user, "--password-stdin", registry.host],
+                              stdin: TestRegistry.password + "\n").status == 0)
+        let cliSearch = try fixture.caisson("search", ["--authfile", authFile, "--format", "{{.Name}}", "\(registry.host)/tools"])
+        #expect(cliSearch.stdout == "\(registry.host)/team/tools\n", "\(cliSearch.stdout) \(cliSearch.stderr)")
+
         let anonymous = try fixture.request("GET", "/v1.45/distribution/\(name)/json")
         #expect(anonymous.status == 401, "\(anonymous.body)")
         let auth = Data("{\"username\":\"\(TestRegistry.user)\",\"password\":\"\(TestRegistry.password)\",\"serveraddress\":\"\(registry.host)\"}".utf8)
