@@ -53,6 +53,8 @@ let package = Package(
         .target(name: "CaissonSys", dependencies: ["CaissonShim"]),
         // JSON parsing and Codable support without Foundation (the runtime's hot path).
         .target(name: "CaissonJSON"),
+        // The engine's event log line, written alike by the engine and the monitors.
+        .target(name: "EventLogFormat", dependencies: ["CaissonSys", "CaissonJSON"]),
         // OCI runtime-spec types (config.json, state, features) and their validation.
         .target(name: "OCISpec", dependencies: ["CaissonSys", "CaissonJSON"]),
         // cgroup v1, v2 and hybrid managers.
@@ -92,7 +94,7 @@ let package = Package(
         // The engine: containers, networks (CNI) and volumes, in one SQLite store.
         .target(name: "Engine", dependencies: [
             "CaissonSys", "CaissonJSON", "Images", "ImageSpec", "OCISpec", "AttachProtocol", "CaissonShim", "LayerArchive",
-            "CLIFormatting", "ContainerHealth", "Cgroups",
+            "CLIFormatting", "ContainerHealth", "Cgroups", "EventLogFormat",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // The frames between a container's monitor and attached `caisson` commands.
@@ -111,7 +113,7 @@ let package = Package(
         // The per-container monitor (like conmon): single-threaded, Foundation-free, static.
         .executableTarget(
             name: "caisson-monitor",
-            dependencies: ["CaissonSys", "CaissonShim", "CaissonJSON", "CLIFormatting", "ContainerHealth", "AttachProtocol"],
+            dependencies: ["CaissonSys", "CaissonShim", "CaissonJSON", "CLIFormatting", "ContainerHealth", "AttachProtocol", "EventLogFormat"],
             linkerSettings: staticRuntimeLinking
         ),
         // docker's output formats for the command line: sizes, times, tables, `--format` templates.

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CaissonJSON
 import CaissonSys
+import EventLogFormat
 
 /// The engine's event log (`ROOT/events.log`, one JSON object per line, appended with
 /// O_APPEND so concurrent writers do not interleave lines): what `caisson events` shows.
@@ -10,26 +11,14 @@ import CaissonSys
 /// image, the labels), network create/destroy/connect/disconnect (the network as actor,
 /// the container an attribute), volume create/destroy and image pull/tag/untag/delete
 /// (`ImageEvents`); the monitor records `die` (with exitCode) when a container exits.
+/// Lines are written by `EventLogLine`, the monitor's writer too.
 public struct EventLog: Sendable {
     public let path: String
 
     public init(root: String) { path = root + "/events.log" }
 
     public func record(type: String, action: String, id: String, attributes: [String: String] = [:]) {
-        var actor = JSONObject()
-        actor.set("ID", .string(id))
-        var attributeObject = JSONObject()
-        for (key, value) in attributes.sorted(by: { $0.key < $1.key }) { attributeObject.set(key, .string(value)) }
-        actor.set("Attributes", .object(attributeObject))
-        var event = JSONObject()
-        event.set("Type", .string(type))
-        event.set("Action", .string(action))
-        event.set("Actor", .object(actor))
-        event.set("time", .string(Clock.rfc3339Now()))
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        try? Files.writeAll(fd: fd, bytes: JSONEncoding.serialize(.object(event)) + [0x0a])
+        EventLogLine.append(to: path, type: type, action: action, id: id, attributes: attributes.map { ($0.key, $0.value) })
     }
 }
 
