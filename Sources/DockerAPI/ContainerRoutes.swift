@@ -11,7 +11,7 @@ extension DockerAPI {
         router.add(.GET, "/containers/json") { [self] request in
             let all = request.bool("all")
             let limit = try request.int("limit")
-            let filters = try ContainerFilters(request.string("filters"))
+            let filters = try FilterQuery.values(request.string("filters"))
             return .json(.array(try await blocking { try self.containerList(all: all, limit: limit, filters: filters) }))
         }
         router.add(.POST, "/containers/create") { [self] request in
@@ -156,11 +156,12 @@ extension DockerAPI {
     }
 
     /// docker's list entries (`docker ps`), newest first.
-    func containerList(all: Bool, limit: Int?, filters: ContainerFilters) throws -> [JSONValue] {
+    func containerList(all: Bool, limit: Int?, filters values: [String: [String]]) throws -> [JSONValue] {
         var rows = try engine.list().sorted { $0.0.created > $1.0.created }
+        let filter = try ContainerListFilter(values, engine: engine, containers: rows)
         rows = rows.filter { record, state in
-            if !all && limit == nil && !state.isRunning && filters.isEmpty { return false }
-            return filters.matches(record, state)
+            if !all && (limit ?? 0) <= 0 && !filter.showsStopped && !state.isRunning { return false }
+            return filter.matches(record, state)
         }
         if let limit, limit > 0 { rows = Array(rows.prefix(limit)) }
         return rows.map { record, state in .object(summary(record, state)) }

@@ -48,9 +48,9 @@ extension DockerAPI {
             let name = request.parameters["name"] ?? ""
             let force = request.bool("force")
             let lines = try await blocking { () throws -> [String] in
-                let inUse = Set(try self.engine.store.containers().map(\.imageID))
+                let users = try self.engine.imageUsers()
                 let id = try? self.engine.images.resolve(name).id
-                let lines = try self.engine.images.remove(name, force: force, inUse: inUse)
+                let lines = try self.engine.images.remove(name, force: force, users: users)
                 if let id { self.engine.events.imageRemoved(id: id, lines: lines) }
                 return lines
             }

@@ -66,8 +66,13 @@ extension DockerAPI {
     }
 
     func addVolumeRoutes(_ router: inout Router) {
-        router.add(.GET, "/volumes") { [self] _ in
-            let volumes = try await blocking { try self.engine.store.volumes() }
+        router.add(.GET, "/volumes") { [self] request in
+            let filter = try VolumeFilter(try FilterQuery.values(request.string("filters")))
+            let volumes = try await blocking {
+                try self.engine.store.volumes().filter { volume in
+                    filter.matches(volume, inUse: filter.needsUse ? try self.engine.volumeInUse(volume.name) : false)
+                }
+            }
             var answer = JSONObject()
             answer.set("Volumes", .array(volumes.map { .object(ContainerEngine.volumeDocument($0)) }))
             answer.set("Warnings", .array([]))
@@ -96,8 +101,14 @@ extension DockerAPI {
             try await blocking { try self.engine.removeVolume(name, force: force) }
             return .noContent()
         }
-        router.add(.POST, "/volumes/prune") { [self] _ in
-            let result = try await blocking { try self.engine.pruneVolumes() }
+        router.add(.POST, "/volumes/prune") { [self] request in
+            // Since API 1.42 named volumes are kept unless the filter all=true asks for them.
+            var values = try FilterQuery.values(request.string("filters"))
+            let allValues = values.removeValue(forKey: "all") ?? []
+            let all = allValues.contains { ["true", "1"].contains($0.lowercased()) }
+                || (request.version.map { $0 < APIVersion(major: 1, minor: 42) } ?? false)
+            let filter = try VolumeFilter(values, allowed: ["label", "label!"])
+            let result = try await blocking { try self.engine.pruneVolumes(all: all, filter: filter) }
             var answer = JSONObject()
             answer.set("VolumesDeleted", .array(result.removed.map { .string($0) }))
             answer.set("SpaceReclaimed", .number(String(result.bytes)))

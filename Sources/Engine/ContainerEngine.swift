@@ -162,6 +162,16 @@ public final class ContainerEngine: Sendable {
         try store.containers().map { ($0, state(of: $0)) }
     }
 
+    /// For each image a container uses, one of its containers (a running one first), as
+    /// `rmi` weighs them.
+    public func imageUsers() throws(EngineError) -> [Digest: ImageUser] {
+        var users: [Digest: ImageUser] = [:]
+        for (record, state) in try list() where users[record.imageID]?.running != true {
+            users[record.imageID] = ImageUser(containerID: record.id, running: state.isRunning)
+        }
+        return users
+    }
+
     // MARK: Create
 
     /// Creates a container from a local image: its root filesystem, bundle and record.

@@ -247,7 +247,7 @@ extension ContainerEngine {
             }
         }
         var bytes: Int64 = 0
-        if volumes { bytes += try pruneVolumes().bytes }
+        if volumes { bytes += try pruneVolumes(all: false).bytes }
         let inUse = Set(remaining.map(\.imageID))
         let images: (deleted: [ImageSpec.Digest], reclaimed: Int64)
         do { images = try self.images.prune(all: allImages, inUse: inUse) } catch { throw .image(error) }

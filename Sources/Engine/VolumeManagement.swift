@@ -60,7 +60,7 @@ extension ContainerEngine {
         return found
     }
 
-    func volumeInUse(_ name: String) throws(EngineError) -> Bool {
+    public func volumeInUse(_ name: String) throws(EngineError) -> Bool {
         try store.containers().contains { $0.config.mounts.contains { $0.kind == .volume && $0.source == name } }
     }
 
@@ -73,10 +73,13 @@ extension ContainerEngine {
     }
 
     /// Removes every volume no container uses; returns their names and the bytes freed.
-    public func pruneVolumes() throws(EngineError) -> (removed: [String], bytes: Int64) {
+    /// Removes the volumes no container uses that `filter` keeps: with `all` every such
+    /// volume, else the anonymous ones only (docker's `volume prune` since API 1.42).
+    public func pruneVolumes(all: Bool = true, filter: VolumeFilter = VolumeFilter()) throws(EngineError) -> (removed: [String], bytes: Int64) {
         var removed: [String] = []
         var bytes: Int64 = 0
-        for volume in try store.volumes() where !(try volumeInUse(volume.name)) {
+        for volume in try store.volumes() where all || volume.labels["com.docker.volume.anonymous"] != nil {
+            guard filter.matches(volume, inUse: false), !(try volumeInUse(volume.name)) else { continue }
             bytes += ContainerEngine.diskUsage(volume.mountpoint)
             try removeVolume(volume.name, force: false)
             removed.append(volume.name)

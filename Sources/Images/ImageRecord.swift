@@ -74,3 +74,17 @@ public struct ImageIndexFile: Sendable {
         return result
     }
 }
+
+/// A container that uses an image, as `rmi`'s conflicts name it: a running one if there
+/// is any, else a stopped one.
+public struct ImageUser: Sendable, Equatable {
+    public let containerID: String
+    public let running: Bool
+
+    public init(containerID: String, running: Bool) {
+        self.containerID = containerID
+        self.running = running
+    }
+
+    public var shortID: String { String(containerID.prefix(12)) }
+}

@@ -149,9 +149,14 @@ public final class ImageService: Sendable {
     }
 
     /// `rmi`: removes a name, or the whole image when it is named by id or has one name
-    /// left. Returns docker's report lines ("Untagged: …", "Deleted: …").
-    public func remove(_ text: String, force: Bool, inUse: Set<Digest> = []) throws(ImageError) -> [String] {
+    /// left. Returns docker's report lines ("Untagged: …", "Deleted: …"). Containers using
+    /// the image (`users`) hold it as dockerd's do: its last name is removed only with
+    /// `force`, and then the image stays (nameless) while a running container uses it; by
+    /// id it is never removed under a running container, and under a stopped one only with
+    /// `force`.
+    public func remove(_ text: String, force: Bool, users: [Digest: ImageUser] = [:]) throws(ImageError) -> [String] {
         let record = try resolve(text)
+        let user = users[record.id]
         var report: [String] = []
         let byID = record.id.encoded.hasPrefix(text.hasPrefix("sha256:") ? String(text.dropFirst(7)) : text)
             && !record.repoTags.contains { $0.hasSuffix("/" + text) || $0 == text }
@@ -169,11 +174,29 @@ public final class ImageService: Sendable {
                     return
                 }
             }
-            if byID, image.repoTags.count > 1, !force {
-                throw .inUse("conflict: unable to delete \(record.id.shortID) (must be forced) - image is referenced in multiple repositories")
-            }
-            if inUse.contains(record.id), !force {
-                throw .inUse("conflict: unable to remove repository reference \"\(text)\" (must force) - container is using its referenced image \(record.id.shortID)")
+            if byID {
+                if let user, user.running {
+                    throw .inUse("conflict: unable to delete \(record.id.shortID) (cannot be forced) - image is being used by running container \(user.shortID)")
+                }
+                if image.repoTags.count > 1, !force {
+                    throw .inUse("conflict: unable to delete \(record.id.shortID) (must be forced) - image is referenced in multiple repositories")
+                }
+                if let user, !force {
+                    throw .inUse("conflict: unable to delete \(record.id.shortID) (must be forced) - image is being used by stopped container \(user.shortID)")
+                }
+            } else if let user {
+                if !force {
+                    throw .inUse("conflict: unable to remove repository reference \"\(text)\" (must force) - container \(user.shortID) is using its referenced image \(record.id.shortID)")
+                }
+                if user.running {
+                    // The names go; the image stays for the running container.
+                    for name in image.repoTags { report.append("Untagged: \(name)") }
+                    for name in image.repoDigests { report.append("Untagged: \(name)") }
+                    image.repoTags = []
+                    image.repoDigests = []
+                    images[i] = image
+                    return
+                }
             }
             for name in image.repoTags { report.append("Untagged: \(name)") }
             for name in image.repoDigests { report.append("Untagged: \(name)") }

@@ -16,7 +16,7 @@ struct PS: ParsableCommand {
     @Flag(name: .shortAndLong, help: "All containers (default: running ones).") var all = false
     @Flag(name: .shortAndLong, help: "Only ids.") var quiet = false
     @Flag(name: .customLong("no-trunc")) var noTrunc = false
-    @Option(name: .shortAndLong, help: "name=, id=, status=, label=KEY[=VALUE], ancestor=, network=, health=(starting|healthy|unhealthy|none)") var filter: [String] = []
+    @Option(name: .shortAndLong, help: "docker's filters: name=, id=, status=, label=KEY[=VALUE], ancestor=, before=, since=, exited=, volume=, network=, publish=, expose=, health=, is-task=") var filter: [String] = []
     @Option(help: "Go template: {{.ID}} {{.Image}} {{.Command}} {{.CreatedAt}} {{.RunningFor}} {{.Status}} {{.State}} {{.Ports}} {{.Names}} {{.Labels}} {{.Networks}}")
     var format: String?
     @Flag(name: .shortAndLong, help: "Only the latest created container.") var latest = false
@@ -24,32 +24,19 @@ struct PS: ParsableCommand {
     func run() throws {
         let engine = try global.engine()
         var rows = try engine.list()
-        for item in filter where item.hasPrefix("health=") {
-            let value = String(item.dropFirst(7))
-            guard HealthStatus.filterValues.contains(value) else {
-                throw CLIError.usage("invalid filter 'health=\(value)': invalid value for health (\(value)): must be one of \(HealthStatus.filterValues.joined(separator: ", "))")
-            }
+        var values: [String: [String]] = [:]
+        for item in filter {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw CLIError.usage("bad format of filter (expected name=value): \(item)") }
+            values[parts[0], default: []].append(parts[1])
         }
-        rows = try rows.filter { record, state in
-            if !all && filter.isEmpty && !latest && !state.isRunning { return false }
-            for item in filter {
-                let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2 else { throw CLIError.usage("bad format of filter (expected name=value): \(item)") }
-                switch parts[0] {
-                case "name": if !record.name.contains(parts[1]) { return false }
-                case "id": if !record.id.hasPrefix(parts[1]) { return false }
-                case "status": if state.status.rawValue != parts[1] { return false }
-                case "ancestor": if record.config.image != parts[1] && !record.imageID.encoded.hasPrefix(parts[1]) { return false }
-                case "network": if record.config.network != parts[1] { return false }
-                case "health": if (state.health?.status.rawValue ?? "none") != parts[1] { return false }
-                case "label":
-                    let label = parts[1].split(separator: "=", maxSplits: 1).map(String.init)
-                    guard let value = record.config.labels[label[0]] else { return false }
-                    if label.count == 2, value != label[1] { return false }
-                default: throw CLIError.usage("invalid filter '\(parts[0])'")
-                }
-            }
-            return true
+        let listFilter: ContainerListFilter
+        do { listFilter = try ContainerListFilter(values, engine: engine, containers: rows) } catch {
+            throw CLIError.usage(error.description)
+        }
+        rows = rows.filter { record, state in
+            if !all && !latest && !listFilter.showsStopped && !state.isRunning { return false }
+            return listFilter.matches(record, state)
         }
         if latest { rows = Array(rows.prefix(1)) }
         if quiet {

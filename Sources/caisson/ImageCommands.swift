@@ -48,7 +48,7 @@ struct Pull: AsyncParsableCommand {
             try global.enforceScanPolicy(policy, service: service, record: record, name: name)
         } catch {
             display.finish()
-            if before?.id != record.id { _ = try? service.remove(record.id.description, force: false, inUse: global.imagesInUse()) }
+            if before?.id != record.id { _ = try? service.remove(record.id.description, force: false, users: global.imageUsers()) }
             throw error
         }
         display.finish()
@@ -239,7 +239,7 @@ struct RemoveImages: ParsableCommand {
         for image in images {
             do {
                 let id = try? service.resolve(image).id
-                let lines = try service.remove(image, force: force, inUse: global.imagesInUse())
+                let lines = try service.remove(image, force: force, users: global.imageUsers())
                 for line in lines { print(line) }
                 if let id { EventLog(root: global.root).imageRemoved(id: id, lines: lines) }
             } catch {

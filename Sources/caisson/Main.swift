@@ -114,10 +114,13 @@ struct GlobalOptions: ParsableArguments {
 
     /// Images that containers were created from (kept by rmi and prune unless forced).
     func imagesInUse() -> Set<ImageSpec.Digest> {
-        guard Files.exists(root + "/engine.db"), let engine = try? engine(), let records = try? engine.store.containers() else {
-            return []
-        }
-        return Set(records.map(\.imageID))
+        Set(imageUsers().keys)
+    }
+
+    /// The containers that hold each image (a running one first), for rmi.
+    func imageUsers() -> [ImageSpec.Digest: ImageUser] {
+        guard Files.exists(root + "/engine.db"), let engine = try? engine(), let users = try? engine.imageUsers() else { return [:] }
+        return users
     }
 
     func engine() throws -> ContainerEngine {

@@ -135,9 +135,21 @@ struct VolumeCreate: ParsableCommand {
 struct VolumeList: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ls", abstract: "List volumes.", usage: "caisson volume ls [OPTIONS]", aliases: ["list"])
     @OptionGroup(title: "Global Options") var global: GlobalOptions
-    @Flag(name: .shortAndLong) var quiet = false
+    @Flag(name: .shortAndLong, help: "Only volume names.") var quiet = false
+    @Option(name: .shortAndLong, help: "docker's filters: name=, label=KEY[=VALUE], label!=, driver=, dangling=true|false") var filter: [String] = []
     func run() throws {
-        let volumes = try global.engine().store.volumes()
+        let engine = try global.engine()
+        var values: [String: [String]] = [:]
+        for item in filter {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw CLIError.usage("bad format of filter (expected name=value): \(item)") }
+            values[parts[0], default: []].append(parts[1])
+        }
+        let volumeFilter: VolumeFilter
+        do { volumeFilter = try VolumeFilter(values) } catch { throw CLIError.usage(error.description) }
+        let volumes = try engine.store.volumes().filter { volume in
+            volumeFilter.matches(volume, inUse: volumeFilter.needsUse ? try engine.volumeInUse(volume.name) : false)
+        }
         if quiet { for volume in volumes { print(volume.name) }; return }
         printOut(Table.render([["DRIVER", "VOLUME NAME"]] + volumes.map { [$0.driver, $0.name] }))
     }
@@ -174,15 +186,17 @@ struct VolumeRemove: ParsableCommand {
 struct VolumePrune: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove volumes no container uses.", usage: "caisson volume prune [OPTIONS]")
     @OptionGroup(title: "Global Options") var global: GlobalOptions
-    @Flag(name: .shortAndLong) var force = false
+    @Flag(name: .shortAndLong, help: "Do not prompt for confirmation.") var force = false
+    @Flag(name: .shortAndLong, help: "Remove all unused volumes, not just anonymous ones.") var all = false
     func run() throws {
         if !force {
-            print("WARNING! This will remove anonymous local volumes not used by at least one container.")
+            print(all ? "WARNING! This will remove all local volumes not used by at least one container."
+                      : "WARNING! This will remove anonymous local volumes not used by at least one container.")
             print("Are you sure you want to continue? [y/N] ", terminator: "")
             fflush(nil)
             guard let answer = readLine(), answer.lowercased().hasPrefix("y") else { return }
         }
-        let result = try global.engine().pruneVolumes()
+        let result = try global.engine().pruneVolumes(all: all)
         if !result.removed.isEmpty {
             print("Deleted Volumes:")
             for name in result.removed { print(name) }

@@ -260,7 +260,8 @@ struct ContainerTests {
         #expect(none.stderr.contains("No such container: nobody"))
         let inUse = try engine.run(["rmi", EngineFixture.image])
         #expect(inUse.status == 1)
-        #expect(inUse.stderr.contains("container is using its referenced image"), "\(inUse.stderr)")
+        #expect(inUse.stderr.contains("(must force) - container ") && inUse.stderr.contains(" is using its referenced image"),
+                "\(inUse.stderr)")
         let badRestart = try engine.run(["run", "--restart", "sometimes", EngineFixture.image])
         #expect(badRestart.status == 125)
         #expect(try engine.run(["ps", "-a", "-q"]).stdout.split(separator: "\n").count == 1, "failed runs leave no container")

@@ -7,7 +7,9 @@ import Testing
 
 /// ADD of URLs (served by Python's http.server on loopback) and of bzip2 and xz archives,
 /// in real builds, checked in the built image's filesystem.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+// The limit counts from when the suite is scheduled: in the whole suite on two cores these
+// async builds wait minutes for a thread, so it is generous (it is there to catch hangs).
+@Suite(.serialized, .timeLimit(.minutes(10)))
 struct AddStepTests {
     /// `python3 -m http.server` serving `directory` on a free loopback port.
     final class FileServer {

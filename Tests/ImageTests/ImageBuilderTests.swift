@@ -7,7 +7,9 @@ import Testing
 
 /// Whole Dockerfiles built into images: stages, variables, config instructions, COPY
 /// (from the context and from a stage), RUN, and the cache across builds.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+// The limit counts from when the suite is scheduled: in the whole suite on two cores these
+// async builds wait minutes for a thread, so it is generous (it is there to catch hangs).
+@Suite(.serialized, .timeLimit(.minutes(10)))
 struct ImageBuilderTests {
     static func builder(_ service: ImageService, context: String, output: String, configure: (inout BuildOptions) -> Void = { _ in })
         throws -> ImageBuilder {

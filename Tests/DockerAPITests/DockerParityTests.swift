@@ -1,0 +1,126 @@
+import Foundation
+import Testing
+
+/// What a side-by-side run of the docker CLI against dockerd 20.10 and caissond showed
+/// to differ, now as dockerd does it: `ps` filters (all of docker's, regular expressions
+/// for name and id, stopped containers only with --all or a status filter), `rmi` under
+/// containers that use the image, `volume prune` sparing named volumes.
+@Suite(.serialized)
+struct DockerParityTests {
+    static let image = DockerDaemonFixture.image
+
+    @Test(.enabled(if: DockerCLITests.hasDocker), .timeLimit(.minutes(2)))
+    func psFilters() throws {
+        let fixture = try DockerDaemonFixture()
+        defer { #expect(fixture.tearDown() == 0) }
+        func names(_ arguments: [String]) throws -> String {
+            let listed = try fixture.docker(["ps"] + arguments + ["--format", "{{.Names}}"])
+            #expect(listed.status == 0, "\(arguments): \(listed.stderr)")
+            return listed.stdout.split(separator: "\n").sorted().joined(separator: " ")
+        }
+        #expect(try fixture.docker(["run", "-d", "--name", "web", "--network", "none", "--expose", "90", "-v", "data:/data",
+                                    "--label", "tier=front", Self.image, "sleep", "300"]).status == 0)
+        #expect(try fixture.docker(["run", "--name", "done0", "--network", "none", Self.image, "true"]).status == 0)
+        #expect(try fixture.docker(["run", "--name", "done3", "--network", "none", Self.image, "sh", "-c", "exit 3"]).status == 3)
+        #expect(try fixture.docker(["create", "--name", "fresh", "--network", "none", Self.image, "true"]).status == 0)
+
+        // Without -a only running containers, whatever else is filtered on.
+        #expect(try names(["--filter", "name=e"]) == "web")
+        #expect(try names(["--filter", "label=tier"]) == "web")
+        #expect(try names(["-a", "--filter", "name=e"]) == "done0 done3 fresh web")
+        // name and id are regular expressions over /NAME and the full id.
+        #expect(try names(["-a", "--filter", "name=^/d"]) == "done0 done3")
+        #expect(try names(["-a", "--filter", "name=[0-9]$"]) == "done0 done3")
+        let id = try fixture.docker(["inspect", "-f", "{{.Id}}", "web"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try names(["-a", "--filter", "id=" + String(id.dropFirst(20).prefix(10))]) == "web")
+        // A status filter shows stopped containers without -a; exited= needs them.
+        #expect(try names(["--filter", "status=exited"]) == "done0 done3")
+        #expect(try names(["--filter", "status=created"]) == "fresh")
+        #expect(try names(["-a", "--filter", "exited=3"]) == "done3")
+        #expect(try names(["-a", "--filter", "exited=0"]) == "done0")
+        // Images, other containers, volumes, networks, ports.
+        #expect(try names(["-a", "--filter", "ancestor=" + Self.image]) == "done0 done3 fresh web")
+        #expect(try names(["-a", "--filter", "ancestor=local/nosuch:9"]).isEmpty)
+        #expect(try names(["-a", "--filter", "before=done3"]) == "done0 web")
+        #expect(try names(["-a", "--filter", "since=done0"]) == "done3 fresh")
+        #expect(try names(["--filter", "volume=data"]) == "web")
+        #expect(try names(["--filter", "volume=/data"]) == "web")
+        #expect(try names(["--filter", "expose=90"]) == "web")
+        #expect(try names(["--filter", "expose=80-100/tcp"]) == "web")
+        #expect(try names(["--filter", "expose=90/udp"]).isEmpty)
+        #expect(try names(["-a", "--filter", "network=none"]) == "done0 done3 fresh web")
+        #expect(try names(["-a", "--filter", "is-task=true"]).isEmpty)
+        // Mistakes, named.
+        let status = try fixture.docker(["ps", "--filter", "status=bogus"])
+        #expect(status.status != 0 && status.stderr.contains("invalid filter 'status=bogus'"), "\(status.stderr)")
+        let unknown = try fixture.docker(["ps", "--filter", "colour=red"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("invalid filter 'colour'"), "\(unknown.stderr)")
+        let before = try fixture.docker(["ps", "--filter", "before=nosuch"])
+        #expect(before.status != 0 && before.stderr.contains("No such container: nosuch"), "\(before.stderr)")
+        // caisson ps filters the same way.
+        let cli = try fixture.caisson("ps", ["--filter", "name=^/d", "--filter", "status=exited", "--format", "{{.Names}}"])
+        #expect(cli.stdout.split(separator: "\n").sorted() == ["done0", "done3"], "\(cli.stdout) \(cli.stderr)")
+        #expect(try fixture.caisson("ps", ["--filter", "name=e", "--format", "{{.Names}}"]).stdout == "web\n")
+    }
+
+    @Test(.enabled(if: DockerCLITests.hasDocker), .timeLimit(.minutes(2)))
+    func imageRemovalUnderContainers() throws {
+        let fixture = try DockerDaemonFixture()
+        defer { #expect(fixture.tearDown() == 0) }
+        #expect(try fixture.docker(["tag", Self.image, "local/held:1"]).status == 0)
+        #expect(try fixture.docker(["run", "-d", "--name", "holder", "--network", "none", "local/held:1", "sleep", "300"]).status == 0)
+        let id = try fixture.docker(["image", "inspect", "-f", "{{.Id}}", "local/held:1"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let container = try fixture.docker(["inspect", "-f", "{{.Id}}", "holder"]).stdout.prefix(12)
+
+        // By id: never under a running container, even forced.
+        let byID = try fixture.docker(["rmi", "-f", String(id.dropFirst(7).prefix(12))])
+        #expect(byID.status != 0 && byID.stderr.contains("(cannot be forced) - image is being used by running container \(container)"),
+                "\(byID.stderr)")
+        // Its last name: refused without -f naming the container; with -f the name goes, the image stays.
+        #expect(try fixture.docker(["rmi", Self.image]).status == 0)
+        let unforced = try fixture.docker(["rmi", "local/held:1"])
+        #expect(unforced.status != 0 && unforced.stderr.contains("(must force) - container \(container) is using its referenced image"),
+                "\(unforced.stderr)")
+        let forced = try fixture.docker(["rmi", "-f", "local/held:1"])
+        #expect(forced.status == 0 && forced.stdout.contains("Untagged: local/held:1") && !forced.stdout.contains("Deleted"),
+                "\(forced.stdout) \(forced.stderr)")
+        #expect(try fixture.docker(["image", "inspect", "-f", "{{.Id}}", id]).stdout.hasPrefix(id))
+        #expect(try fixture.docker(["exec", "holder", "true"]).status == 0)
+
+        // Stopped: by id only with -f.
+        #expect(try fixture.docker(["stop", "-t", "0", "holder"]).status == 0)
+        let stopped = try fixture.docker(["rmi", id])
+        #expect(stopped.status != 0 && stopped.stderr.contains("(must be forced) - image is being used by stopped container \(container)"),
+                "\(stopped.stderr)")
+        let gone = try fixture.docker(["rmi", "-f", id])
+        #expect(gone.status == 0 && gone.stdout.contains("Deleted: \(id)"), "\(gone.stdout) \(gone.stderr)")
+    }
+
+    @Test(.enabled(if: DockerCLITests.hasDocker), .timeLimit(.minutes(2)))
+    func volumePruneSparesNamedVolumes() throws {
+        let fixture = try DockerDaemonFixture()
+        defer { #expect(fixture.tearDown() == 0) }
+        #expect(try fixture.docker(["volume", "create", "named"]).status == 0)
+        #expect(try fixture.docker(["create", "--name", "anon", "--network", "none", "-v", "/scratch", Self.image, "true"]).status == 0)
+        #expect(try fixture.docker(["rm", "anon"]).status == 0)
+        func volumes() throws -> [String] { try fixture.docker(["volume", "ls", "-q"]).stdout.split(separator: "\n").map(String.init) }
+        #expect(try volumes().count == 2)
+        // API 1.42 and later: anonymous volumes only, unless all=true (the CLI's -a).
+        #expect(try fixture.docker(["volume", "prune", "-f"]).status == 0)
+        #expect(try volumes() == ["named"])
+        #expect(try fixture.docker(["volume", "prune", "-f", "-a"]).status == 0)
+        #expect(try volumes().isEmpty)
+        // Filters of volume ls.
+        #expect(try fixture.docker(["volume", "create", "--label", "keep=yes", "kept"]).status == 0)
+        #expect(try fixture.docker(["volume", "create", "other"]).status == 0)
+        #expect(try fixture.docker(["volume", "ls", "-q", "--filter", "name=kep"]).stdout == "kept\n")
+        #expect(try fixture.docker(["volume", "ls", "-q", "--filter", "label=keep=yes"]).stdout == "kept\n")
+        #expect(try fixture.docker(["volume", "ls", "-q", "--filter", "dangling=true"]).stdout.split(separator: "\n").sorted() == ["kept", "other"])
+        let bad = try fixture.docker(["volume", "ls", "--filter", "bogus=1"])
+        #expect(bad.status != 0 && bad.stderr.contains("invalid filter 'bogus'"), "\(bad.stderr)")
+        // caisson volume prune: anonymous ones only, unless --all.
+        #expect(try fixture.caisson("volume prune", ["--force"]).status == 0)
+        #expect(try volumes().sorted() == ["kept", "other"])
+    }
+}
