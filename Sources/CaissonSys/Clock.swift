@@ -11,6 +11,13 @@ public enum Clock {
         return rfc3339(seconds: Int(now.tv_sec), nanoseconds: Int(now.tv_nsec))
     }
 
+    /// Seconds since the epoch, with their fraction.
+    public static func epochSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
     public static func rfc3339(seconds: Int, nanoseconds: Int) -> String {
         var time = time_t(seconds)
         var parts = tm()

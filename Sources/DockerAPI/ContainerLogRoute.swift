@@ -9,8 +9,15 @@ extension DockerAPI {
     func addContainerLogRoute(_ router: inout Router) {
         router.add(.GET, "/containers/{id}/logs") { [self] request in
             let id = request.parameters["id"] ?? ""
+            guard let since = LogWindow.apiSeconds(request.string("since")) else {
+                throw DockerAPIError.badParameter("invalid value for since: \"\(request.string("since") ?? "")\"")
+            }
+            guard let until = LogWindow.apiSeconds(request.string("until")) else {
+                throw DockerAPIError.badParameter("invalid value for until: \"\(request.string("until") ?? "")\"")
+            }
             let options = LogOptions(stdout: request.bool("stdout"), stderr: request.bool("stderr"),
-                                     timestamps: request.bool("timestamps"), tail: try LogOptions.tail(request.string("tail")))
+                                     timestamps: request.bool("timestamps"), details: request.bool("details"),
+                                     tail: LogOptions.tail(request.string("tail")), window: LogWindow(since: since, until: until))
             guard options.stdout || options.stderr else {
                 throw DockerAPIError.badParameter("you must choose at least one stream")
             }
@@ -31,6 +38,7 @@ extension DockerAPI {
                 var cursor = start
                 while true {
                     let running = try await blocking { self.engine.state(of: record).isRunning }
+                        && !options.window.hasEnded(now: Clock.epochSeconds())
                     let before = cursor
                     let (next, after) = try await blocking { () -> ([LogEntry], LogCursor) in
                         var moved = before
@@ -51,18 +59,22 @@ struct LogOptions: Sendable {
     var stdout: Bool
     var stderr: Bool
     var timestamps: Bool
+    /// docker's `--details`: each line after the log's extra attributes and a space (there
+    /// are none here).
+    var details = false
     var tail: Int?
+    var window = LogWindow()
 
-    static func tail(_ text: String?) throws(DockerAPIError) -> Int? {
-        guard let text, !text.isEmpty, text != "all" else { return nil }
-        guard let count = Int(text), count >= 0 else { throw .badParameter("invalid value for tail: \"\(text)\"") }
+    /// A count of lines; anything else (all, a negative or not a number) means all, as dockerd reads it.
+    static func tail(_ text: String?) -> Int? {
+        guard let text, let count = Int(text), count >= 0 else { return nil }
         return count
     }
 
     func frame(_ entries: [LogEntry], tty: Bool) -> [UInt8] {
         var bytes: [UInt8] = []
-        for entry in entries where entry.stream == .stdout ? stdout : stderr {
-            let payload = Array(((timestamps ? entry.time + " " : "") + entry.text).utf8)
+        for entry in entries where (entry.stream == .stdout ? stdout : stderr) && window.contains(entry) {
+            let payload = Array(((timestamps ? entry.time + " " : "") + (details ? " " : "") + entry.text).utf8)
             if !tty {
                 let length = UInt32(payload.count)
                 bytes += [entry.stream == .stdout ? 1 : 2, 0, 0, 0,

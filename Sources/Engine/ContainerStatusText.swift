@@ -30,8 +30,12 @@ public enum StatusText {
             .joined(separator: ", ")
     }
 
+    /// docker's `Command` of a listed container: the path, then the arguments, each that
+    /// holds a space in single quotes (`sh -c 'echo hi'`).
     public static func command(_ record: ContainerRecord, engine: ContainerEngine) -> String {
-        SpecArgs.read(engine, record.id).joined(separator: " ")
+        let args = SpecArgs.read(engine, record.id)
+        guard let path = args.first else { return "" }
+        return ([path] + args.dropFirst().map { $0.contains(" ") ? "'\($0)'" : $0 }).joined(separator: " ")
     }
 }
 

@@ -324,6 +324,7 @@ struct Logs: ParsableCommand {
     @Option(name: [.customShort("n"), .long], help: "Lines from the end (or all).") var tail = "all"
     @Flag(name: .shortAndLong, help: "Show timestamps.") var timestamps = false
     @Option(help: "Only output since this time (RFC 3339) or duration (10m, 1h30m).") var since: String?
+    @Option(help: "Only output before this time (RFC 3339) or duration ago (10m, 1h30m).") var until: String?
     @Argument var container: String
 
     func run() throws {
@@ -331,16 +332,20 @@ struct Logs: ParsableCommand {
         let record = try engine.find(container)
         let limit: Int? = tail == "all" ? nil : Int(tail)
         if tail != "all", limit == nil || limit! < 0 { throw CLIError.usage("invalid --tail \"\(tail)\"") }
-        var sinceEpoch: Int64?
+        var window = LogWindow()
         if let since {
             guard let parsed = LogReader.parseSince(since) else { throw CLIError.usage("invalid --since \"\(since)\"") }
-            sinceEpoch = parsed
+            window.since = Double(parsed)
         }
-        var reader = LogReader(cursor: engine.logCursor(of: record), timestamps: timestamps, since: sinceEpoch)
+        if let until {
+            guard let parsed = LogReader.parseSince(until) else { throw CLIError.usage("invalid --until \"\(until)\"") }
+            window.until = Double(parsed)
+        }
+        var reader = LogReader(cursor: engine.logCursor(of: record), timestamps: timestamps, window: window)
         reader.printExisting(tail: limit)
         guard follow else { return }
         while true {
-            let running = engine.state(of: record).isRunning
+            let running = engine.state(of: record).isRunning && !window.hasEnded(now: Clock.epochSeconds())
             if !reader.printNew() && !running { return }
             if !running { _ = reader.printNew(); return }
             Clock.sleep(milliseconds: 50)
@@ -352,12 +357,12 @@ struct Logs: ParsableCommand {
 struct LogReader {
     var cursor: LogCursor
     let timestamps: Bool
-    let since: Int64?
+    let window: LogWindow
 
-    init(cursor: LogCursor, timestamps: Bool, since: Int64?) {
+    init(cursor: LogCursor, timestamps: Bool, window: LogWindow) {
         self.cursor = cursor
         self.timestamps = timestamps
-        self.since = since
+        self.window = window
     }
 
     static func parseSince(_ text: String) -> Int64? {
@@ -365,7 +370,7 @@ struct LogReader {
     }
 
     private func emit(_ entry: LogEntry) {
-        if let since, let epoch = Time.parseRFC3339(entry.time), epoch < since { return }
+        guard window.contains(entry) else { return }
         AttachClient.write(entry.stream == .stderr ? 2 : 1, Array(((timestamps ? entry.time + " " : "") + entry.text).utf8))
     }
 

@@ -64,6 +64,35 @@ struct DockerParityTests {
     }
 
     @Test(.enabled(if: DockerCLITests.hasDocker), .timeLimit(.minutes(2)))
+    func logsWindowAndCommand() throws {
+        let fixture = try DockerDaemonFixture()
+        defer { #expect(fixture.tearDown() == 0) }
+        #expect(try fixture.docker(["run", "-d", "--name", "talker", "--network", "none", Self.image,
+                                    "sh", "-c", "echo one; sleep 1; echo two; sleep 300"]).status == 0)
+        var stamped = ""
+        for _ in 0..<100 where !stamped.contains("two") {
+            usleep(100_000)
+            stamped = try fixture.docker(["logs", "-t", "talker"]).stdout
+        }
+        let lines = stamped.split(separator: "\n")
+        #expect(lines.count == 2, "\(stamped)")
+        let second = String(lines.last?.split(separator: " ").first ?? "")
+        // Since and until as the CLI sends them (seconds since the epoch, with nanoseconds).
+        #expect(try fixture.docker(["logs", "--since", second, "talker"]).stdout == "two\n")
+        #expect(try fixture.docker(["logs", "--until", second, "talker"]).stdout == "one\n")
+        #expect(try fixture.docker(["logs", "--details", "talker"]).stdout == " one\n two\n")
+        #expect(try fixture.docker(["logs", "--tail", "many", "talker"]).stdout == "one\ntwo\n")
+        #expect(try fixture.caisson("logs", ["--until", second, "talker"]).stdout == "one\n")
+        // A followed log ends at --until.
+        let soon = ISO8601DateFormatter().string(from: Date().addingTimeInterval(2))
+        let followed = try fixture.docker(["logs", "-f", "--until", soon, "talker"], timeout: 20)
+        #expect(followed.status == 0 && followed.stdout == "one\ntwo\n", "\(followed.stdout) \(followed.stderr)")
+        // The command as docker lists it: arguments with spaces quoted.
+        let command = try fixture.docker(["ps", "--no-trunc", "--format", "{{.Command}}"]).stdout
+        #expect(command == "\"sh -c 'echo one; sleep 1; echo two; sleep 300'\"\n", "\(command)")
+    }
+
+    @Test(.enabled(if: DockerCLITests.hasDocker), .timeLimit(.minutes(2)))
     func imageRemovalUnderContainers() throws {
         let fixture = try DockerDaemonFixture()
         defer { #expect(fixture.tearDown() == 0) }
