@@ -45,6 +45,12 @@ extension ContainerEngine {
             }
             process.user = User(uid: resolved.uid, gid: resolved.gid, umask: process.user.umask,
                                 additionalGids: resolved.additionalGids.isEmpty ? nil : resolved.additionalGids)
+            // The user's own home, as docker's exec gives it, unless -e said otherwise.
+            if !settings.env.contains(where: { $0.hasPrefix("HOME=") }) {
+                env.removeAll { $0.hasPrefix("HOME=") }
+                env.append("HOME=" + (resolved.home ?? "/"))
+                process.env = env
+            }
         }
         if settings.privileged {
             let all = SpecBuilder.allCapabilities

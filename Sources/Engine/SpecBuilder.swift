@@ -125,6 +125,11 @@ public struct SpecBuilder {
             linux.readonlyPaths = []
         }
         process.noNewPrivileges = config.noNewPrivileges
+        // docker's daemon environment: HOSTNAME after PATH, unless the container sets its own.
+        if let hostname = config.hostname, var env = process.env, !env.contains(where: { $0.hasPrefix("HOSTNAME=") }) {
+            env.insert("HOSTNAME=" + hostname, at: env.firstIndex { $0.hasPrefix("PATH=") }.map { $0 + 1 } ?? 0)
+            process.env = env
+        }
         linux.resources = resources
         spec.process = process
         spec.linux = linux

@@ -87,6 +87,16 @@ struct DockerParityTests {
         let soon = ISO8601DateFormatter().string(from: Date().addingTimeInterval(2))
         let followed = try fixture.docker(["logs", "-f", "--until", soon, "talker"], timeout: 20)
         #expect(followed.status == 0 && followed.stdout == "one\ntwo\n", "\(followed.stdout) \(followed.stderr)")
+        // The environment dockerd gives: HOSTNAME in run and exec, the exec user's HOME.
+        let hostname = try fixture.docker(["exec", "talker", "sh", "-c", "echo $HOSTNAME; hostname"]).stdout.split(separator: "\n")
+        #expect(hostname.count == 2 && hostname[0] == hostname[1], "\(hostname)")
+        #expect(try fixture.docker(["run", "--rm", "--network", "none", "--hostname", "named", Self.image, "sh", "-c", "echo $HOSTNAME"])
+                    .stdout == "named\n")
+        #expect(try fixture.docker(["run", "--rm", "--network", "none", "-e", "HOSTNAME=mine", Self.image, "sh", "-c", "echo $HOSTNAME"])
+                    .stdout == "mine\n")
+        #expect(try fixture.docker(["exec", "-u", "nobody", "talker", "sh", "-c", "echo $HOME"]).stdout == "/nonexistent\n")
+        #expect(try fixture.docker(["exec", "-u", "nobody", "-e", "HOME=/tmp", "talker", "sh", "-c", "echo $HOME"]).stdout == "/tmp\n")
+        #expect(try fixture.docker(["exec", "talker", "sh", "-c", "echo $HOME"]).stdout == "/root\n")
         // The command as docker lists it: arguments with spaces quoted.
         let command = try fixture.docker(["ps", "--no-trunc", "--format", "{{.Command}}"]).stdout
         #expect(command == "\"sh -c 'echo one; sleep 1; echo two; sleep 300'\"\n", "\(command)")
