@@ -46,7 +46,11 @@ extension DockerAPI {
 
     /// Starts a container, connecting the clients attached while it was not running.
     func startContainer(_ id: String) throws {
-        let pending = try engine.beginStart(id)
+        let pending: PendingStart
+        do { pending = try engine.beginStart(id) } catch {
+            if let record = try? engine.find(id) { attaches.cancel(record.id) }
+            throw error
+        }
         attaches.connect(pending.record.id, socket: pending.attachSocket)
         try engine.finishStart(pending)
     }

@@ -41,7 +41,10 @@ public final class DockerAPIService: Sendable {
         await api.shutdown()
     }
 
+    /// Stops accepting; clients waiting to attach to a container not yet started are let
+    /// go, so that every connection's handler ends and `serve` returns.
     public func close() {
+        api.attaches.cancelAll()
         for server in servers { server.close() }
     }
 }

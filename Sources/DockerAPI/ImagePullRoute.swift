@@ -123,9 +123,10 @@ extension DockerAPI {
         }
         func short(_ digest: Digest) -> String { String(digest.encoded.prefix(12)) }
         switch event {
-        case .resolving(let reference):
-            let parsed = try? ImageReference(parsing: reference)
-            return [line("Pulling from " + ImageService.familiarName(parsed?.name ?? reference),
+        case .resolving(let endpoint):
+            // The repository and tag as asked ("1: Pulling from local/app"), not the endpoint's.
+            let parsed = (try? ImageReference(parsing: name)) ?? (try? ImageReference(parsing: endpoint))
+            return [line("Pulling from " + ImageService.familiarName(parsed?.name ?? endpoint),
                          id: parsed?.manifestReference ?? "latest")]
         case .layerWaiting(let digest, _): return [line("Pulling fs layer", id: short(digest))]
         case .layerExists(let digest): return [line("Already exists", id: short(digest))]

@@ -39,8 +39,15 @@ final class PendingAttaches: Sendable {
         }
     }
 
-    /// Gives up on the clients waiting for a container that was removed.
+    /// Gives up on the clients waiting for a container that was removed, or whose start
+    /// failed (dockerd closes their streams then too).
     func cancel(_ id: String) {
         for waiter in waiting.withLock({ $0.removeValue(forKey: id) }) ?? [] { waiter.resume(-1) }
+    }
+
+    /// Gives up on every waiting client: the server is stopping, and their handlers must
+    /// end for it to.
+    func cancelAll() {
+        for waiter in waiting.withLock({ table in defer { table = [:] }; return table.values.flatMap { $0 } }) { waiter.resume(-1) }
     }
 }

@@ -144,6 +144,12 @@ public final class ContainerEngine: Sendable {
             state.exitCode = state.exitCode ?? 255
         }
         if !state.isRunning { state.pid = nil }
+        if state.status == .created, let failure = try? Files.readTrimmed(directory + "/" + ContainerEngine.startErrorFile) {
+            // A start that failed: docker's exit code for it and its message.
+            let parts = failure.split(separator: " ", maxSplits: 1).map(String.init)
+            state.exitCode = parts.first.flatMap { Int32($0) }
+            state.error = parts.count > 1 ? parts[1] : ""
+        }
         if let bytes = try? Files.readBytes(directory + "/health.json"), var health = HealthState(bytes: bytes) {
             // Probes run only while the container runs unpaused; otherwise docker reports
             // unhealthy, whatever a monitor that ended abruptly last wrote.

@@ -21,7 +21,7 @@ public enum ContainerInspection {
         stateObject.set("Dead", .bool(false))
         stateObject.set("Pid", .number(String(state.pid ?? 0)))
         stateObject.set("ExitCode", .number(String(state.exitCode ?? 0)))
-        stateObject.set("Error", .string(""))
+        stateObject.set("Error", .string(state.error ?? ""))
         stateObject.set("StartedAt", .string(state.startedAt ?? "0001-01-01T00:00:00Z"))
         stateObject.set("FinishedAt", .string(state.finishedAt ?? "0001-01-01T00:00:00Z"))
         if let health = state.health { stateObject.set("Health", health.document) }

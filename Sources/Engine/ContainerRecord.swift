@@ -232,6 +232,8 @@ public struct ContainerState: Sendable, Equatable {
     /// docker's `State.Health`, for a container whose health check has run; nil when it
     /// has none (or never started).
     public var health: HealthState?
+    /// Why the last start failed (docker's `State.Error`), for a container left created.
+    public var error: String?
 
     public var isRunning: Bool { status == .running || status == .paused || status == .restarting }
 }

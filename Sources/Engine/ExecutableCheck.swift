@@ -25,6 +25,9 @@ public enum ExecutableCheck {
         if sawNonExecutable {
             throw EngineError.commandNotExecutable("exec: \"\(command)\": permission denied")
         }
+        if command.contains("/") {
+            throw EngineError.commandNotFound("exec: \"\(command)\": stat \(command): no such file or directory")
+        }
         throw EngineError.commandNotFound("exec: \"\(command)\": executable file not found in $PATH")
     }
 }

@@ -47,7 +47,9 @@ extension ContainerEngine {
             job = NetworkJob { [self] () throws(EngineError) -> ContainerRecord in try attach(pending, to: network) }
         }
         let directory = directory(of: record.id)
-        for name in ["exit", "started", "stop-requested", "restarts", "restart-policy"] { unlink(directory + "/" + name) }
+        for name in ["exit", "started", "stop-requested", "restarts", "restart-policy", ContainerEngine.startErrorFile] {
+            unlink(directory + "/" + name)
+        }
         var arguments = [options.monitorPath, "--dir", directory, "--id", record.id, "--runtime", record.runtimePath,
                          "--runtime-root", runtimeRoot(for: record.runtimePath), "--bundle", bundle(of: record.id),
                          "--restart", record.config.restart]
@@ -83,7 +85,7 @@ extension ContainerEngine {
         guard let pid = MonitorLaunch.createdPID(reply) else {
             close(channel)
             if let job, let attached = try? job.wait() { tearDownNetwork(attached) }
-            throw ContainerEngine.startFailure(reply)
+            throw recordStartFailure(record, ContainerEngine.startFailure(reply))
         }
         return PendingStart(record: record, network: job, initPID: pid, channel: channel, attachSocket: directory + "/attach.sock")
     }
@@ -101,7 +103,22 @@ extension ContainerEngine {
         event("start", pending.record)
         try? Files.writeAll(fd: pending.channel, bytes: Array("start\n".utf8))
         let reply = Files.readLine(fd: pending.channel)
-        guard reply == "started" else { throw ContainerEngine.startFailure(reply) }
+        guard reply == "started" else { throw recordStartFailure(pending.record, ContainerEngine.startFailure(reply)) }
+    }
+
+    static let startErrorFile = "start-error"
+
+    /// Keeps why a start failed for `inspect` (State.Error, and State.ExitCode as docker
+    /// sets it: 127 for a missing command, 126 for one that cannot run, 128 otherwise).
+    func recordStartFailure(_ record: ContainerRecord, _ error: EngineError) -> EngineError {
+        let code: Int32
+        switch error {
+        case .commandNotFound: code = 127
+        case .commandNotExecutable: code = 126
+        default: code = 128
+        }
+        try? Files.write(directory(of: record.id) + "/" + ContainerEngine.startErrorFile, "\(code) \(error.description)")
+        return error
     }
 
     public func start(_ id: String) throws(EngineError) {

@@ -112,6 +112,8 @@ struct ProcessCredentials {
         guard let name = process.args?.first else { throw .usage("process.args is empty") }
         if name.contains("/") {
             guard access(name, F_OK) == 0 else {
+                // runc's words, which docker's CLI reads to exit 127.
+                if errno == ENOENT || errno == ENOTDIR { throw .initFailed("exec: \"\(name)\": stat \(name): no such file or directory") }
                 throw .system(SysError("exec: the container has no", path: name, errno: errno))
             }
             var info = stat()

@@ -103,6 +103,42 @@ struct DockerParityTests {
     }
 
     @Test(.enabled(if: DockerCLITests.hasDocker), .timeLimit(.minutes(2)))
+    func failedStartsAndPulls() throws {
+        let fixture = try DockerDaemonFixture()
+        defer { #expect(fixture.tearDown() == 0) }
+        // A command path that does not exist: 127, in runc's words, kept in State.
+        let missing = try fixture.docker(["run", "--name", "lost", "--network", "none", Self.image, "/nonexist/dir"])
+        #expect(missing.status == 127 && missing.stderr.contains("stat /nonexist/dir: no such file or directory"), "\(missing.stderr)")
+        let state = try fixture.docker(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}", "lost"]).stdout
+        #expect(state.hasPrefix("created 127 ") && state.contains("no such file or directory"), "\(state)")
+        let cli = try fixture.caisson("inspect", ["-f", "{{.State.ExitCode}}", "lost"]).stdout
+        #expect(cli == "127\n", "\(cli)")
+        // A later start that works clears them.
+        #expect(try fixture.docker(["run", "--name", "fine", "--network", "none", Self.image, "true"]).status == 0)
+        #expect(try fixture.docker(["inspect", "-f", "{{.State.ExitCode}}[{{.State.Error}}]", "fine"]).stdout == "0[]\n")
+        // exec of a missing path: 127, named as docker does.
+        #expect(try fixture.docker(["run", "-d", "--name", "box", "--network", "none", Self.image, "sleep", "300"]).status == 0)
+        let exec = try fixture.docker(["exec", "box", "/nonexist"])
+        #expect(exec.status == 127 && (exec.stdout + exec.stderr).contains("stat /nonexist: no such file or directory"),
+                "\(exec.stdout) \(exec.stderr)")
+        // A client attached to a container never started does not keep the daemon from
+        // stopping (its handler is let go).
+        #expect(try fixture.docker(["create", "--name", "idle", "--network", "none", Self.image, "true"]).status == 0)
+        let holder = try BackgroundProcess("/usr/bin/python3", ["-c", """
+            import socket, sys, time
+            s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+            s.sendall(b'POST /v1.45/containers/idle/attach?stream=1&stdout=1 HTTP/1.1\\r\\nHost: d\\r\\nUpgrade: tcp\\r\\nConnection: Upgrade\\r\\n\\r\\n')
+            s.recv(1000); time.sleep(60)
+            """, fixture.socketPath], log: fixture.directory + "/holder.log")
+        defer { holder.stop() }
+        usleep(500_000)
+        #expect(try fixture.restartDaemon() == 0, "\(fixture.daemonLog)")
+        // A pull shows the tag asked for, not "latest".
+        let pull = try fixture.docker(["pull", "localhost:1/local/nope:7"])
+        #expect(pull.status != 0 && pull.stdout.contains("7: Pulling from localhost:1/local/nope"), "\(pull.stdout) \(pull.stderr)")
+    }
+
+    @Test(.enabled(if: DockerCLITests.hasDocker), .timeLimit(.minutes(2)))
     func imageRemovalUnderContainers() throws {
         let fixture = try DockerDaemonFixture()
         defer { #expect(fixture.tearDown() == 0) }
