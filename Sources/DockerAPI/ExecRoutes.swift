@@ -75,6 +75,11 @@ extension DockerAPI {
                     // docker reports these in the stream and as the exit code (127, 126).
                     instance.ended(error.exitCode)
                     launched = .failure(error)
+                case .invalid:
+                    // A user or group the container does not have: dockerd says so in the
+                    // stream and the exec exits 126.
+                    instance.ended(126)
+                    launched = .failure(error)
                 case .notRunning, .noSuchContainer:
                     instance.ended(126)
                     throw DockerAPIError.conflict(error.description)
@@ -95,7 +100,9 @@ extension DockerAPI {
             return APIResponse(status: .ok, headers: headers, body: .hijack { [self] stream in
                 switch launched {
                 case .failure(let error):
-                    let text = Array("OCI runtime exec failed: exec failed: unable to start container process: \(error.description): unknown\r\n".utf8)
+                    var message = "OCI runtime exec failed: exec failed: unable to start container process: \(error.description): unknown"
+                    if case .invalid(let reason) = error { message = reason }
+                    let text = Array((message + "\r\n").utf8)
                     try? await stream.write(StreamFraming.output(.stdout, text, tty: tty))
                 case .success(let process):
                     await relay(process, instance: instance, stream: stream, detachKeys: detachKeys)

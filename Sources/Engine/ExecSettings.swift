@@ -41,7 +41,7 @@ extension ContainerEngine {
         if let user = settings.user, !user.isEmpty {
             let resolved: UserResolver.Resolved
             do { resolved = try UserResolver(rootfs: bundle(of: record.id) + "/rootfs").resolve(user) } catch {
-                throw .invalid("unable to find user \(user): \(error)")
+                throw .invalid(error.description)  // "unable to find user NAME: no matching entries in passwd file"
             }
             process.user = User(uid: resolved.uid, gid: resolved.gid, umask: process.user.umask,
                                 additionalGids: resolved.additionalGids.isEmpty ? nil : resolved.additionalGids)

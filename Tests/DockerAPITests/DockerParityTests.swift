@@ -121,6 +121,9 @@ struct DockerParityTests {
         let exec = try fixture.docker(["exec", "box", "/nonexist"])
         #expect(exec.status == 127 && (exec.stdout + exec.stderr).contains("stat /nonexist: no such file or directory"),
                 "\(exec.stdout) \(exec.stderr)")
+        let user = try fixture.docker(["exec", "-u", "nosuch", "box", "true"])
+        #expect(user.status == 126 && (user.stdout + user.stderr).contains("unable to find user nosuch: no matching entries in passwd file"),
+                "\(user.stdout) \(user.stderr)")
         // A client attached to a container never started does not keep the daemon from
         // stopping (its handler is let go).
         #expect(try fixture.docker(["create", "--name", "idle", "--network", "none", Self.image, "true"]).status == 0)
