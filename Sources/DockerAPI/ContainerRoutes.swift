@@ -177,19 +177,41 @@ extension DockerAPI {
         object.set("Created", .int(Time.parseRFC3339(record.created) ?? 0))
         object.set("State", .string(state.status.rawValue))
         object.set("Status", .string(StatusText.describe(state)))
-        object.set("Ports", .array(record.publishedPorts.map { port in
+        // As dockerd lists them: published ports while the container runs, and the exposed
+        // ports nothing publishes (PrivatePort and Type alone).
+        var ports: [JSONValue] = []
+        let published = state.isRunning ? record.publishedPorts : []
+        for port in published {
             var item = JSONObject()
             item.set("IP", .string(port.hostIP.isEmpty ? "0.0.0.0" : port.hostIP))
             item.set("PrivatePort", .int(port.containerPort))
             item.set("PublicPort", .int(port.hostPort))
             item.set("Type", .string(port.proto))
-            return .object(item)
-        }))
+            ports.append(.object(item))
+        }
+        for exposed in record.config.exposedPorts ?? [] {
+            let parts = exposed.split(separator: "/", maxSplits: 1).map(String.init)
+            guard let number = parts.first.flatMap({ Int($0) }) else { continue }
+            let proto = parts.count == 2 ? parts[1] : "tcp"
+            if published.contains(where: { $0.containerPort == number && $0.proto == proto }) { continue }
+            var item = JSONObject()
+            item.set("PrivatePort", .int(number))
+            item.set("Type", .string(proto))
+            ports.append(.object(item))
+        }
+        object.set("Ports", .array(ports))
         object.set("Labels", .map(record.config.labels))
         var host = JSONObject()
         host.set("NetworkMode", .string(record.config.network))
         object.set("HostConfig", .object(host))
         var networks = JSONObject()
+        if ["none", "host"].contains(record.config.network) {
+            // dockerd lists the mode as the network (docker ps shows "none", "host").
+            var endpoint = JSONObject()
+            endpoint.set("IPAddress", .string(""))
+            endpoint.set("MacAddress", .string(""))
+            networks.set(record.config.network, .object(endpoint))
+        }
         for network in record.allNetworks {
             var endpoint = JSONObject()
             endpoint.set("IPAddress", .string(network.address ?? ""))

@@ -19,8 +19,9 @@ enum MountsRequest {
                 guard case .string(let options) = value else {
                     throw .badParameter("invalid field HostConfig.Tmpfs: \(target): expected a string of options")
                 }
+                // "" (docker run --tmpfs /t) asks for the defaults, as an option list left out does.
                 config.mounts.append(MountRequest(kind: .tmpfs, source: "", destination: target,
-                                                  options: options.split(separator: ",").map(String.init)))
+                                                  options: options.split(separator: ",").map(String.init).filter { !$0.isEmpty }))
             }
         }
         for (target, _) in try body.fields("Volumes") ?? [] where !config.mounts.contains(where: { $0.destination == target }) {

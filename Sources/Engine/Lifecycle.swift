@@ -198,7 +198,9 @@ extension ContainerEngine {
 
     public func pause(_ id: String) throws(EngineError) {
         let record = try find(id)
-        guard state(of: record).status == .running else { throw .notRunning(record.name) }
+        let status = state(of: record).status
+        if status == .paused { throw .invalid("Container \(record.id) is already paused") }
+        guard status == .running else { throw .notRunning(record.name) }
         try runtime(record, ["pause", record.id])
         event("pause", record)
     }
@@ -216,6 +218,7 @@ extension ContainerEngine {
             throw .invalid("Invalid container name (\(name)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
         }
         let oldName = record.name
+        if name == oldName { throw .invalid("Renaming a container with the same name as its current name") }
         record.name = name
         try store.update(record)
         event("rename", record, ["oldName": oldName])

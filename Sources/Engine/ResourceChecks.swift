@@ -29,6 +29,13 @@ enum ResourceChecks {
                 throw .invalidSetting(.memoryReservation, "\(reservation) is above the memory limit \(memory)")
             }
         }
+        if let cpus = config.cpus, cpus > 0 {
+            // dockerd's bound: no more CPUs than this machine has online.
+            let online = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+            if cpus > Double(online) {
+                throw .invalidSetting(.cpus, "Range of CPUs is from 0.01 to \(online).00, as there are only \(online) CPUs available")
+            }
+        }
         if let shares = config.cpuShares, shares < 0 || shares > 262_144 {
             throw .invalidSetting(.cpuShares, "\(shares) is not between 2 and 262144")
         }

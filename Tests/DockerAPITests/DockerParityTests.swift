@@ -57,6 +57,19 @@ struct DockerParityTests {
         #expect(unknown.status != 0 && unknown.stderr.contains("invalid filter 'colour'"), "\(unknown.stderr)")
         let before = try fixture.docker(["ps", "--filter", "before=nosuch"])
         #expect(before.status != 0 && before.stderr.contains("No such container: nosuch"), "\(before.stderr)")
+        // Columns as dockerd fills them: exposed ports, the network mode as the network.
+        #expect(try fixture.docker(["ps", "--filter", "name=web", "--format", "{{.Ports}} {{.Networks}}"]).stdout == "90/tcp none\n")
+        // Mistakes dockerd names: a second pause, a rename to the same name, more CPUs than the machine has.
+        #expect(try fixture.docker(["pause", "web"]).status == 0)
+        let again = try fixture.docker(["pause", "web"])
+        #expect(again.status != 0 && again.stderr.contains("is already paused"), "\(again.stderr)")
+        #expect(try fixture.docker(["unpause", "web"]).status == 0)
+        let same = try fixture.docker(["rename", "web", "web"])
+        #expect(same.status != 0 && same.stderr.contains("Renaming a container with the same name as its current name"), "\(same.stderr)")
+        let cpus = try fixture.docker(["create", "--network", "none", "--cpus", "1000", Self.image, "true"])
+        #expect(cpus.status != 0 && cpus.stderr.contains("Range of CPUs is from 0.01 to"), "\(cpus.stderr)")
+        let tmpfs = try fixture.docker(["run", "--rm", "--network", "none", "--tmpfs", "/t2", Self.image, "grep", " /t2 ", "/proc/mounts"])
+        #expect(tmpfs.stdout.contains("noexec") && tmpfs.stdout.contains("nosuid"), "\(tmpfs.stdout) \(tmpfs.stderr)")
         // caisson ps filters the same way.
         let cli = try fixture.caisson("ps", ["--filter", "name=^/d", "--filter", "status=exited", "--format", "{{.Names}}"])
         #expect(cli.stdout.split(separator: "\n").sorted() == ["done0", "done3"], "\(cli.stdout) \(cli.stderr)")
