@@ -27,6 +27,7 @@ extension DockerAPI {
             let instance = ExecInstance(id: ContainerEngine.randomID(), containerID: record.id, containerName: record.name,
                                         request: execRequest)
             execs.add(instance)
+            await execEvent("exec_create: " + execRequest.settings.command.joined(separator: " "), instance)
             var object = JSONObject()
             object.set("Id", .string(instance.id))
             return .json(object, status: .created)
@@ -69,6 +70,7 @@ extension DockerAPI {
                 }
                 instance.running(process)
                 launched = .success(process)
+                await execEvent("exec_start: " + instance.request.settings.command.joined(separator: " "), instance)
             } catch let error as EngineError {
                 switch error {
                 case .commandNotFound, .commandNotExecutable:
@@ -111,12 +113,22 @@ extension DockerAPI {
         }
     }
 
+    /// docker's exec events (`exec_create: CMD`, `exec_start: CMD`, `exec_die` with the
+    /// exit code), with the exec's id.
+    func execEvent(_ action: String, _ instance: ExecInstance, _ extra: [String: String] = [:]) async {
+        _ = try? await blocking { () throws -> Void in
+            let record = try self.engine.find(instance.containerID)
+            self.engine.recordContainerEvent(action, record, ["execID": instance.id].merging(extra) { $1 })
+        }
+    }
+
     /// A detached exec: its output read and thrown away until it ends.
     func drain(_ process: ExecProcess, instance: ExecInstance) async {
         let code = await OwnThread.run { () -> Int32 in
             ExecOutputRelay(process: process, stream: nil, instance: instance).run()
         }
         instance.ended(code)
+        await execEvent("exec_die", instance, ["exitCode": String(code)])
         process.closeAll()
     }
 
@@ -128,6 +140,7 @@ extension DockerAPI {
                     ExecOutputRelay(process: process, stream: stream, instance: instance).run()
                 }
                 instance.ended(code)
+                await self.execEvent("exec_die", instance, ["exitCode": String(code)])
                 stream.close()
             }
             if instance.request.attachStdin {

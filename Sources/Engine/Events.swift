@@ -56,6 +56,12 @@ extension ContainerEngine {
                       attributes: ["name": record.name, "image": record.config.image].merging(record.config.labels) { a, _ in a }.merging(extra) { $1 })
     }
 
+    /// A container event a front end records (the API's exec events), with the
+    /// container's name, image and labels as the engine's own carry them.
+    public func recordContainerEvent(_ action: String, _ record: ContainerRecord, _ extra: [String: String] = [:]) {
+        event(action, record, extra)
+    }
+
     /// docker's network events: the network is the actor; the container an attribute.
     func networkEvent(_ action: String, _ network: NetworkRecord, container: String) {
         events.record(type: "network", action: action, id: network.id,

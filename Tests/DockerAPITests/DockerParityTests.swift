@@ -110,6 +110,12 @@ struct DockerParityTests {
         #expect(try fixture.docker(["exec", "-u", "nobody", "talker", "sh", "-c", "echo $HOME"]).stdout == "/nonexistent\n")
         #expect(try fixture.docker(["exec", "-u", "nobody", "-e", "HOME=/tmp", "talker", "sh", "-c", "echo $HOME"]).stdout == "/tmp\n")
         #expect(try fixture.docker(["exec", "talker", "sh", "-c", "echo $HOME"]).stdout == "/root\n")
+        // exec's events, as dockerd records them.
+        let until = String(Int(Date().timeIntervalSince1970) + 1)
+        let actions = try fixture.docker(["events", "--since", "0", "--until", until, "--filter", "container=talker",
+                                          "--format", "{{.Action}}"]).stdout
+        #expect(actions.contains("exec_create: sh -c echo $HOME") && actions.contains("exec_start: sh -c echo $HOME")
+                && actions.contains("exec_die"), "\(actions)")
         // The command as docker lists it: arguments with spaces quoted.
         let command = try fixture.docker(["ps", "--no-trunc", "--format", "{{.Command}}"]).stdout
         #expect(command == "\"sh -c 'echo one; sleep 1; echo two; sleep 300'\"\n", "\(command)")
