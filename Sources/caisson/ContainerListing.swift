@@ -24,12 +24,7 @@ struct PS: ParsableCommand {
     func run() throws {
         let engine = try global.engine()
         var rows = try engine.list()
-        var values: [String: [String]] = [:]
-        for item in filter {
-            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw CLIError.usage("bad format of filter (expected name=value): \(item)") }
-            values[parts[0], default: []].append(parts[1])
-        }
+        let values = try FilterFlags.values(filter)
         let listFilter: ContainerListFilter
         do { listFilter = try ContainerListFilter(values, engine: engine, containers: rows) } catch {
             throw CLIError.usage(error.description)

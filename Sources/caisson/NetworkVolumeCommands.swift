@@ -139,12 +139,7 @@ struct VolumeList: ParsableCommand {
     @Option(name: .shortAndLong, help: "docker's filters: name=, label=KEY[=VALUE], label!=, driver=, dangling=true|false") var filter: [String] = []
     func run() throws {
         let engine = try global.engine()
-        var values: [String: [String]] = [:]
-        for item in filter {
-            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw CLIError.usage("bad format of filter (expected name=value): \(item)") }
-            values[parts[0], default: []].append(parts[1])
-        }
+        let values = try FilterFlags.values(filter)
         let volumeFilter: VolumeFilter
         do { volumeFilter = try VolumeFilter(values) } catch { throw CLIError.usage(error.description) }
         let volumes = try engine.store.volumes().filter { volume in
