@@ -14,7 +14,8 @@ public enum EngineError: Error, CustomStringConvertible, Sendable {
     case networkExists(String)
     case networkInUse(String)
     case noSuchVolume(String)
-    case volumeInUse(String)
+    /// The volume and the containers that use it (docker names them).
+    case volumeInUse(String, containers: [String] = [])
     case invalid(String)
     /// A value of a container's configuration the engine cannot carry out, naming the
     /// setting (each front end words the name its own way: `--ulimit`, `HostConfig.Ulimits`).
@@ -40,7 +41,8 @@ public enum EngineError: Error, CustomStringConvertible, Sendable {
         case .networkExists(let name): return "network with name \(name) already exists"
         case .networkInUse(let name): return "error while removing network: network \(name) has active endpoints"
         case .noSuchVolume(let name): return "get \(name): no such volume"
-        case .volumeInUse(let name): return "remove \(name): volume is in use"
+        case .volumeInUse(let name, let containers):
+            return "remove \(name): volume is in use" + (containers.isEmpty ? "" : " - [" + containers.joined(separator: ", ") + "]")
         case .invalid(let text): return text
         case .invalidSetting(let setting, let text): return "invalid \(setting.flag): \(text)"
         case .runtime(let text): return text

@@ -66,7 +66,8 @@ extension ContainerEngine {
 
     public func removeVolume(_ name: String, force: Bool) throws(EngineError) {
         let volume = try volume(named: name)
-        if try volumeInUse(name) { throw .volumeInUse(name) }
+        let users = try store.containers().filter { $0.config.mounts.contains { $0.kind == .volume && $0.source == name } }
+        if !users.isEmpty { throw .volumeInUse(name, containers: users.map(\.id)) }
         try store.deleteVolume(name)
         try? Files.removeTree(Paths.parent(volume.mountpoint))
         events.record(type: "volume", action: "destroy", id: name, attributes: ["driver": "local"])

@@ -179,7 +179,7 @@ struct VolumeRemove: ParsableCommand {
 }
 
 struct VolumePrune: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove volumes no container uses.", usage: "caisson volume prune [OPTIONS]")
+    static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove anonymous volumes no container uses (every unused one with --all).", usage: "caisson volume prune [OPTIONS]")
     @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .shortAndLong, help: "Do not prompt for confirmation.") var force = false
     @Flag(name: .shortAndLong, help: "Remove all unused volumes, not just anonymous ones.") var all = false

@@ -216,6 +216,12 @@ struct DockerParityTests {
         #expect(try fixture.docker(["volume", "ls", "-q", "--filter", "dangling=true"]).stdout.split(separator: "\n").sorted() == ["kept", "other"])
         let bad = try fixture.docker(["volume", "ls", "--filter", "bogus=1"])
         #expect(bad.status != 0 && bad.stderr.contains("invalid filter 'bogus'"), "\(bad.stderr)")
+        // A volume in use names its containers.
+        #expect(try fixture.docker(["create", "--name", "user", "--network", "none", "-v", "kept:/k", Self.image, "true"]).status == 0)
+        let user = try fixture.docker(["inspect", "-f", "{{.Id}}", "user"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let inUse = try fixture.docker(["volume", "rm", "kept"])
+        #expect(inUse.status != 0 && inUse.stderr.contains("remove kept: volume is in use - [\(user)]"), "\(inUse.stderr)")
+        #expect(try fixture.docker(["rm", "user"]).status == 0)
         // caisson volume prune: anonymous ones only, unless --all.
         #expect(try fixture.caisson("volume prune", ["--force"]).status == 0)
         #expect(try volumes().sorted() == ["kept", "other"])
