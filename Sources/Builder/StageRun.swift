@@ -112,54 +112,15 @@ struct StageRun {
             request.unpackDownloads = add.unpack == true
             try await execute(copy: request, instruction: instruction, keyword: "ADD")
             return
-        case .cmd(let form):
-            config.Cmd = command(form)
-            setCommand = true
-        case .entrypoint(let form):
-            config.Entrypoint = command(form)
-            if !setCommand { config.Cmd = nil }
-        case .env:
-            config.Env = environment.imageEnvironment.strings
         case .arg:
             return  // scope only; BuildKit records no history for ARG
-        case .label(let pairs):
-            var labels = config.Labels ?? [:]
-            for pair in pairs { labels[pair.key] = pair.value }
-            config.Labels = labels
-        case .expose(let ports):
-            var exposed = config.ExposedPorts ?? [:]
-            for spec in ports {
-                for port in try StageRun.exposedPorts(spec, instruction: instruction) { exposed[port] = EmptyObject() }
-            }
-            config.ExposedPorts = exposed
-        case .volume(let paths):
-            var volumes = config.Volumes ?? [:]
-            for path in paths { volumes[path] = EmptyObject() }
-            config.Volumes = volumes
-        case .user(let user):
-            config.User = user
-        case .workdir(let path):
-            let previous = config.WorkingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/"
-            let joined = path.hasPrefix("/") ? path : (previous.hasSuffix("/") ? previous : previous + "/") + path
-            let cleaned = BuildContext.clean(joined)
-            config.WorkingDir = cleaned == "." ? "/" : "/" + cleaned
+        case .workdir:
+            _ = try ConfigInstruction.apply(expanded, to: &config, environment: environment, commandSet: &setCommand)
             state.config = config
             try makeWorkingDirectory(config.WorkingDir ?? "/", instruction: instruction)
             return
-        case .shell(let shell):
-            config.Shell = shell
-        case .stopSignal(let signal):
-            config.StopSignal = signal
-        case .healthcheck(let check):
-            var health = ImageConfig.HealthConfig(test: check.configTest)
-            health.Interval = check.interval
-            health.Timeout = check.timeout
-            health.StartPeriod = check.startPeriod
-            health.StartInterval = check.startInterval
-            health.Retries = check.retries
-            config.Healthcheck = health
-        case .onbuild(let trigger):
-            config.OnBuild = (config.OnBuild ?? []) + [trigger.expression]
+        case .cmd, .entrypoint, .env, .label, .expose, .volume, .user, .shell, .stopSignal, .healthcheck, .onbuild:
+            _ = try ConfigInstruction.apply(expanded, to: &config, environment: environment, commandSet: &setCommand)
         case .maintainer(let name):
             author = name
         }
@@ -167,32 +128,8 @@ struct StageRun {
         record(BuildKitHistory.line(for: expanded, config: config))
     }
 
-    /// An EXPOSE word as docker reads it (go-connections' `ParsePortSpecs`): `PORT`,
-    /// `PORT/PROTO` or a range `START-END[/PROTO]`, expanded to one `PORT/PROTO` each;
-    /// `[IP:][HOSTPORT:]` in front is dropped. Protocols tcp, udp and sctp.
-    static func exposedPorts(_ spec: String, instruction: Instruction) throws(BuildError) -> [String] {
-        func bad(_ why: String) -> BuildError { .invalid("\(instruction.location): EXPOSE: invalid port \"\(spec)\": \(why)") }
-        var text = spec
-        var proto = "tcp"
-        if let slash = text.lastIndex(of: "/") {
-            proto = text[text.index(after: slash)...].lowercased()
-            text = String(text[..<slash])
-        }
-        guard ["tcp", "udp", "sctp"].contains(proto) else { throw bad("unknown protocol \(proto)") }
-        if let colon = text.lastIndex(of: ":") { text = String(text[text.index(after: colon)...]) }
-        let bounds = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard bounds.count <= 2, let first = UInt32(bounds[0]), let last = UInt32(bounds.last ?? bounds[0]),
-              first >= 1, last <= 65535, first <= last else {
-            throw bad("expected a port (1-65535) or a range START-END")
-        }
-        return (first...last).map { "\($0)/\(proto)" }
-    }
-
     func command(_ form: CommandForm) -> [String] {
-        switch form {
-        case .exec(let args): return args
-        case .shell(let line): return (state.config.Shell ?? ["/bin/sh", "-c"]) + [line]
-        }
+        ConfigInstruction.command(form, shell: state.config.Shell)
     }
 
     // MARK: RUN

@@ -52,6 +52,7 @@ public final class DockerAPI: Sendable {
         addNetworkConnectRoutes(&router)
         addStatsRoute(&router)
         addArchiveRoutes(&router)
+        addCommitRoute(&router)
         addEventsRoute(&router)
         addSystemDFRoute(&router)
         return router

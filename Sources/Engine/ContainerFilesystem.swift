@@ -269,15 +269,14 @@ extension ContainerEngine {
     public func changes(_ record: ContainerRecord) throws(ContainerPathError) -> [ContainerChange] {
         let upper = images.upperDirectory(ofRootfs: record.id)
         guard Files.isDirectory(upper) else { throw .noRootfs(record.name) }
-        var lowers: [String] = []
-        if let image = try? images.list().first(where: { $0.id == record.imageID }), let config = try? images.config(of: image) {
-            lowers = config.rootfs.diff_ids.reversed().map { images.snapshots.layerPath($0) }
-        }
+        let lowers = lowerDirectories(record)
+        let stubs = mountPointStubs(record)
         var result: [ContainerChange] = []
         func walk(_ relative: String) {
             let names = ((try? Files.listDirectory(upper + relative)) ?? []).sorted()
             for name in names {
                 let path = relative + "/" + name
+                if stubs.contains(String(path.dropFirst())) { continue }
                 guard let info = try? Files.lstatIfExists(upper + path) else { continue }
                 if info.st_mode & S_IFMT == S_IFCHR && info.st_rdev == 0 {
                     result.append(ContainerChange(kind: 2, path: path))
@@ -293,6 +292,65 @@ extension ContainerEngine {
             }
         }
         walk("")
-        return result
+        return result.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    }
+
+    /// The image's layer directories, top first.
+    func lowerDirectories(_ record: ContainerRecord) -> [String] {
+        guard let image = try? images.list().first(where: { $0.id == record.imageID }),
+              let config = try? images.config(of: image) else { return [] }
+        return config.rootfs.diff_ids.reversed().map { images.snapshots.layerPath($0) }
+    }
+
+    /// Paths in the container's writable layer (relative, no leading slash) that are only
+    /// mount points made when it started, for the engine's files (/etc/hosts, resolv.conf,
+    /// hostname, `--init`), the kernel's filesystems, volumes, binds and tmpfs: absent from
+    /// the image and empty, since what the container writes there goes to the mount.
+    /// docker keeps its own in a layer of their own, so neither `diff` nor `commit` shows them.
+    public func mountPointStubs(_ record: ContainerRecord) -> Set<String> {
+        let upper = images.upperDirectory(ofRootfs: record.id)
+        let destinations = ["/etc/hosts", "/etc/resolv.conf", "/etc/hostname", "/sbin/caisson-init", "/dev", "/proc", "/sys"]
+            + record.config.mounts.map(\.destination)
+        let lowers = lowerDirectories(record)
+        var stubs = Set<String>()
+        for destination in destinations {
+            let relative = String(destination.drop { $0 == "/" })
+            guard !relative.isEmpty, let info = (try? Files.lstatIfExists(upper + "/" + relative)) ?? nil else { continue }
+            let empty: Bool
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: empty = info.st_size == 0
+            case S_IFDIR: empty = ((try? Files.listDirectory(upper + "/" + relative)) ?? []).isEmpty
+            default: empty = false
+            }
+            guard empty, !lowers.contains(where: { ((try? Files.lstatIfExists($0 + "/" + relative)) ?? nil) != nil }) else { continue }
+            stubs.insert(relative)
+        }
+        // A directory copied up only to hold stubs (/etc for /etc/hosts), unchanged from the
+        // image's, is no change either.
+        for stub in stubs {
+            var parent = Paths.parent("/" + stub)
+            while parent != "/" {
+                let relative = String(parent.dropFirst())
+                guard !stubs.contains(relative), copiedUpOnlyFor(relative, stubs: stubs, upper: upper, lowers: lowers) else { break }
+                stubs.insert(relative)
+                parent = Paths.parent(parent)
+            }
+        }
+        return stubs
+    }
+
+    /// Whether the upper directory's `relative` holds nothing but `stubs` and has the
+    /// owner and mode of the image's directory (the topmost layer that has it), not made
+    /// opaque: overlayfs copied it up only to create the stubs in it.
+    private func copiedUpOnlyFor(_ relative: String, stubs: Set<String>, upper: String, lowers: [String]) -> Bool {
+        guard let info = (try? Files.lstatIfExists(upper + "/" + relative)) ?? nil, info.st_mode & S_IFMT == S_IFDIR,
+              let names = try? Files.listDirectory(upper + "/" + relative),
+              names.allSatisfy({ stubs.contains(relative + "/" + $0) }) else { return false }
+        guard let lower = lowers.lazy.compactMap({ ((try? Files.lstatIfExists($0 + "/" + relative)) ?? nil) }).first,
+              lower.st_mode == info.st_mode, lower.st_uid == info.st_uid, lower.st_gid == info.st_gid else { return false }
+        for attribute in ["trusted.overlay.opaque", "user.overlay.opaque"] where getxattr(upper + "/" + relative, attribute, nil, 0) > 0 {
+            return false
+        }
+        return true
     }
 }

@@ -31,28 +31,29 @@ public enum ContainerInspection {
         object.set("RestartCount", .number(String(state.restartCount)))
         object.set("Driver", .string("overlay2"))
         object.set("HostConfig", .object(hostConfig(record)))
+        let run = engine.runConfig(of: record)
         var config = JSONObject()
         config.set("Hostname", .string(record.config.hostname ?? ""))
-        config.set("User", .string(record.config.user ?? ""))
+        config.set("User", .string(run.User ?? ""))
         config.set("Tty", .bool(record.config.tty))
         config.set("OpenStdin", .bool(record.config.interactive))
         config.set("StdinOnce", .bool(record.config.stdinOnce ?? false))
-        config.set("Env", .array(record.config.env.map { .string($0) }))
-        config.set("Cmd", record.config.command.map { .array($0.map { .string($0) }) } ?? .null)
+        config.set("Env", .array((run.Env ?? []).map { .string($0) }))
+        config.set("Cmd", run.Cmd.map { .array($0.map { .string($0) }) } ?? .null)
         if let check = record.config.healthcheck { config.set("Healthcheck", check.document) }
-        config.set("Entrypoint", record.config.entrypoint.map { .array($0.map { .string($0) }) } ?? .null)
+        config.set("Entrypoint", run.Entrypoint.map { .array($0.map { .string($0) }) } ?? .null)
         config.set("Image", .string(record.config.image))
-        config.set("WorkingDir", .string(record.config.workingDir ?? ""))
+        config.set("WorkingDir", .string(run.WorkingDir ?? ""))
         var labels = JSONObject()
-        for (key, value) in record.config.labels.sorted(by: { $0.key < $1.key }) { labels.set(key, .string(value)) }
+        for (key, value) in (run.Labels ?? [:]).sorted(by: { $0.key < $1.key }) { labels.set(key, .string(value)) }
         config.set("Labels", .object(labels))
-        if let signal = record.config.stopSignal { config.set("StopSignal", .string(signal)) }
+        if let signal = run.StopSignal { config.set("StopSignal", .string(signal)) }
         let exposed = PortPublishing.exposed(record.config, image: engine.exposedPortsOfImage(record))
         var exposedObject = JSONObject()
         for port in exposed { exposedObject.set(port, .object(JSONObject())) }
         config.set("ExposedPorts", exposed.isEmpty ? .null : .object(exposedObject))
         var volumes = JSONObject()
-        for mount in record.config.mounts where mount.anonymous == true { volumes.set(mount.destination, .object(JSONObject())) }
+        for path in (run.Volumes ?? [:]).keys.sorted() { volumes.set(path, .object(JSONObject())) }
         config.set("Volumes", volumes.keys.isEmpty ? .null : .object(volumes))
         object.set("Config", .object(config))
         var network = JSONObject()

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CaissonSys
 import Images
 import OCISpec
@@ -37,14 +40,17 @@ extension ContainerEngine {
             env.append(entry)
         }
         process.env = env
-        if let directory = settings.workingDir, !directory.isEmpty { process.cwd = directory }
+        if let directory = settings.workingDir, !directory.isEmpty {
+            try checkExecDirectory(record, directory)
+            process.cwd = directory
+        }
         if let user = settings.user, !user.isEmpty {
             let resolved: UserResolver.Resolved
             do { resolved = try UserResolver(rootfs: bundle(of: record.id) + "/rootfs").resolve(user) } catch {
                 throw .invalid(error.description)  // "unable to find user NAME: no matching entries in passwd file"
             }
             process.user = User(uid: resolved.uid, gid: resolved.gid, umask: process.user.umask,
-                                additionalGids: resolved.additionalGids.isEmpty ? nil : resolved.additionalGids)
+                                additionalGids: resolved.processGroups)
             // The user's own home, as docker's exec gives it, unless -e said otherwise.
             if !settings.env.contains(where: { $0.hasPrefix("HOME=") }) {
                 env.removeAll { $0.hasPrefix("HOME=") }
@@ -64,5 +70,29 @@ extension ContainerEngine {
             throw .system(error)
         }
         return file
+    }
+
+    /// An exec's working directory must exist in the container (runc's exec does not make
+    /// it, as the container's start does): refused before the runtime runs, in the words
+    /// dockerd passes on from runc, which the API turns into exit status 126.
+    func checkExecDirectory(_ record: ContainerRecord, _ directory: String) throws(EngineError) {
+        let prefix = "OCI runtime exec failed: exec failed: "
+        guard directory.hasPrefix("/") else { throw .invalid(prefix + "Cwd must be an absolute path: unknown") }
+        var why: String?
+        do {
+            let place = try locate(record, directory)
+            defer { close(place.root) }
+            let fd = try openInRoot(place.root, record, place.path, follow: true)
+            defer { close(fd) }
+            var info = stat()
+            if fstat(fd, &info) == 0, info.st_mode & S_IFMT != S_IFDIR {
+                why = "not a directory: unknown: Are you trying to mount a directory onto a file (or vice-versa)? Check if the specified host path exists and is the expected type"
+            }
+        } catch {
+            if case .noSuchPath = error { why = "no such file or directory: unknown" }
+        }
+        if let why {
+            throw .invalid(prefix + "unable to start container process: chdir to cwd (\"\(directory)\") set in config.json failed: \(why)")
+        }
     }
 }

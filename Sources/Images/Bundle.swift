@@ -143,7 +143,7 @@ extension ImageService {
         let entrypoint = overrides.entrypoint ?? image.Entrypoint ?? []
         let command = overrides.command ?? (overrides.entrypoint != nil ? [] : image.Cmd ?? [])
         let args = entrypoint + command
-        guard !args.isEmpty else { throw .invalid("no command specified: the image has no entrypoint or command") }
+        guard !args.isEmpty else { throw .invalid("No command specified") }  // dockerd's words
         let user = try UserResolver(rootfs: rootfs).resolve(overrides.user ?? image.User ?? "")
         var env = image.Env ?? []
         if !env.contains(where: { $0.hasPrefix("PATH=") }) {
@@ -163,7 +163,7 @@ extension ImageService {
         spec.process?.env = env
         spec.process?.terminal = overrides.terminal
         spec.process?.cwd = overrides.workingDir ?? (image.WorkingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/")
-        spec.process?.user = User(uid: user.uid, gid: user.gid, additionalGids: user.additionalGids.isEmpty ? nil : user.additionalGids)
+        spec.process?.user = User(uid: user.uid, gid: user.gid, additionalGids: user.processGroups)
         spec.process?.capabilities = Capabilities(bounding: dockerCaps, effective: dockerCaps, permitted: dockerCaps)
         spec.process?.noNewPrivileges = false
         spec.root = Root(path: "rootfs", readonly: overrides.readOnly ? true : nil)

@@ -25,9 +25,11 @@ extension ImageService {
     /// Archives `upperDirectory` into a layer blob. Returns nil when the directory holds
     /// no change (docker records such a step in the history only). With `adopt`, the
     /// directory is moved into the snapshot store as the layer (it is gone afterwards);
-    /// without, the layer is unpacked from the blob when first needed.
+    /// without, the layer is unpacked from the blob when first needed. `excluding` names
+    /// paths (relative to the directory) left out of the layer.
     public func commitLayer(upperDirectory: String, compression: LayerCompression = .gzip,
-                            timestamp: Int64? = nil, adopt: Bool = false) throws(ImageError) -> CommittedLayer? {
+                            timestamp: Int64? = nil, adopt: Bool = false,
+                            excluding: Set<String> = []) throws(ImageError) -> CommittedLayer? {
         let mediaType: String
         switch compression {
         case .gzip: mediaType = MediaType.ociLayerGzip
@@ -43,7 +45,7 @@ extension ImageService {
             let out = open(staging, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
             if out < 0 { throw SysError("open", path: staging) }
             defer { close(out) }
-            var archiver = OverlayDiffArchiver(timestamp: timestamp)
+            var archiver = OverlayDiffArchiver(timestamp: timestamp, excluded: excluding)
             // One pass: tar -> diff id hash -> gzip -> blob digest hash -> file.
             let blobStream = DigestingSink(FileSink(fd: out, path: staging))
             // The tar stream through `sink` (a compressor over blobStream): its diff id.

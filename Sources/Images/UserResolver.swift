@@ -13,6 +13,11 @@ public struct UserResolver {
         public var gid: UInt32
         public var additionalGids: [UInt32]
         public var home: String?
+
+        /// The groups a process of this user gets: its primary group first, then those
+        /// /etc/group lists it in, as dockerd and containerd set them (since the fixes for
+        /// CVE-2023-25173 and its moby counterpart) so that `id` shows the primary group.
+        public var processGroups: [UInt32] { [gid] + additionalGids }
     }
 
     let rootfs: String

@@ -18,9 +18,12 @@ public struct OverlayDiffArchiver {
     private var seen: [String: String] = [:]  // "dev:ino" -> first path, for hard links
     /// Entries written so far; zero means the upper directory held no change.
     public private(set) var entries = 0
+    /// Paths left out with all below them (relative, no leading slash: `etc/hosts`).
+    public var excluded: Set<String>
 
-    public init(timestamp: Int64? = nil) {
+    public init(timestamp: Int64? = nil, excluded: Set<String> = []) {
         self.timestamp = timestamp
+        self.excluded = excluded
     }
 
     static let whiteoutPrefix = ".wh."
@@ -38,6 +41,7 @@ public struct OverlayDiffArchiver {
     private mutating func archiveChildren<S: ByteSink>(of directory: Int32, path: String,
                                                        into writer: inout TarWriter<S>) throws(ArchiveError) {
         for name in try TreeArchiver.names(directory, path: path.isEmpty ? "." : path) {
+            if !excluded.isEmpty, excluded.contains(path + name) { continue }
             var info = stat()
             guard fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
                 throw .system(SysError("stat", path: path + name))

@@ -16,7 +16,7 @@ struct Caisson: AsyncParsableCommand {
         version: "caisson 0.1.0",
         subcommands: [
             Run.self, Create.self, Start.self, Stop.self, Restart.self, Kill.self, Remove.self, PS.self, Logs.self,
-            Exec.self, Attach.self, Wait.self, Pause.self, Unpause.self, Rename.self, Port.self, Top.self, Update.self, Stats.self, Copy.self, Events.self, Export.self,
+            Exec.self, Attach.self, Wait.self, Pause.self, Unpause.self, Rename.self, Port.self, Top.self, Update.self, Stats.self, Copy.self, Events.self, Export.self, Commit.self, Diff.self,
             Build.self, Pull.self, Push.self, Images.self, RemoveImages.self, Tag.self, Inspect.self, Save.self, Load.self,
             Import.self, Login.self, Logout.self, Search.self, ImageGroup.self, BuilderGroup.self, NetworkGroup.self, VolumeGroup.self, SystemGroup.self,
             SBOMCommand.self, Scan.self, Version.self, Info.self,

@@ -59,7 +59,7 @@ struct LocalImageTests {
         _ = try LocalImageTests.importBusybox(cli, as: "example.com/users:1", change: ["USER user", "WORKDIR /tmp"])
         let ran = try ImageRunner(cli: cli).run("example.com/users:1", ["/bin/sh", "-c", "id; pwd; echo $HOME"])
         #expect(ran.status == 0, "\(ran.stderr)")
-        #expect(ran.stdout == "uid=1000(user) gid=1000(user) groups=100(users),2000(extra)\n/tmp\n/home/user\n")
+        #expect(ran.stdout == "uid=1000(user) gid=1000(user) groups=100(users),1000(user),2000(extra)\n/tmp\n/home/user\n")
         let explicit = try ImageRunner(cli: cli).run("example.com/users:1", ["/bin/id", "-u"], user: "0:users")
         #expect(explicit.stdout == "0\n")
         #expect(throws: (any Error).self) { try ImageRunner(cli: cli).run("example.com/users:1", ["/bin/id"], user: "nosuchuser") }

@@ -6,6 +6,7 @@ failure raises (non-zero exit with the traceback).
 """
 import os
 import sys
+import time
 
 import docker
 from docker import errors
@@ -213,6 +214,43 @@ def _():
     pulled = client.images.pull(name, tag="1")
     assert pulled.id == image.id, (pulled.id, image.id)
     client.images.remove(name + ":1")
+
+
+@check("commit")
+def _():
+    container = client.containers.run(IMAGE, ["sh", "-c", "echo kept > /kept; sleep 300"], detach=True,
+                                      network_mode="none", name="pycommit")
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline and container.exec_run(["cat", "/kept"]).exit_code != 0:
+            time.sleep(0.1)
+        image = container.commit(repository="py/committed", tag="2", message="from docker-py", author="py",
+                                 changes=["LABEL made=commit", "ENV FROM_CHANGE=1"],
+                                 conf={"Env": ["FROM_CONF=2"], "Cmd": ["cat", "/kept"]})
+        container.reload()
+        assert container.status == "running", container.status
+        assert image.tags == ["py/committed:2"], image.tags
+        assert image.attrs["Author"] == "py" and image.attrs["Comment"] == "from docker-py", image.attrs
+        assert image.labels.get("made") == "commit", image.labels
+        env = image.attrs["Config"]["Env"]
+        assert "FROM_CHANGE=1" in env and "FROM_CONF=2" in env, env
+        assert client.containers.run("py/committed:2", network_mode="none", remove=True) == b"kept\n"
+        changes = api.diff(container.id)
+        assert {"Path": "/kept", "Kind": 1} in changes, changes
+        assert not any(change["Path"] == "/etc/hosts" for change in changes), changes
+        try:
+            api.commit(container.id, changes=["RUN true"])
+            raise AssertionError("RUN was taken as a change")
+        except docker.errors.APIError as error:
+            assert error.status_code == 400 and "not a valid change command" in str(error), error
+        try:
+            api.commit("py-no-such-container")
+            raise AssertionError("a missing container was committed")
+        except docker.errors.NotFound:
+            pass
+        client.images.remove("py/committed:2")
+    finally:
+        container.remove(force=True)
 
 
 print("all checks passed", flush=True)
