@@ -67,4 +67,30 @@ extension ContainerEngine {
         events.record(type: "network", action: action, id: network.id,
                       attributes: ["container": container, "name": network.name, "type": network.driver])
     }
+
+    /// The networks a container joins when it starts, as docker's network events name
+    /// them (id, name, driver type): its network (`none` and `host` too, whose driver
+    /// types are `null` and `host`) and those it was connected to; none when it shares
+    /// another container's.
+    func eventNetworks(_ record: ContainerRecord) -> [EventNetwork] {
+        var result: [EventNetwork] = []
+        for name in [record.config.network] + (record.connections ?? []).map(\.network) where !name.hasPrefix("container:") {
+            if name == "none" || name == "host" {
+                result.append(EventNetwork(id: name, name: name, type: name == "none" ? "null" : "host"))
+            } else if let network = try? network(named: name) {
+                result.append(EventNetwork(id: network.id, name: network.name, type: network.driver))
+            }
+        }
+        return result
+    }
+}
+
+/// A network as a container's start and exit events name it; the monitor is told them
+/// (`--event-network ID,NAME,TYPE`) to record `disconnect` when the container ends.
+struct EventNetwork: Sendable {
+    var id: String
+    var name: String
+    var type: String
+
+    var monitorArgument: String { "\(id),\(name),\(type)" }
 }

@@ -21,6 +21,8 @@ public struct PendingStart: Sendable {
 
     /// The attach socket, to connect before `finishStart` so no output is missed.
     public let attachSocket: String
+    /// The networks the start's `network connect` events name.
+    let eventNetworks: [EventNetwork]
 }
 
 extension ContainerEngine {
@@ -57,6 +59,8 @@ extension ContainerEngine {
         if record.config.interactive { arguments.append("--stdin") }
         arguments += ["--events", events.path, "--event-attribute", "image=" + record.config.image,
                       "--event-attribute", "name=" + record.name]
+        let joined = eventNetworks(record)
+        for network in joined { arguments += ["--event-network", network.monitorArgument] }
         // docker's container events carry the container's labels too.
         for (key, value) in record.config.labels.sorted(by: { $0.key < $1.key }) where key != "image" && key != "name" {
             arguments += ["--event-attribute", key + "=" + value]
@@ -87,7 +91,8 @@ extension ContainerEngine {
             if let job, let attached = try? job.wait() { tearDownNetwork(attached) }
             throw recordStartFailure(record, ContainerEngine.startFailure(reply))
         }
-        return PendingStart(record: record, network: job, initPID: pid, channel: channel, attachSocket: directory + "/attach.sock")
+        return PendingStart(record: record, network: job, initPID: pid, channel: channel, attachSocket: directory + "/attach.sock",
+                            eventNetworks: joined)
     }
 
     /// Tells the monitor to start the container and waits until it has.
@@ -100,6 +105,10 @@ extension ContainerEngine {
         // Names first: the container may look its peers up as soon as it runs.
         refreshHosts(network: pending.record.config.network)
         // Recorded first: a short-lived container's `die` may otherwise come before it.
+        for network in pending.eventNetworks {
+            events.record(type: "network", action: "connect", id: network.id,
+                          attributes: ["container": pending.record.id, "name": network.name, "type": network.type])
+        }
         event("start", pending.record)
         try? Files.writeAll(fd: pending.channel, bytes: Array("start\n".utf8))
         let reply = Files.readLine(fd: pending.channel)
@@ -161,10 +170,14 @@ extension ContainerEngine {
         try? Files.write(directory(of: record.id) + "/stop-requested", "")
         let name = signal ?? record.config.stopSignal ?? stopSignalOfImage(record) ?? "SIGTERM"
         if state(of: record).status == .paused { _ = try? runtime(record, ["resume", record.id]) }
+        // docker's `kill` events for the signals a stop sends, each before it is sent (so
+        // before the `die` it may cause), with the signal's number.
+        event("kill", record, ["signal": String((try? Signals.parse(name)) ?? SIGTERM)])
         _ = try? runtime(record, ["kill", record.id, name])
         let seconds = Int64(timeout ?? record.config.stopTimeout ?? 10)
         defer { event("stop", record) }
         if waitForMonitor(record, timeoutMilliseconds: seconds * 1000) { return }
+        event("kill", record, ["signal": String(SIGKILL)])
         _ = try? runtime(record, ["kill", "--all", record.id, "KILL"])
         _ = try? runtime(record, ["kill", record.id, "KILL"])
         if !waitForMonitor(record, timeoutMilliseconds: 10_000) {
@@ -186,14 +199,16 @@ extension ContainerEngine {
     public func kill(_ id: String, signal: String) throws(EngineError) {
         let record = try find(id)
         guard state(of: record).isRunning else { throw .notRunning(record.name) }
+        let number: Int32
         do {
-            _ = try Signals.parse(signal)
+            number = try Signals.parse(signal)
         } catch {
             throw .invalid("invalid signal: \(signal)")
         }
         try? Files.write(directory(of: record.id) + "/stop-requested", "")
+        // Before the signal (so before the `die` it may cause), with its number as dockerd's.
+        event("kill", record, ["signal": String(number)])
         try runtime(record, ["kill", record.id, signal])
-        event("kill", record, ["signal": signal])
     }
 
     public func pause(_ id: String) throws(EngineError) {
@@ -273,6 +288,7 @@ extension ContainerEngine {
             guard force else { throw .isRunning(record.name) }
             try? Files.write(directory(of: record.id) + "/stop-requested", "")
             if current.status == .paused { _ = try? runtime(record, ["resume", record.id]) }
+            event("kill", record, ["signal": String(SIGKILL)])
             _ = try? runtime(record, ["kill", "--all", record.id, "KILL"])
             _ = try? runtime(record, ["kill", record.id, "KILL"])
             _ = waitForMonitor(record, timeoutMilliseconds: 10_000)

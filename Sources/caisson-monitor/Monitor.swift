@@ -31,6 +31,8 @@ struct MonitorOptions {
     var oomFile = ""
     /// KEY=VALUE attributes of our events (the container's name and image).
     var eventAttributes: [(String, String)] = []
+    /// The container's networks (`ID,NAME,TYPE`), for docker's network events at its exit.
+    var eventNetworks: [(id: String, name: String, type: String)] = []
     /// The health check to run (`--health-*`), if any.
     var health = HealthSettings()
 
@@ -70,6 +72,10 @@ struct MonitorOptions {
             case "--event-attribute":
                 let pair = try value().split(separator: "=", maxSplits: 1).map(String.init)
                 eventAttributes.append((pair[0], pair.count > 1 ? pair[1] : ""))
+            case "--event-network":
+                let fields = try value().split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                guard fields.count == 3 else { throw SysError("--event-network takes ID,NAME,TYPE", errno: EINVAL) }
+                eventNetworks.append((fields[0], fields[1], fields[2]))
             default:
                 guard try health.take(arguments[index], value) else {
                     throw SysError("unknown option \(arguments[index])", errno: EINVAL)
@@ -106,7 +112,8 @@ final class Monitor {
 
     init(options: MonitorOptions) {
         self.options = options
-        events = EventAppender(path: options.events, id: options.id, attributes: options.eventAttributes)
+        events = EventAppender(path: options.events, id: options.id, attributes: options.eventAttributes,
+                               networks: options.eventNetworks)
     }
 
     private func path(_ name: String) -> String { options.directory + "/" + name }
@@ -181,6 +188,10 @@ final class Monitor {
                 close(sync)
                 sync = -1
                 first = false
+            } else {
+                // A restart by the policy: dockerd's events for it (the engine records the first start's).
+                events.networks("connect")
+                events.append("start")
             }
             let code = relayUntilExit(initPID)
             recordExit(code, oomKilled: oomKilled())
@@ -240,6 +251,7 @@ final class Monitor {
         try? Files.write(path("exit.tmp"), "\(code) \(Clock.rfc3339Now())\(oomKilled ? " oom" : "")\n")
         rename(path("exit.tmp"), path("exit"))
         events.append("die", [("exitCode", String(code))])
+        events.networks("disconnect")
     }
 
     /// Waits (up to 30 s) until the clients that said they remove the container have

@@ -226,4 +226,34 @@ struct DockerParityTests {
         #expect(try fixture.caisson("volume prune", ["--force"]).status == 0)
         #expect(try volumes().sorted() == ["kept", "other"])
     }
+
+    /// A container's life in events as dockerd 20.10 records it side by side: network
+    /// connect before each start and disconnect after each die, a stop's signals as
+    /// `kill` events with their numbers, `rm -f`'s SIGKILL too.
+    @Test(.enabled(if: DockerCLITests.hasDocker), .timeLimit(.minutes(2)))
+    func lifecycleEvents() throws {
+        let fixture = try DockerDaemonFixture()
+        defer { #expect(fixture.tearDown() == 0) }
+        let since = String(Int(Date().timeIntervalSince1970) - 1)
+        #expect(try fixture.docker(["run", "-d", "--name", "evt", "--network", "none", Self.image, "sleep", "300"]).status == 0)
+        #expect(try fixture.docker(["stop", "-t", "1", "evt"]).status == 0)
+        #expect(try fixture.docker(["start", "evt"]).status == 0)
+        #expect(try fixture.docker(["rm", "-f", "evt"]).status == 0)
+        let until = String(Int(Date().timeIntervalSince1970) + 1)
+        let events = try fixture.docker(["events", "--since", since, "--until", until, "--format",
+                                         "{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.signal}}{{.Actor.Attributes.type}}"],
+                                        timeout: 20)
+        // What dockerd printed for the same commands (a missing attribute is "<no value>").
+        let none = "<no value>"
+        #expect(Self.lines(events.stdout) == [
+            "container create evt \(none)\(none)", "network connect none \(none)null", "container start evt \(none)\(none)",
+            "container kill evt 15\(none)", "container kill evt 9\(none)", "container die evt \(none)\(none)",
+            "network disconnect none \(none)null", "container stop evt \(none)\(none)",
+            "network connect none \(none)null", "container start evt \(none)\(none)",
+            "container kill evt 9\(none)", "container die evt \(none)\(none)", "network disconnect none \(none)null",
+            "container destroy evt \(none)\(none)",
+        ], "\(events.stdout)")
+    }
+
+    static func lines(_ text: String) -> [String] { text.split(separator: "\n").map(String.init) }
 }
