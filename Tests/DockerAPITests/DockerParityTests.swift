@@ -255,5 +255,53 @@ struct DockerParityTests {
         ], "\(events.stdout)")
     }
 
+    /// Every field dockerd 20.10's inspect documents have (captured from it side by side
+    /// for the same container and image), so clients that index them find them.
+    @Test(.enabled(if: DockerCLITests.hasDocker), .timeLimit(.minutes(2)))
+    func inspectDocumentsHaveDockersFields() throws {
+        let fixture = try DockerDaemonFixture()
+        defer { #expect(fixture.tearDown() == 0) }
+        #expect(try fixture.docker(["run", "-d", "--name", "ik", "--network", "none", "-e", "A=1", "-v", "/data", Self.image,
+                                    "sleep", "300"]).status == 0)
+        func object(_ path: String) throws -> [String: Any] {
+            let answer = try fixture.request("GET", path)
+            #expect(answer.status == 200, "\(path): \(answer.body)")
+            return try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any] ?? [:]
+        }
+        let container = try object("/v1.41/containers/ik/json")
+        func keys(_ value: Any?) -> Set<String> { Set((value as? [String: Any])?.keys.map { $0 } ?? []) }
+        #expect(keys(container) == ["Id", "Created", "Path", "Args", "State", "Image", "ResolvConfPath", "HostnamePath", "HostsPath",
+                                    "LogPath", "Name", "RestartCount", "Driver", "Platform", "MountLabel", "ProcessLabel",
+                                    "AppArmorProfile", "ExecIDs", "HostConfig", "GraphDriver", "Mounts", "Config", "NetworkSettings"])
+        #expect(keys(container["HostConfig"]) == [
+            "Binds", "ContainerIDFile", "LogConfig", "NetworkMode", "PortBindings", "RestartPolicy", "AutoRemove", "VolumeDriver",
+            "VolumesFrom", "CapAdd", "CapDrop", "CgroupnsMode", "Dns", "DnsOptions", "DnsSearch", "ExtraHosts", "GroupAdd", "IpcMode",
+            "Cgroup", "Links", "OomScoreAdj", "PidMode", "Privileged", "PublishAllPorts", "ReadonlyRootfs", "SecurityOpt", "UTSMode",
+            "UsernsMode", "ShmSize", "Runtime", "ConsoleSize", "Isolation", "CpuShares", "Memory", "NanoCpus", "CgroupParent",
+            "BlkioWeight", "BlkioWeightDevice", "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",
+            "BlkioDeviceWriteIOps", "CpuPeriod", "CpuQuota", "CpuRealtimePeriod", "CpuRealtimeRuntime", "CpusetCpus", "CpusetMems",
+            "Devices", "DeviceCgroupRules", "DeviceRequests", "KernelMemory", "KernelMemoryTCP", "MemoryReservation", "MemorySwap",
+            "MemorySwappiness", "OomKillDisable", "PidsLimit", "Ulimits", "CpuCount", "CpuPercent", "IOMaximumIOps",
+            "IOMaximumBandwidth", "MaskedPaths", "ReadonlyPaths",
+        ])
+        let settings = container["NetworkSettings"] as? [String: Any] ?? [:]
+        #expect(keys(settings) == ["Bridge", "SandboxID", "HairpinMode", "LinkLocalIPv6Address", "LinkLocalIPv6PrefixLen", "Ports",
+                                   "SandboxKey", "SecondaryIPAddresses", "SecondaryIPv6Addresses", "EndpointID", "Gateway",
+                                   "GlobalIPv6Address", "GlobalIPv6PrefixLen", "IPAddress", "IPPrefixLen", "IPv6Gateway", "MacAddress",
+                                   "Networks"])
+        #expect(keys((settings["Networks"] as? [String: Any])?["none"]) == [
+            "IPAMConfig", "Links", "Aliases", "NetworkID", "EndpointID", "Gateway", "IPAddress", "IPPrefixLen", "IPv6Gateway",
+            "GlobalIPv6Address", "GlobalIPv6PrefixLen", "MacAddress", "DriverOpts",
+        ])
+        let configKeys: Set<String> = ["Hostname", "Domainname", "User", "AttachStdin", "AttachStdout", "AttachStderr", "Tty", "OpenStdin",
+                                       "StdinOnce", "Env", "Cmd", "Image", "Volumes", "WorkingDir", "Entrypoint", "OnBuild", "Labels"]
+        #expect(keys(container["Config"]) == configKeys)
+        let mounts = container["Mounts"] as? [[String: Any]] ?? []
+        #expect(mounts.count == 1 && mounts.first?["Mode"] as? String == "", "\(mounts)")
+        let image = try object("/v1.41/images/\(Self.image)/json")
+        #expect(keys(image["Config"]) == configKeys)
+        #expect(keys(image).isSuperset(of: ["Container", "ContainerConfig", "DockerVersion", "GraphDriver", "RootFS", "Metadata"]))
+    }
+
     static func lines(_ text: String) -> [String] { text.split(separator: "\n").map(String.init) }
 }
