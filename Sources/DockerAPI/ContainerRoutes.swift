@@ -2,6 +2,7 @@ import CaissonJSON
 import CaissonSys
 import CLIFormatting
 import Engine
+import ImageSpec
 import NIOHTTP1
 
 /// The container endpoints: create, inspect, start, stop, kill, wait and remove, each
@@ -11,8 +12,9 @@ extension DockerAPI {
         router.add(.GET, "/containers/json") { [self] request in
             let all = request.bool("all")
             let limit = try request.int("limit")
+            let size = request.bool("size")
             let filters = try FilterQuery.values(request.string("filters"))
-            return .json(.array(try await blocking { try self.containerList(all: all, limit: limit, filters: filters) }))
+            return .json(.array(try await blocking { try self.containerList(all: all, limit: limit, size: size, filters: filters) }))
         }
         router.add(.POST, "/containers/create") { [self] request in
             let config = try ContainerCreateRequest.config(from: request.body)
@@ -87,7 +89,13 @@ extension DockerAPI {
         router.add(.POST, "/containers/{id}/kill") { [self] request in
             let id = request.parameters["id"] ?? ""
             let signal = request.string("signal").flatMap { $0.isEmpty ? nil : $0 } ?? "SIGKILL"
-            try await blocking { try self.engine.kill(id, signal: signal) }
+            do {
+                try await blocking { try self.engine.kill(id, signal: signal) }
+            } catch {
+                // dockerd's words: "Cannot kill container: NAME: No such container: NAME".
+                let failure = DockerAPIError.from(error)
+                throw DockerAPIError(failure.status, "Cannot kill container: \(id): \(failure.message)")
+            }
             return .noContent()
         }
         router.add(.POST, "/containers/{id}/wait") { [self] request in
@@ -156,7 +164,7 @@ extension DockerAPI {
     }
 
     /// docker's list entries (`docker ps`), newest first.
-    func containerList(all: Bool, limit: Int?, filters values: [String: [String]]) throws -> [JSONValue] {
+    func containerList(all: Bool, limit: Int?, size: Bool = false, filters values: [String: [String]]) throws -> [JSONValue] {
         var rows = try engine.list().sorted { $0.0.created > $1.0.created }
         let filter = try ContainerListFilter(values, engine: engine, containers: rows)
         rows = rows.filter { record, state in
@@ -164,7 +172,24 @@ extension DockerAPI {
             return filter.matches(record, state)
         }
         if let limit, limit > 0 { rows = Array(rows.prefix(limit)) }
-        return rows.map { record, state in .object(summary(record, state)) }
+        guard size else { return rows.map { record, state in .object(summary(record, state)) } }
+        let imageSizes = try self.imageSizes()
+        return rows.map { record, state in .object(withSizes(summary(record, state), record, imageSizes: imageSizes)) }
+    }
+
+    /// Each image's size by id, for containers' SizeRootFs.
+    func imageSizes() throws -> [Digest: Int64] {
+        Dictionary((try engine.images.list()).map { ($0.id, engine.images.size(of: $0)) }) { a, _ in a }
+    }
+
+    /// A summary with docker's `size` figures: SizeRw (the writable layer) and SizeRootFs
+    /// (that plus the image).
+    func withSizes(_ summary: JSONObject, _ record: ContainerRecord, imageSizes: [Digest: Int64]) -> JSONObject {
+        var object = summary
+        let writable = ContainerEngine.diskUsageOf(engine.images.upperDirectory(ofRootfs: record.id))
+        object.set("SizeRw", .int(writable))
+        object.set("SizeRootFs", .int(writable + (imageSizes[record.imageID] ?? 0)))
+        return object
     }
 
     func summary(_ record: ContainerRecord, _ state: ContainerState) -> JSONObject {
@@ -221,14 +246,9 @@ extension DockerAPI {
         var settings = JSONObject()
         settings.set("Networks", .object(networks))
         object.set("NetworkSettings", .object(settings))
-        object.set("Mounts", .array(record.config.mounts.map { mount in
-            var item = JSONObject()
-            item.set("Type", .string(mount.kind.rawValue))
-            item.set("Source", .string(mount.source))
-            item.set("Destination", .string(mount.destination))
-            item.set("RW", .bool(!mount.readOnly))
-            return .object(item)
-        }))
+        // The mount points as inspect shows them (a volume's Name and Driver: docker ps's
+        // MOUNTS and LOCAL VOLUMES read them).
+        object.set("Mounts", .array(ContainerInspection.mounts(record, engine: engine)))
         return object
     }
 }

@@ -51,13 +51,9 @@ extension DockerAPI {
             }))
         }
         if wanted.contains("container") {
-            let imageSizes = Dictionary((try engine.images.list()).map { ($0.id, engine.images.size(of: $0)) }) { a, _ in a }
+            let imageSizes = try self.imageSizes()
             answer.set("Containers", .array(containers.sorted { $0.0.created > $1.0.created }.map { record, state in
-                var object = summary(record, state)
-                let writable = ContainerEngine.diskUsageOf(engine.images.upperDirectory(ofRootfs: record.id))
-                object.set("SizeRw", .int(writable))
-                object.set("SizeRootFs", .int(writable + (imageSizes[record.imageID] ?? 0)))
-                return .object(object)
+                .object(withSizes(summary(record, state), record, imageSizes: imageSizes))
             }))
         }
         if wanted.contains("volume") {

@@ -3,7 +3,9 @@
 /// (`host-gateway` as the gateway of the container's network), then each container of
 /// its networks by name, hostname and, on the network it was created on, its aliases.
 enum HostsFile {
+    /// What every container's file starts with, as dockerd writes it.
     static let localhost = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+        + "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
 
     /// "NAME:ADDRESS" (or docker 25's "NAME=ADDRESS") as (name, address); nil when it is not one.
     static func parseExtraHost(_ text: String) -> (name: String, address: String)? {

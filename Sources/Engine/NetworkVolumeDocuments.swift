@@ -16,15 +16,13 @@ extension ContainerEngine {
         var config = JSONObject()
         config.set("Subnet", .string(network.subnet))
         config.set("Gateway", .string(network.gateway))
+        // docker's IPAM driver name ("default"); host-local does the work underneath.
         var ipam = JSONObject()
-        ipam.set("Driver", .string("host-local"))
+        ipam.set("Driver", .string("default"))
+        ipam.set("Options", .object(JSONObject()))
         ipam.set("Config", .array([.object(config)]))
         object.set("IPAM", .object(ipam))
-        object.set("Internal", .bool(false))
-        object.set("Attachable", .bool(false))
-        var options = JSONObject()
-        options.set("com.docker.network.bridge.name", .string(network.bridge))
-        object.set("Options", .object(options))
+        ContainerEngine.setScopeFlags(&object)
         var containers = JSONObject()
         for record in try store.containers() {
             guard let address = record.allNetworks.first(where: { $0.name == network.name })?.address else { continue }
@@ -34,6 +32,9 @@ extension ContainerEngine {
             containers.set(record.id, .object(entry))
         }
         object.set("Containers", .object(containers))
+        var options = JSONObject()
+        options.set("com.docker.network.bridge.name", .string(network.bridge))
+        object.set("Options", .object(options))
         object.set("Labels", ContainerEngine.labelObject(network.labels))
         return object
     }
@@ -43,14 +44,32 @@ extension ContainerEngine {
         var object = JSONObject()
         object.set("Name", .string(name))
         object.set("Id", .string(name))
+        object.set("Created", .string("0001-01-01T00:00:00Z"))
         object.set("Scope", .string("local"))
         object.set("Driver", .string(name == "none" ? "null" : name))
         object.set("EnableIPv6", .bool(false))
-        object.set("Internal", .bool(false))
+        var ipam = JSONObject()
+        ipam.set("Driver", .string("default"))
+        ipam.set("Options", .null)
+        ipam.set("Config", .array([]))
+        object.set("IPAM", .object(ipam))
+        setScopeFlags(&object)
         object.set("Containers", .object(JSONObject()))
         object.set("Options", .object(JSONObject()))
         object.set("Labels", .object(JSONObject()))
         return object
+    }
+
+    /// Internal, Attachable, Ingress, ConfigFrom and ConfigOnly, as docker has them for a
+    /// local network.
+    static func setScopeFlags(_ object: inout JSONObject) {
+        object.set("Internal", .bool(false))
+        object.set("Attachable", .bool(false))
+        object.set("Ingress", .bool(false))
+        var from = JSONObject()
+        from.set("Network", .string(""))
+        object.set("ConfigFrom", .object(from))
+        object.set("ConfigOnly", .bool(false))
     }
 
     /// A volume's document.
@@ -61,7 +80,7 @@ extension ContainerEngine {
         object.set("Labels", labelObject(volume.labels))
         object.set("Mountpoint", .string(volume.mountpoint))
         object.set("Name", .string(volume.name))
-        object.set("Options", .object(JSONObject()))
+        object.set("Options", .null)  // docker's for a volume made without driver options
         object.set("Scope", .string("local"))
         return object
     }

@@ -256,7 +256,8 @@ struct DockerParityTests {
     }
 
     /// Every field dockerd 20.10's inspect documents have (captured from it side by side
-    /// for the same container and image), so clients that index them find them.
+    /// for the same container, image, network and volume), so clients that index them find
+    /// them; listings and the hosts file as it gives them.
     @Test(.enabled(if: DockerCLITests.hasDocker), .timeLimit(.minutes(2)))
     func inspectDocumentsHaveDockersFields() throws {
         let fixture = try DockerDaemonFixture()
@@ -301,6 +302,23 @@ struct DockerParityTests {
         let image = try object("/v1.41/images/\(Self.image)/json")
         #expect(keys(image["Config"]) == configKeys)
         #expect(keys(image).isSuperset(of: ["Container", "ContainerConfig", "DockerVersion", "GraphDriver", "RootFS", "Metadata"]))
+        let none = try object("/v1.41/networks/none")
+        #expect(keys(none) == ["Name", "Id", "Created", "Scope", "Driver", "EnableIPv6", "IPAM", "Internal", "Attachable", "Ingress",
+                               "ConfigFrom", "ConfigOnly", "Containers", "Options", "Labels"])
+        #expect(try fixture.docker(["volume", "create", "plainvol"]).status == 0)
+        #expect(try object("/v1.41/volumes/plainvol")["Options"] is NSNull)
+
+        // Listings and files as dockerd gives them: the virtual size with -s, a named
+        // volume among LOCAL VOLUMES, the IPv6 names in /etc/hosts, kill's words.
+        #expect(try fixture.docker(["run", "-d", "--name", "lister", "--network", "none", "-v", "plainvol:/v", Self.image,
+                                    "sleep", "300"]).status == 0)
+        let sized = try fixture.docker(["ps", "-s", "--filter", "name=lister", "--format", "{{.Size}}|{{.LocalVolumes}}|{{.Mounts}}"])
+        #expect(sized.stdout.hasPrefix("0B (virtual ") && sized.stdout.hasSuffix("|1|plainvol\n"), "\(sized.stdout)")
+        let hosts = try fixture.docker(["exec", "lister", "cat", "/etc/hosts"])
+        #expect(hosts.stdout.hasPrefix("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+                                       + "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"), "\(hosts.stdout)")
+        let kill = try fixture.docker(["kill", "nosuch"])
+        #expect(kill.status != 0 && kill.stderr.contains("Cannot kill container: nosuch: No such container: nosuch"), "\(kill.stderr)")
     }
 
     static func lines(_ text: String) -> [String] { text.split(separator: "\n").map(String.init) }
