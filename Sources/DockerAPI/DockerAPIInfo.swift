@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CaissonJSON
 import CaissonSys
 
 /// Facts about this host and build that `/version` and `/info` report.
@@ -57,5 +58,40 @@ enum DockerAPIInfo {
 extension String {
     func trimmingCharacters(in character: Character) -> String {
         String(drop { $0 == character }.reversed().drop { $0 == character }.reversed())
+    }
+}
+
+extension DockerAPIInfo {
+    /// The first of these environment variables that is set, or "".
+    static func environment(_ names: String...) -> String {
+        for name in names { if let value = getenv(name) { return String(cString: value) } }
+        return ""
+    }
+
+    /// docker's `{"ID", "Expected"}` of a component's version.
+    static func commit(_ id: String) -> JSONValue {
+        var object = JSONObject()
+        object.set("ID", .string(id))
+        object.set("Expected", .string(id))
+        return .object(object)
+    }
+
+    /// `RegistryConfig` as dockerd reports its defaults: loopback registries insecure,
+    /// Docker Hub's index (which Caisson never contacts unless asked).
+    static var registryConfig: JSONObject {
+        var object = JSONObject()
+        object.set("AllowNondistributableArtifactsCIDRs", .array([]))
+        object.set("AllowNondistributableArtifactsHostnames", .array([]))
+        object.set("InsecureRegistryCIDRs", .strings(["127.0.0.0/8"]))
+        var hub = JSONObject()
+        hub.set("Name", .string("docker.io"))
+        hub.set("Mirrors", .array([]))
+        hub.set("Secure", .bool(true))
+        hub.set("Official", .bool(true))
+        var indexes = JSONObject()
+        indexes.set("docker.io", .object(hub))
+        object.set("IndexConfigs", .object(indexes))
+        object.set("Mirrors", .array([]))
+        return object
     }
 }

@@ -317,6 +317,17 @@ struct DockerParityTests {
         let hosts = try fixture.docker(["exec", "lister", "cat", "/etc/hosts"])
         #expect(hosts.stdout.hasPrefix("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
                                        + "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"), "\(hosts.stdout)")
+        #expect(keys(try object("/v1.41/info")) == [
+            "ID", "Containers", "ContainersRunning", "ContainersPaused", "ContainersStopped", "Images", "Driver",
+            "DriverStatus", "Plugins", "MemoryLimit", "SwapLimit", "KernelMemory", "KernelMemoryTCP", "CpuCfsPeriod",
+            "CpuCfsQuota", "CPUShares", "CPUSet", "PidsLimit", "IPv4Forwarding", "BridgeNfIptables",
+            "BridgeNfIp6tables", "Debug", "NFd", "OomKillDisable", "NGoroutines", "SystemTime", "LoggingDriver",
+            "CgroupDriver", "CgroupVersion", "NEventsListener", "KernelVersion", "OperatingSystem", "OSVersion",
+            "OSType", "Architecture", "IndexServerAddress", "RegistryConfig", "NCPU", "MemTotal", "GenericResources",
+            "DockerRootDir", "HttpProxy", "HttpsProxy", "NoProxy", "Name", "Labels", "ExperimentalBuild",
+            "ServerVersion", "Runtimes", "DefaultRuntime", "Swarm", "LiveRestoreEnabled", "Isolation", "InitBinary",
+            "ContainerdCommit", "RuncCommit", "InitCommit", "SecurityOptions", "Warnings",
+        ])
         let kill = try fixture.docker(["kill", "nosuch"])
         #expect(kill.status != 0 && kill.stderr.contains("Cannot kill container: nosuch: No such container: nosuch"), "\(kill.stderr)")
     }
