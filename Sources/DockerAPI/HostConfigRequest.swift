@@ -15,7 +15,7 @@ enum HostConfigRequest {
         "GroupAdd", "IpcMode", "OomScoreAdj", "PidMode", "Privileged", "PublishAllPorts", "ReadonlyRootfs", "SecurityOpt",
         "Tmpfs", "UTSMode", "UsernsMode", "ShmSize", "Sysctls", "Runtime", "Isolation", "CpuShares", "Memory", "NanoCpus",
         "CpuPeriod", "CpuQuota", "CpusetCpus", "CpusetMems", "Devices", "MemoryReservation", "MemorySwap",
-        "MemorySwappiness", "Init", "PidsLimit", "Ulimits", "Mounts",
+        "MemorySwappiness", "Init", "PidsLimit", "Ulimits", "Mounts", "MaskedPaths", "ReadonlyPaths",
     ]
 
     static func apply(_ host: JSONBody, to config: inout ContainerConfig) throws(DockerAPIError) {
@@ -97,6 +97,13 @@ enum HostConfigRequest {
     static func refuseValues(_ host: JSONBody) throws(DockerAPIError) {
         if case .number(let text)? = host.object["MemorySwappiness"], Int(text) != -1 {
             throw .badParameter("invalid field HostConfig.MemorySwappiness: not supported by Caisson's API yet")
+        }
+        // What inspect shows (a client that copies a container's HostConfig sends them back):
+        // the engine's own lists are taken, others refused.
+        for (key, defaults) in [("MaskedPaths", ContainerInspection.maskedPaths), ("ReadonlyPaths", ContainerInspection.readonlyPaths)] {
+            if let paths = try host.strings(key), !paths.isEmpty, Set(paths) != Set(defaults) {
+                throw .badParameter("invalid field HostConfig.\(key): only the default paths are supported")
+            }
         }
         let allowed: [(String, [String])] = [
             ("CgroupnsMode", ["", "private"]), ("UsernsMode", ["", "host"]), ("Isolation", ["", "default"]),

@@ -39,7 +39,9 @@ extension ContainerInspection {
         host.set("VolumesFrom", .null)
         host.set("CapAdd", stringsOrNull(config.capAdd))
         host.set("CapDrop", stringsOrNull(config.capDrop))
-        host.set("CgroupnsMode", .string("host"))
+        // The engine's containers have a cgroup namespace of their own (dockerd's default on
+        // cgroup v2; on v1 it says "host" because it makes none).
+        host.set("CgroupnsMode", .string("private"))
         host.set("Dns", strings(config.dns))
         host.set("DnsOptions", strings(config.dnsOptions))
         host.set("DnsSearch", strings(config.dnsSearch))
@@ -118,9 +120,9 @@ extension ContainerInspection {
 
     /// The paths a container that is not privileged finds masked or read-only (the
     /// default spec's), in docker's order.
-    static let maskedPaths = ["/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+    public static let maskedPaths = ["/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
                               "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"]
-    static let readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+    public static let readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
 
     /// docker's binding map: "80/tcp" → [{HostIp, HostPort}] ("" for a port to be chosen).
     static func portBindings(_ ports: [PortMapping]) -> JSONObject {

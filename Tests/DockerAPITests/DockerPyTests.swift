@@ -22,7 +22,7 @@ struct DockerPyTests {
         let run = try Shell.run("/usr/bin/env", ["python3", script], timeout: 150, environment: environment)
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)\n\(fixture.daemonLog)")
         for check in ["ping-version", "run-foreground", "detached-exec-logs-wait", "attach-socket-stdin", "errors", "images",
-                      "networks-volumes", "archives-stats-events", "build-push-pull", "commit"] {
+                      "networks-volumes", "archives-stats-events", "build-push-pull", "commit", "clone-from-inspect"] {
             #expect(run.stdout.contains("ok \(check)\n"), "\(check) did not pass:\n\(run.stdout)\n\(run.stderr)")
         }
         #expect(try fixture.docker(["ps", "-a", "-q"]).stdout.isEmpty)

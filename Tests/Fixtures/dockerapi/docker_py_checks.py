@@ -253,5 +253,28 @@ def _():
         container.remove(force=True)
 
 
+@check("clone-from-inspect")
+def _():
+    # Tools that copy a container (runlike, clone scripts) send its inspected Config and
+    # HostConfig back to create: every value inspect shows must be taken.
+    api.create_container(IMAGE, ["sleep", "1"], name="pyorig",
+                         host_config=api.create_host_config(network_mode="none", binds=["/tmp:/h:ro"]))
+    try:
+        info = api.inspect_container("pyorig")
+        body = dict(info["Config"])
+        body["HostConfig"] = info["HostConfig"]
+        answer = api._post_json(api._url("/containers/create"), data=body, params={"name": "pyclone"})
+        assert answer.status_code == 201, answer.text
+        clone = api.inspect_container("pyclone")
+        assert clone["HostConfig"]["Binds"] == ["/tmp:/h:ro"], clone["HostConfig"]["Binds"]
+        assert clone["Config"]["Cmd"] == ["sleep", "1"], clone["Config"]
+    finally:
+        for name in ["pyorig", "pyclone"]:
+            try:
+                api.remove_container(name, force=True)
+            except docker.errors.NotFound:
+                pass
+
+
 print("all checks passed", flush=True)
 sys.exit(0)
