@@ -15,7 +15,7 @@ struct Commit: ParsableCommand {
     var change: [String] = []
     @Option(name: .shortAndLong, help: "Commit message.")
     var message: String?
-    @Option(name: .long, help: "Pause the container while its changes are read: true or false (default true).")
+    @Option(name: .shortAndLong, help: "Pause the container while its changes are read: true or false.")
     var pause = true
     @Argument(help: "CONTAINER") var container: String
     @Argument(help: "REPOSITORY[:TAG]") var reference: String?
