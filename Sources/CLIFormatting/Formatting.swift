@@ -111,10 +111,12 @@ public struct FormatTemplateError: Error, CustomStringConvertible, Sendable {
 }
 
 /// The part of Go's text/template that `--format` is used with: `{{.Field}}`,
-/// `{{json .}}`, `{{json .Field}}`, and a leading `table` for a headed table. The command
-/// line turns its errors into usage errors (exit 125).
+/// `{{json .}}`, `{{json .Field}}`, docker's functions on values (`index`, `len`, `join`,
+/// `upper`, `lower`, `title`, `json`, called or piped: `{{index .Config.Labels "k"}}`,
+/// `{{.Names | upper}}`), and a leading `table` for a headed table. Blocks (`range`, `if`)
+/// are refused. The command line turns its errors into usage errors (exit 125).
 public struct FormatTemplate: Sendable {
-    public enum Piece: Sendable, Equatable { case text(String), field(String), json(String?) }
+    public enum Piece: Sendable, Equatable { case text(String), field(String), json(String?), call(TemplateCall) }
     public let pieces: [Piece]
     public let isTable: Bool
 
@@ -136,8 +138,10 @@ public struct FormatTemplate: Sendable {
                 pieces.append(.json(String(action.dropFirst(6))))
             } else if action.hasPrefix("."), !action.contains(" "), action.count > 1 {
                 pieces.append(.field(String(action.dropFirst())))
+            } else if let call = try TemplateCall(parsing: action) {
+                pieces.append(.call(call))
             } else {
-                throw FormatTemplateError("template: unsupported action {{\(action)}} (use {{.Field}} or {{json .}})")
+                throw FormatTemplateError("template: unsupported action {{\(action)}} (use {{.Field}}, {{json .}} or a function: index, len, join, upper, lower, title)")
             }
             rest = rest[close.upperBound...]
         }
@@ -161,6 +165,9 @@ public struct FormatTemplate: Sendable {
                 } else {
                     throw FormatTemplateError("template: can't evaluate field \(name) (fields: \(fields.map(\.0).joined(separator: ", ")))")
                 }
+            case .call(let call):
+                let value = try call.evaluate(fields, json: json)
+                if case .null = value { out += "<no value>" } else { out += FormatTemplate.goDefaultText(value) }
             case .json(let name):
                 if let name {
                     guard let value = FormatTemplate.lookup(name, in: json) else { throw FormatTemplateError("template: can't evaluate field \(name)") }
@@ -206,7 +213,7 @@ public struct FormatTemplate: Sendable {
             switch piece {
             case .text(let text): out += text
             case .field(let name): out += names[name] ?? name.uppercased()
-            case .json: out += ""
+            case .json, .call: out += ""
             }
         }
         return out

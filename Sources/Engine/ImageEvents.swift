@@ -23,7 +23,8 @@ extension EventLog {
         for line in lines {
             if line.hasPrefix("Untagged: ") {
                 record(type: "image", action: "untag", id: id.description, attributes: ["name": id.description])
-            } else if line.hasPrefix("Deleted: ") {
+            } else if line.hasPrefix("Deleted: "), line == "Deleted: \(id)" {
+                // The image's own line; those of its layers make no event.
                 let deleted = String(line.dropFirst("Deleted: ".count))
                 record(type: "image", action: "delete", id: deleted, attributes: ["name": deleted])
             }

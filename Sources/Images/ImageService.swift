@@ -203,8 +203,31 @@ public final class ImageService: Sendable {
             images.remove(at: i)
             report.append("Deleted: \(record.id)")
         }
-        if report.contains(where: { $0.hasPrefix("Deleted:") }) { _ = try garbageCollect() }
+        if report.contains(where: { $0.hasPrefix("Deleted:") }) {
+            // dockerd also names each layer that no other image has, top first, by chain id.
+            if let removedConfig = try? config(of: record) {
+                var kept = Set<Digest>()
+                for other in try list() {
+                    if let diffIDs = try? config(of: other).rootfs.diff_ids { kept.formUnion(ImageService.chainIDs(diffIDs)) }
+                }
+                for chain in ImageService.chainIDs(removedConfig.rootfs.diff_ids).reversed() where !kept.contains(chain) {
+                    report.append("Deleted: \(chain)")
+                }
+            }
+            _ = try garbageCollect()
+        }
         return report
+    }
+
+    /// The OCI chain ids of a stack of layers (bottom first): the first layer's diff id,
+    /// then the digest of "PARENT-CHAIN DIFF-ID" for each one above it.
+    public static func chainIDs(_ diffIDs: [Digest]) -> [Digest] {
+        var chains: [Digest] = []
+        for diffID in diffIDs {
+            guard let parent = chains.last else { chains.append(diffID); continue }
+            chains.append(Digest.sha256(of: Array("\(parent) \(diffID)".utf8)))
+        }
+        return chains
     }
 
     /// `image prune`: removes dangling images (no tag), or with `all` every image not in

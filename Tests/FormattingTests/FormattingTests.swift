@@ -31,6 +31,24 @@ import Testing
         #expect(try template.rendering([], json: row) == "[-c echo hi]|map[a:b z:1]|[1 true <nil> [x]]|[]")
     }
 
+    @Test("docker's template functions: index of maps and lists, len, join, upper, lower, title, json, pipes; mistakes named")
+    func functions() throws {
+        guard case .object(let row)? = try? JSONParser.parse(Array(#"{"Config":{"Labels":{"tier":"web"},"Cmd":["sh","-c"]},"Names":"box","Empty":null}"#.utf8)) else {
+            Issue.record("fixture")
+            return
+        }
+        func render(_ text: String) throws -> String { try FormatTemplate(parsing: text).rendering([], json: row) }
+        #expect(try render(#"{{index .Config.Labels "tier"}}|{{index .Config.Labels "none"}}|{{index .Config.Cmd 1}}"#) == "web|<no value>|-c")
+        #expect(try render(#"{{len .Config.Cmd}} {{join .Config.Cmd "+"}} {{upper .Names}} {{.Names | title}} {{.Config.Labels | json}}"#)
+                == #"2 sh+-c BOX Box {"tier":"web"}"#)
+        #expect(try render(#"{{index . "Names" | upper | lower}}"#) == "box")
+        #expect(throws: FormatTemplateError.self) { try render("{{index .Config.Cmd 7}}") }
+        #expect(throws: FormatTemplateError.self) { try render("{{index .Empty 0}}") }
+        #expect(throws: FormatTemplateError.self) { try FormatTemplate(parsing: "{{nosuch .Names}}") }
+        #expect(throws: FormatTemplateError.self) { try FormatTemplate(parsing: #"{{index .Names "unterminated}}"#) }
+        #expect(throws: FormatTemplateError.self) { try FormatTemplate(parsing: "{{if .Names}}x{{end}}") }
+    }
+
     @Test("a table row with more cells than the header is aligned, not a crash")
     func rowWiderThanHeader() throws {
         let template = try FormatTemplate(parsing: "table {{.Names}}\\t{{.Command}}")

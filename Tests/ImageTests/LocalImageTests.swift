@@ -81,8 +81,10 @@ struct LocalImageTests {
         let layers = cli.root + "/store/snapshots/layers"
         #expect(try FileManager.default.contentsOfDirectory(atPath: blobs).count == 3)
         #expect(try FileManager.default.contentsOfDirectory(atPath: layers).count == 1)
+        let layer = try cli.run(["image", "inspect", "-f", "{{index .RootFS.Layers 0}}", "example.com/a:1"]).stdout
         let removed = try cli.run(["rmi", "example.com/a:1"])
-        #expect(removed.stdout == "Untagged: example.com/a:1\nDeleted: \(id)\n")
+        // The image, then (as dockerd) its layer, by chain id: one layer, its diff id.
+        #expect(removed.stdout == "Untagged: example.com/a:1\nDeleted: \(id)\nDeleted: \(layer)", "\(removed.stdout)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: blobs).isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: layers).isEmpty)
 
