@@ -110,52 +110,104 @@ public struct FormatTemplateError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
-/// The part of Go's text/template that `--format` is used with: `{{.Field}}`,
+/// The part of Go's text/template that `--format` is used with: `{{.Field}}`, `{{.}}`,
 /// `{{json .}}`, `{{json .Field}}`, docker's functions on values (`index`, `len`, `join`,
 /// `upper`, `lower`, `title`, `json`, called or piped: `{{index .Config.Labels "k"}}`,
-/// `{{.Names | upper}}`), and a leading `table` for a headed table. Blocks (`range`, `if`)
-/// are refused. The command line turns its errors into usage errors (exit 125).
+/// `{{.Names | upper}}`), the blocks `range`, `if` and `with` (with `else`), and a leading
+/// `table` for a headed table. The command line turns its errors into usage errors (exit 125).
 public struct FormatTemplate: Sendable {
-    public enum Piece: Sendable, Equatable { case text(String), field(String), json(String?), call(TemplateCall) }
+    public enum Piece: Sendable, Equatable {
+        case text(String), field(String), json(String?), call(TemplateCall), block(TemplateBlock)
+    }
     public let pieces: [Piece]
     public let isTable: Bool
+
+    /// How deep blocks may nest (a template is a line on a command line, not a program).
+    static let maximumDepth = 32
 
     public init(parsing raw: String) throws(FormatTemplateError) {
         var format = raw.replacingEscapes()
         isTable = format.hasPrefix("table")
         if isTable { format = String(format.dropFirst(5)).drop(while: { $0 == " " }).description }
-        var pieces: [Piece] = []
+        var segments: [Segment] = []
         var rest = Substring(format)
         while let open = rest.firstRange(of: "{{") {
-            if open.lowerBound > rest.startIndex { pieces.append(.text(String(rest[..<open.lowerBound]))) }
+            if open.lowerBound > rest.startIndex { segments.append(.text(String(rest[..<open.lowerBound]))) }
             guard let close = rest[open.upperBound...].firstRange(of: "}}") else {
                 throw FormatTemplateError("template: unclosed action in \"\(raw)\"")
             }
-            let action = String(rest[open.upperBound..<close.lowerBound]).trimmed()
-            if action == "json ." {
+            segments.append(.action(String(rest[open.upperBound..<close.lowerBound]).trimmed()))
+            rest = rest[close.upperBound...]
+        }
+        if !rest.isEmpty { segments.append(.text(String(rest))) }
+        var position = 0
+        let (pieces, terminator) = try FormatTemplate.parse(segments, &position, depth: 0)
+        if let terminator { throw FormatTemplateError("template: unexpected {{\(terminator)}}") }
+        self.pieces = pieces
+    }
+
+    enum Segment { case text(String), action(String) }
+
+    /// Pieces up to an `{{end}}` or `{{else}}` (returned as the terminator) or the end.
+    static func parse(_ segments: [Segment], _ position: inout Int, depth: Int) throws(FormatTemplateError) -> ([Piece], String?) {
+        guard depth <= maximumDepth else { throw FormatTemplateError("template: blocks nested more than \(maximumDepth) deep") }
+        var pieces: [Piece] = []
+        while position < segments.count {
+            let segment = segments[position]
+            position += 1
+            guard case .action(let action) = segment else {
+                if case .text(let text) = segment { pieces.append(.text(text)) }
+                continue
+            }
+            if action == "end" || action == "else" { return (pieces, action) }
+            if let kind = TemplateBlock.Kind.allCases.first(where: { action.hasPrefix($0.rawValue + " ") }) {
+                let expression = String(action.dropFirst(kind.rawValue.count + 1)).trimmed()
+                guard let value = try TemplateCall(parsing: expression, requiringFunction: false) else {
+                    throw FormatTemplateError("template: missing value for \(kind.rawValue)")
+                }
+                let (body, first) = try parse(segments, &position, depth: depth + 1)
+                var otherwise: [Piece] = []
+                if first == "else" {
+                    let (elseBody, second) = try parse(segments, &position, depth: depth + 1)
+                    guard second == "end" else { throw FormatTemplateError("template: unexpected EOF in \(kind.rawValue)") }
+                    otherwise = elseBody
+                } else if first != "end" {
+                    throw FormatTemplateError("template: unexpected EOF in \(kind.rawValue)")
+                }
+                pieces.append(.block(TemplateBlock(kind: kind, value: value, body: body, otherwise: otherwise)))
+            } else if action == "json ." {
                 pieces.append(.json(nil))
-            } else if action.hasPrefix("json ."), action.count > 6 {
+            } else if action.hasPrefix("json ."), action.count > 6, !action.contains(" |") {
                 pieces.append(.json(String(action.dropFirst(6))))
             } else if action.hasPrefix("."), !action.contains(" "), action.count > 1 {
                 pieces.append(.field(String(action.dropFirst())))
-            } else if let call = try TemplateCall(parsing: action) {
+            } else if let call = try TemplateCall(parsing: action, requiringFunction: action != ".") {
                 pieces.append(.call(call))
             } else {
-                throw FormatTemplateError("template: unsupported action {{\(action)}} (use {{.Field}}, {{json .}} or a function: index, len, join, upper, lower, title)")
+                throw FormatTemplateError("template: unsupported action {{\(action)}} (use {{.Field}}, {{json .}}, a function (index, len, join, upper, lower, title) or range, if, with)")
             }
-            rest = rest[close.upperBound...]
         }
-        if !rest.isEmpty { pieces.append(.text(String(rest))) }
-        self.pieces = pieces
+        return (pieces, nil)
     }
 
     /// Renders one row; `fields` maps names to display values; `json` is the row as JSON.
     public func rendering(_ fields: [(String, String)], json: JSONObject) throws(FormatTemplateError) -> String {
+        try FormatTemplate.render(pieces, fields, dot: .object(json))
+    }
+
+    /// `pieces` with `dot` as `.`: the row at the top (where `fields` apply), an element
+    /// inside `range`, a value inside `with`.
+    static func render(_ pieces: [Piece], _ fields: [(String, String)], dot: JSONValue) throws(FormatTemplateError) -> String {
+        let json: JSONObject
+        if case .object(let members) = dot { json = members } else { json = JSONObject() }
         var out = ""
         for piece in pieces {
             switch piece {
             case .text(let text): out += text
             case .field(let name):
+                guard case .object = dot else {
+                    throw FormatTemplateError("template: can't evaluate field \(name) in \(goDefaultText(dot))")
+                }
                 if let value = fields.first(where: { $0.0 == name })?.1 {
                     out += value
                 } else if let value = FormatTemplate.lookup(name, in: json) {
@@ -166,15 +218,17 @@ public struct FormatTemplate: Sendable {
                     throw FormatTemplateError("template: can't evaluate field \(name) (fields: \(fields.map(\.0).joined(separator: ", ")))")
                 }
             case .call(let call):
-                let value = try call.evaluate(fields, json: json)
+                let value = try call.evaluate(fields, json: json, dot: dot)
                 if case .null = value { out += "<no value>" } else { out += FormatTemplate.goDefaultText(value) }
             case .json(let name):
                 if let name {
                     guard let value = FormatTemplate.lookup(name, in: json) else { throw FormatTemplateError("template: can't evaluate field \(name)") }
                     out += String(decoding: JSONEncoding.serialize(value), as: UTF8.self)
                 } else {
-                    out += String(decoding: JSONEncoding.serialize(.object(json)), as: UTF8.self)
+                    out += String(decoding: JSONEncoding.serialize(dot), as: UTF8.self)
                 }
+            case .block(let block):
+                out += try block.render(fields, json: json, dot: dot)
             }
         }
         return out
@@ -213,7 +267,7 @@ public struct FormatTemplate: Sendable {
             switch piece {
             case .text(let text): out += text
             case .field(let name): out += names[name] ?? name.uppercased()
-            case .json, .call: out += ""
+            case .json, .call, .block: out += ""
             }
         }
         return out

@@ -15,10 +15,15 @@ public struct TemplateCall: Sendable, Equatable {
 
     static let functions: Set<String> = ["index", "len", "join", "upper", "lower", "title", "json"]
 
-    /// nil when the action is no function call or pipeline (the caller refuses it).
-    init?(parsing action: String) throws(FormatTemplateError) {
+    /// nil when the action is no function call or pipeline (the caller refuses it); a
+    /// plain value (`.`, `.Mounts`) too unless `requiringFunction` is false (a block's).
+    init?(parsing action: String, requiringFunction: Bool = true) throws(FormatTemplateError) {
         var stages: [Stage] = []
-        for part in try TemplateCall.tokens(action).split(separator: .pipe, omittingEmptySubsequences: false) {
+        let tokens = try TemplateCall.tokens(action)
+        if tokens.contains(where: { if case .word(let word) = $0 { return word.hasPrefix("$") } else { return false } }) {
+            throw FormatTemplateError("template: variables ($name) are not supported in {{\(action)}}")
+        }
+        for part in tokens.split(separator: .pipe, omittingEmptySubsequences: false) {
             guard let first = part.first else { throw FormatTemplateError("template: missing value in {{\(action)}}") }
             var arguments: [Argument] = []
             var function: String?
@@ -35,7 +40,7 @@ public struct TemplateCall: Sendable, Equatable {
             }
             stages.append(Stage(function: function, arguments: arguments))
         }
-        guard stages.contains(where: { $0.function != nil }) else { return nil }
+        guard !requiringFunction || stages.contains(where: { $0.function != nil }) else { return nil }
         self.stages = stages
     }
 
@@ -86,11 +91,11 @@ public struct TemplateCall: Sendable, Equatable {
         }
     }
 
-    func evaluate(_ fields: [(String, String)], json: JSONObject) throws(FormatTemplateError) -> JSONValue {
+    func evaluate(_ fields: [(String, String)], json: JSONObject, dot: JSONValue? = nil) throws(FormatTemplateError) -> JSONValue {
         var piped: JSONValue?
         for stage in stages {
             var values: [JSONValue] = []
-            for argument in stage.arguments { values.append(try TemplateCall.value(argument, fields, json: json)) }
+            for argument in stage.arguments { values.append(try TemplateCall.value(argument, fields, json: json, dot: dot)) }
             if let piped { values.append(piped) }
             guard let function = stage.function else {
                 piped = values.first
@@ -101,12 +106,13 @@ public struct TemplateCall: Sendable, Equatable {
         return piped ?? .null
     }
 
-    static func value(_ argument: Argument, _ fields: [(String, String)], json: JSONObject) throws(FormatTemplateError) -> JSONValue {
+    static func value(_ argument: Argument, _ fields: [(String, String)], json: JSONObject,
+                      dot: JSONValue? = nil) throws(FormatTemplateError) -> JSONValue {
         switch argument {
         case .string(let text): return .string(text)
         case .number(let number): return .number(String(number))
         case .path(let path):
-            if path.isEmpty { return .object(json) }
+            if path.isEmpty { return dot ?? .object(json) }
             if let value = FormatTemplate.lookup(path, in: json) { return value }
             if let shown = fields.first(where: { $0.0 == path })?.1 { return .string(shown) }
             if path.contains("."), FormatTemplate.lookup(String(path.split(separator: ".")[0]), in: json) != nil { return .null }

@@ -46,7 +46,25 @@ import Testing
         #expect(throws: FormatTemplateError.self) { try render("{{index .Empty 0}}") }
         #expect(throws: FormatTemplateError.self) { try FormatTemplate(parsing: "{{nosuch .Names}}") }
         #expect(throws: FormatTemplateError.self) { try FormatTemplate(parsing: #"{{index .Names "unterminated}}"#) }
-        #expect(throws: FormatTemplateError.self) { try FormatTemplate(parsing: "{{if .Names}}x{{end}}") }
+    }
+
+    @Test("blocks: range over lists and maps with else, if/else on Go's truth, with; mistakes named")
+    func blocks() throws {
+        guard case .object(let row)? = try? JSONParser.parse(Array(#"{"Mounts":[{"Type":"volume","Destination":"/d"},{"Type":"bind","Destination":"/b"}],"Labels":{"b":"2","a":"1"},"Env":[],"Running":true,"Count":0,"Args":["x","y"]}"#.utf8)) else {
+            Issue.record("fixture")
+            return
+        }
+        func render(_ text: String) throws -> String { try FormatTemplate(parsing: text).rendering([("Name", "web")], json: row) }
+        #expect(try render("{{range .Mounts}}{{.Type}}:{{.Destination}} {{end}}") == "volume:/d bind:/b ")
+        #expect(try render("{{range .Labels}}{{.}}{{end}}|{{range .Env}}e{{else}}none{{end}}|{{range .Args}}<{{.}}>{{end}}") == "12|none|<x><y>")
+        #expect(try render("{{if .Running}}up{{else}}down{{end}} {{if .Count}}n{{else}}zero{{end}} {{.Name}}") == "up zero web")
+        #expect(try render("{{with .Labels}}{{.a}}{{end}}{{with .Env}}x{{else}}-{{end}}") == "1-")
+        #expect(try render("{{range .Mounts}}{{if .Type | upper | len}}{{upper .Type}}{{end}}{{end}}") == "VOLUMEBIND")
+        for bad in ["{{range .Mounts}}", "{{end}}", "{{if .Running}}x{{else}}y", "{{range $i, $m := .Mounts}}{{end}}", "{{range}}{{end}}",
+                    String(repeating: "{{if .Running}}", count: 40) + String(repeating: "{{end}}", count: 40)] {
+            #expect(throws: FormatTemplateError.self, "\(bad)") { try FormatTemplate(parsing: bad) }
+        }
+        #expect(throws: FormatTemplateError.self) { try render("{{range .Running}}x{{end}}") }
     }
 
     @Test("a table row with more cells than the header is aligned, not a crash")
