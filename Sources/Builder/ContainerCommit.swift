@@ -82,7 +82,8 @@ public enum ContainerCommit {
             throw .image(error)
         }
         let created = Clock.rfc3339Now()
-        let history = ImageConfig.History(created: created, createdBy: createdBy(record, engine: engine),
+        // docker's history line: the container's command (Cmd without the entrypoint).
+        let history = ImageConfig.History(created: created, createdBy: (containerConfig.Cmd ?? []).joined(separator: " "),
                                           comment: options.comment.flatMap { $0.isEmpty ? nil : $0 },
                                           emptyLayer: layer == nil ? true : nil)
         let image: ImageRecord
@@ -177,11 +178,6 @@ public enum ContainerCommit {
         return config
     }
 
-    /// docker's history line for a commit: the container's command (its Cmd, without the
-    /// entrypoint), joined by spaces.
-    static func createdBy(_ record: ContainerRecord, engine: ContainerEngine) -> String {
-        (engine.runConfig(of: record).Cmd ?? []).joined(separator: " ")
-    }
 }
 
 extension String {

@@ -44,8 +44,10 @@ public enum ContainerInspection {
         object.set("HostConfig", .object(hostConfig(record)))
         object.set("GraphDriver", .object(graphDriver(record, engine: engine)))
         object.set("Mounts", .array(mounts(record, engine: engine)))
-        let run = engine.runConfig(of: record)
-        let exposed = PortPublishing.exposed(record.config, image: engine.exposedPortsOfImage(record))
+        // The image's settings read once, for the merged Config and the exposed ports.
+        let image = engine.imageRunConfig(record)
+        let run = ContainerEngine.runConfig(record.config, over: image ?? ImageConfig.RunConfig())
+        let exposed = PortPublishing.exposed(record.config, image: image?.ExposedPorts.map { Array($0.keys) } ?? [])
         object.set("Config", .object(config(record, run: run, exposed: exposed)))
         object.set("NetworkSettings", .object(networkSettings(record, exposed: exposed, engine: engine)))
         return object

@@ -6,12 +6,7 @@ import ImageSpec
 /// read again from the image.
 extension ContainerEngine {
     public func runConfig(of record: ContainerRecord) -> ImageConfig.RunConfig {
-        var image = ImageConfig.RunConfig()
-        if let found = try? images.list().first(where: { $0.id == record.imageID }),
-           let config = try? images.config(of: found).config {
-            image = config
-        }
-        return ContainerEngine.runConfig(record.config, over: image)
+        ContainerEngine.runConfig(record.config, over: imageRunConfig(record) ?? ImageConfig.RunConfig())
     }
 
     /// dockerd's merge (`daemon.merge`): the given value wins; the environment is the given

@@ -70,12 +70,3 @@ extension ContainerEngine {
         return text.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
     }
 }
-
-extension ContainerEngine {
-    /// The ports a container's image exposes ("80/tcp").
-    func exposedPortsOfImage(_ record: ContainerRecord) -> [String] {
-        guard let image = try? images.list().first(where: { $0.id == record.imageID }),
-              let ports = try? images.config(of: image).config?.ExposedPorts else { return [] }
-        return Array(ports.keys)
-    }
-}
