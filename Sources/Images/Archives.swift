@@ -61,6 +61,7 @@ extension ImageService {
 
     private func writeDockerArchive(_ records: [(ImageRecord, [String])], _ writer: inout TarWriter<FileSink>) throws {
         var entries: [DockerArchiveEntry] = []
+        var repositories: [String: [String: String]] = [:]
         var written = Set<Digest>()
         for (record, tags) in records {
             let manifest = try manifest(of: record)
@@ -78,9 +79,19 @@ extension ImageService {
                 try writer.writeFile(diffID.encoded + "/VERSION", Array("1.0".utf8))
                 try writeUncompressedLayer(layer, diffID: diffID, name: name, &writer)
             }
-            entries.append(DockerArchiveEntry(Config: configName, RepoTags: tags.map(ImageService.familiarName), Layers: layers))
+            let familiarTags = tags.map(ImageService.familiarName)
+            entries.append(DockerArchiveEntry(Config: configName, RepoTags: familiarTags, Layers: layers))
+            if let top = config.rootfs.diff_ids.last {
+                for tag in familiarTags {
+                    guard let colon = tag.lastIndex(of: ":"), !tag[colon...].contains("/") else { continue }
+                    repositories[String(tag[..<colon]), default: [:]][String(tag[tag.index(after: colon)...])] = top.encoded
+                }
+            }
         }
         try writer.writeFile("manifest.json", try JSONEncoding.encode(entries))
+        // The legacy index docker (and `docker load` before 1.10) reads: repository ->
+        // tag -> the directory of the image's top layer. Written only for tagged images.
+        if !repositories.isEmpty { try writer.writeFile("repositories", try JSONEncoding.encode(repositories)) }
     }
 
     /// Layers go into docker archives uncompressed (as docker writes them). The size is

@@ -77,6 +77,13 @@ struct DockerImageAPITests {
         #expect(saved.status == 0, "\(saved.stderr)")
         let listing = try Shell.run("/bin/tar", ["-tf", file])
         #expect(listing.stdout.contains("manifest.json"), "\(listing.stdout)")
+        // The legacy `repositories` index, as dockerd writes it: repository -> tag -> top layer.
+        let repositories = try Shell.run("/bin/tar", ["-xOf", file, "repositories"])
+        let repository = image.split(separator: ":").dropLast().joined(separator: ":")
+        let tag = String(image.split(separator: ":").last ?? "")
+        let index = try JSONSerialization.jsonObject(with: Data(repositories.stdout.utf8)) as? [String: [String: String]]
+        let top = index?[repository]?[tag] ?? "none"
+        #expect(listing.stdout.contains(top + "/layer.tar"), "\(repositories.stdout)\n\(listing.stdout)")
         let piped = try Shell.run("/bin/bash", ["-c", "\(DockerDaemonFixture.dockerCLI) save \(image) | \(DockerDaemonFixture.dockerCLI) load"],
                                   environment: fixture.dockerEnvironment)
         #expect(piped.status == 0, "\(piped.stderr)\n\(fixture.daemonLog)")
