@@ -68,6 +68,20 @@ extension ContainerEngine {
                       attributes: ["container": container, "name": network.name, "type": network.driver])
     }
 
+    /// Writes the container's networks where its monitor reads them; they are returned too.
+    @discardableResult
+    func writeEventNetworks(_ record: ContainerRecord) -> [EventNetwork] {
+        let networks = eventNetworks(record)
+        // Replaced whole (rename): the monitor may read it at the container's exit at any time.
+        try? Files.writeAtomically(directory(of: record.id) + "/" + ContainerEngine.eventNetworksFile,
+                                   bytes: Array(networks.map(\.line).joined().utf8), mode: 0o644)
+        return networks
+    }
+
+    /// The file the monitor reads the container's current networks from (the networks
+    /// connected or disconnected while it runs included).
+    static let eventNetworksFile = "event-networks"
+
     /// The networks a container joins when it starts, as docker's network events name
     /// them (id, name, driver type): its network (`none` and `host` too, whose driver
     /// types are `null` and `host`) and those it was connected to; none when it shares
@@ -85,12 +99,13 @@ extension ContainerEngine {
     }
 }
 
-/// A network as a container's start and exit events name it; the monitor is told them
-/// (`--event-network ID,NAME,TYPE`) to record `disconnect` when the container ends.
+/// A network as a container's start and exit events name it; the monitor reads them
+/// (`ID,NAME,TYPE` lines of `event-networks` in the container's directory) to record
+/// `disconnect` when the container ends and `connect` when its policy restarts it.
 struct EventNetwork: Sendable {
     var id: String
     var name: String
     var type: String
 
-    var monitorArgument: String { "\(id),\(name),\(type)" }
+    var line: String { "\(id),\(name),\(type)\n" }
 }

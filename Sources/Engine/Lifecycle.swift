@@ -59,8 +59,7 @@ extension ContainerEngine {
         if record.config.interactive { arguments.append("--stdin") }
         arguments += ["--events", events.path, "--event-attribute", "image=" + record.config.image,
                       "--event-attribute", "name=" + record.name]
-        let joined = eventNetworks(record)
-        for network in joined { arguments += ["--event-network", network.monitorArgument] }
+        let joined = writeEventNetworks(record)
         // docker's container events carry the container's labels too.
         for (key, value) in record.config.labels.sorted(by: { $0.key < $1.key }) where key != "image" && key != "name" {
             arguments += ["--event-attribute", key + "=" + value]

@@ -37,6 +37,7 @@ extension ContainerEngine {
         }
         record.connections = (record.connections ?? []) + [connection]
         try store.update(record)
+        writeEventNetworks(record)
         refreshHosts(network: network.name)
         networkEvent("connect", network, container: record.id)
     }
@@ -70,6 +71,7 @@ extension ContainerEngine {
         }
         record.connections!.remove(at: index)
         try store.update(record)
+        writeEventNetworks(record)
         refreshHosts(network: networkName)
         refreshHosts(network: record.config.network)
         if let network = try? network(named: networkName) { networkEvent("disconnect", network, container: record.id) }

@@ -1,3 +1,4 @@
+import CaissonSys
 import EventLogFormat
 
 /// The lines the monitor adds to the engine's event log (`ROOT/events.log`, written by
@@ -11,8 +12,10 @@ struct EventAppender {
     let id: String
     /// name=..., image=..., from the engine's `--event-attribute` options.
     let attributes: [(String, String)]
-    /// The container's networks, from the engine's `--event-network` options.
-    let networks: [(id: String, name: String, type: String)]
+    /// `ID,NAME,TYPE` lines, one per network the container is on: the engine rewrites the
+    /// file when it starts the container and when a network is connected or disconnected
+    /// while it runs, so it is read at each event.
+    let networksFile: String
 
     func append(_ action: String, _ extra: [(String, String)] = []) {
         guard !path.isEmpty else { return }
@@ -23,9 +26,17 @@ struct EventAppender {
     /// (at a restart and at each exit).
     func networks(_ action: String) {
         guard !path.isEmpty else { return }
-        for network in networks {
+        for network in currentNetworks() {
             EventLogLine.append(to: path, type: "network", action: action, id: network.id,
                                 attributes: [("container", id), ("name", network.name), ("type", network.type)])
+        }
+    }
+
+    private func currentNetworks() -> [(id: String, name: String, type: String)] {
+        guard let text = try? Files.readString(networksFile) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            return fields.count == 3 ? (fields[0], fields[1], fields[2]) : nil
         }
     }
 }

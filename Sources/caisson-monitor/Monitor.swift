@@ -31,8 +31,6 @@ struct MonitorOptions {
     var oomFile = ""
     /// KEY=VALUE attributes of our events (the container's name and image).
     var eventAttributes: [(String, String)] = []
-    /// The container's networks (`ID,NAME,TYPE`), for docker's network events at its exit.
-    var eventNetworks: [(id: String, name: String, type: String)] = []
     /// The health check to run (`--health-*`), if any.
     var health = HealthSettings()
 
@@ -72,10 +70,6 @@ struct MonitorOptions {
             case "--event-attribute":
                 let pair = try value().split(separator: "=", maxSplits: 1).map(String.init)
                 eventAttributes.append((pair[0], pair.count > 1 ? pair[1] : ""))
-            case "--event-network":
-                let fields = try value().split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-                guard fields.count == 3 else { throw SysError("--event-network takes ID,NAME,TYPE", errno: EINVAL) }
-                eventNetworks.append((fields[0], fields[1], fields[2]))
             default:
                 guard try health.take(arguments[index], value) else {
                     throw SysError("unknown option \(arguments[index])", errno: EINVAL)
@@ -113,7 +107,7 @@ final class Monitor {
     init(options: MonitorOptions) {
         self.options = options
         events = EventAppender(path: options.events, id: options.id, attributes: options.eventAttributes,
-                               networks: options.eventNetworks)
+                               networksFile: options.directory + "/event-networks")
     }
 
     private func path(_ name: String) -> String { options.directory + "/" + name }

@@ -124,6 +124,22 @@ struct ContainerTests {
         #expect(try engine.run(fetch).status != 0)
         let primary = try engine.run(["network", "disconnect", "back", "client"])
         #expect(primary.status != 0 && primary.stderr.contains("cannot leave it"))
+
+        // docker's network events: each exit disconnects the networks the container is on
+        // then, those connected or disconnected while it ran included.
+        #expect(try engine.run(["stop", "-t", "1", "client"]).status == 0)
+        let id = try engine.run(["inspect", "--format", "{{.Id}}", "client"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let expected = ["connect back", "connect front", "disconnect back", "disconnect front",
+                        "connect back", "connect front", "disconnect front", "disconnect back"]
+        var seen: [String] = []
+        for _ in 0..<20 {
+            let events = try engine.run(["events", "--since", "10m", "--until", "0s", "--filter", "type=network",
+                                         "--format", "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.container}}"])
+            seen = events.stdout.split(separator: "\n").filter { $0.hasSuffix(" " + id) }.map { String($0.dropLast(id.count + 1)) }
+            if seen.count >= expected.count { break }
+            usleep(100_000)
+        }
+        #expect(seen == expected)
     }
 
     @Test("a named volume keeps data across containers; bind mounts and tmpfs work", arguments: runtimes)
