@@ -113,11 +113,14 @@ public struct FormatTemplateError: Error, CustomStringConvertible, Sendable {
 /// The part of Go's text/template that `--format` is used with: `{{.Field}}`, `{{.}}`,
 /// `{{json .}}`, `{{json .Field}}`, docker's functions on values (`index`, `len`, `join`,
 /// `upper`, `lower`, `title`, `json`, called or piped: `{{index .Config.Labels "k"}}`,
-/// `{{.Names | upper}}`), the blocks `range`, `if` and `with` (with `else`), and a leading
-/// `table` for a headed table. The command line turns its errors into usage errors (exit 125).
+/// `{{.Names | upper}}`), the blocks `range`, `if` and `with` (with `else`), variables
+/// (`{{range $k, $v := .Config.Labels}}{{$k}}={{$v}} {{end}}`, `{{$n := .Name}}`, `$`), and a
+/// leading `table` for a headed table. The command line turns its errors into usage errors (exit 125).
 public struct FormatTemplate: Sendable {
     public enum Piece: Sendable, Equatable {
         case text(String), field(String), json(String?), call(TemplateCall), block(TemplateBlock)
+        /// `{{$x := PIPELINE}}` (or `=` when `assigns`): prints nothing.
+        case variable(String, assigns: Bool, value: TemplateCall)
     }
     public let pieces: [Piece]
     public let isTable: Bool
@@ -141,17 +144,26 @@ public struct FormatTemplate: Sendable {
         }
         if !rest.isEmpty { segments.append(.text(String(rest))) }
         var position = 0
-        let (pieces, terminator) = try FormatTemplate.parse(segments, &position, depth: 0)
+        var declared = ["$"]
+        let (pieces, terminator) = try FormatTemplate.parse(segments, &position, declared: &declared, depth: 0)
         if let terminator { throw FormatTemplateError("template: unexpected {{\(terminator)}}") }
         self.pieces = pieces
     }
 
     enum Segment { case text(String), action(String) }
 
-    /// Pieces up to an `{{end}}` or `{{else}}` (returned as the terminator) or the end.
-    static func parse(_ segments: [Segment], _ position: inout Int, depth: Int) throws(FormatTemplateError) -> ([Piece], String?) {
+    /// Pieces up to an `{{end}}` or `{{else}}` (returned as the terminator) or the end;
+    /// `declared` holds the variables in scope (Go refuses others when it parses).
+    static func parse(_ segments: [Segment], _ position: inout Int, declared: inout [String],
+                      depth: Int) throws(FormatTemplateError) -> ([Piece], String?) {
         guard depth <= maximumDepth else { throw FormatTemplateError("template: blocks nested more than \(maximumDepth) deep") }
         var pieces: [Piece] = []
+        func checked(_ call: TemplateCall) throws(FormatTemplateError) -> TemplateCall {
+            if let unknown = call.variableNames.first(where: { !declared.contains($0) }) {
+                throw FormatTemplateError("template: undefined variable \"\(unknown)\"")
+            }
+            return call
+        }
         while position < segments.count {
             let segment = segments[position]
             position += 1
@@ -161,28 +173,46 @@ public struct FormatTemplate: Sendable {
             }
             if action == "end" || action == "else" { return (pieces, action) }
             if let kind = TemplateBlock.Kind.allCases.first(where: { action.hasPrefix($0.rawValue + " ") }) {
-                let expression = String(action.dropFirst(kind.rawValue.count + 1)).trimmed()
+                var expression = String(action.dropFirst(kind.rawValue.count + 1)).trimmed()
+                let declaration = try TemplateDeclaration(parsing: expression, allowingTwo: kind == .range)
+                if let declaration {
+                    guard !declaration.assigns else { throw FormatTemplateError("template: \(kind.rawValue) declares its variables with := in {{\(action)}}") }
+                    expression = declaration.pipeline
+                }
                 guard let value = try TemplateCall(parsing: expression, requiringFunction: false) else {
                     throw FormatTemplateError("template: missing value for \(kind.rawValue)")
                 }
-                let (body, first) = try parse(segments, &position, depth: depth + 1)
+                let scope = declared.count
+                let checkedValue = try checked(value)
+                declared += declaration?.names ?? []
+                let (body, first) = try parse(segments, &position, declared: &declared, depth: depth + 1)
                 var otherwise: [Piece] = []
                 if first == "else" {
-                    let (elseBody, second) = try parse(segments, &position, depth: depth + 1)
+                    let (elseBody, second) = try parse(segments, &position, declared: &declared, depth: depth + 1)
                     guard second == "end" else { throw FormatTemplateError("template: unexpected EOF in \(kind.rawValue)") }
                     otherwise = elseBody
                 } else if first != "end" {
                     throw FormatTemplateError("template: unexpected EOF in \(kind.rawValue)")
                 }
-                pieces.append(.block(TemplateBlock(kind: kind, value: value, body: body, otherwise: otherwise)))
+                declared.removeLast(declared.count - scope)
+                pieces.append(.block(TemplateBlock(kind: kind, variables: declaration?.names ?? [], value: checkedValue,
+                                                   body: body, otherwise: otherwise)))
+            } else if let declaration = try TemplateDeclaration(parsing: action, allowingTwo: false) {
+                guard let value = try TemplateCall(parsing: declaration.pipeline, requiringFunction: false) else {
+                    throw FormatTemplateError("template: missing value for \(declaration.names[0]) in {{\(action)}}")
+                }
+                let name = declaration.names[0]
+                if declaration.assigns, !declared.contains(name) { throw FormatTemplateError("template: undefined variable \"\(name)\"") }
+                pieces.append(.variable(name, assigns: declaration.assigns, value: try checked(value)))
+                if !declaration.assigns { declared.append(name) }
             } else if action == "json ." {
                 pieces.append(.json(nil))
             } else if action.hasPrefix("json ."), action.count > 6, !action.contains(" |") {
                 pieces.append(.json(String(action.dropFirst(6))))
             } else if action.hasPrefix("."), !action.contains(" "), action.count > 1 {
                 pieces.append(.field(String(action.dropFirst())))
-            } else if let call = try TemplateCall(parsing: action, requiringFunction: action != ".") {
-                pieces.append(.call(call))
+            } else if let call = try TemplateCall(parsing: action, requiringFunction: action != "." && !action.hasPrefix("$")) {
+                pieces.append(.call(try checked(call)))
             } else {
                 throw FormatTemplateError("template: unsupported action {{\(action)}} (use {{.Field}}, {{json .}}, a function (index, len, join, upper, lower, title) or range, if, with)")
             }
@@ -192,12 +222,14 @@ public struct FormatTemplate: Sendable {
 
     /// Renders one row; `fields` maps names to display values; `json` is the row as JSON.
     public func rendering(_ fields: [(String, String)], json: JSONObject) throws(FormatTemplateError) -> String {
-        try FormatTemplate.render(pieces, fields, dot: .object(json))
+        var variables = TemplateVariables(root: .object(json), fields: fields)
+        return try FormatTemplate.render(pieces, fields, dot: .object(json), variables: &variables)
     }
 
     /// `pieces` with `dot` as `.`: the row at the top (where `fields` apply), an element
     /// inside `range`, a value inside `with`.
-    static func render(_ pieces: [Piece], _ fields: [(String, String)], dot: JSONValue) throws(FormatTemplateError) -> String {
+    static func render(_ pieces: [Piece], _ fields: [(String, String)], dot: JSONValue,
+                       variables: inout TemplateVariables) throws(FormatTemplateError) -> String {
         let json: JSONObject
         if case .object(let members) = dot { json = members } else { json = JSONObject() }
         var out = ""
@@ -218,8 +250,11 @@ public struct FormatTemplate: Sendable {
                     throw FormatTemplateError("template: can't evaluate field \(name) (fields: \(fields.map(\.0).joined(separator: ", ")))")
                 }
             case .call(let call):
-                let value = try call.evaluate(fields, json: json, dot: dot)
+                let value = try call.evaluate(fields, json: json, dot: dot, variables: variables)
                 if case .null = value { out += "<no value>" } else { out += FormatTemplate.goDefaultText(value) }
+            case .variable(let name, let assigns, let call):
+                let value = try call.evaluate(fields, json: json, dot: dot, variables: variables)
+                if assigns { try variables.assign(name, value) } else { variables.declare(name, value) }
             case .json(let name):
                 if let name {
                     guard let value = FormatTemplate.lookup(name, in: json) else { throw FormatTemplateError("template: can't evaluate field \(name)") }
@@ -228,7 +263,7 @@ public struct FormatTemplate: Sendable {
                     out += String(decoding: JSONEncoding.serialize(dot), as: UTF8.self)
                 }
             case .block(let block):
-                out += try block.render(fields, json: json, dot: dot)
+                out += try block.render(fields, json: json, dot: dot, variables: &variables)
             }
         }
         return out
@@ -267,7 +302,7 @@ public struct FormatTemplate: Sendable {
             switch piece {
             case .text(let text): out += text
             case .field(let name): out += names[name] ?? name.uppercased()
-            case .json, .call, .block: out += ""
+            case .json, .call, .block, .variable: out += ""
             }
         }
         return out

@@ -2,11 +2,11 @@ import CaissonJSON
 
 /// One action of a `--format` template that calls docker's template functions on values:
 /// `index X KEY...`, `len X`, `join X SEP`, `upper X`, `lower X`, `title X`, `json X`, each
-/// argument a field path (`.Config.Labels`, `.` for the whole row), a quoted string or an
-/// integer; stages joined by `|` pass their value as the next function's last argument, as
-/// in Go's templates.
+/// argument a field path (`.Config.Labels`, `.` for the whole row), a variable with or
+/// without a path (`$`, `$v`, `$v.Name`), a quoted string or an integer; stages joined by
+/// `|` pass their value as the next function's last argument, as in Go's templates.
 public struct TemplateCall: Sendable, Equatable {
-    public enum Argument: Sendable, Equatable { case path(String), string(String), number(Int) }
+    public enum Argument: Sendable, Equatable { case path(String), variable(String, path: String), string(String), number(Int) }
     struct Stage: Sendable, Equatable {
         var function: String?
         var arguments: [Argument]
@@ -20,14 +20,11 @@ public struct TemplateCall: Sendable, Equatable {
     init?(parsing action: String, requiringFunction: Bool = true) throws(FormatTemplateError) {
         var stages: [Stage] = []
         let tokens = try TemplateCall.tokens(action)
-        if tokens.contains(where: { if case .word(let word) = $0 { return word.hasPrefix("$") } else { return false } }) {
-            throw FormatTemplateError("template: variables ($name) are not supported in {{\(action)}}")
-        }
         for part in tokens.split(separator: .pipe, omittingEmptySubsequences: false) {
             guard let first = part.first else { throw FormatTemplateError("template: missing value in {{\(action)}}") }
             var arguments: [Argument] = []
             var function: String?
-            if case .word(let name) = first, !name.hasPrefix(".") {
+            if case .word(let name) = first, !name.hasPrefix("."), !name.hasPrefix("$"), Int(name) == nil {
                 guard TemplateCall.functions.contains(name) else {
                     if ["range", "if", "with", "else", "end", "define", "template", "block"].contains(name) { return nil }
                     throw FormatTemplateError("template: function \"\(name)\" not defined")
@@ -42,6 +39,11 @@ public struct TemplateCall: Sendable, Equatable {
         }
         guard !requiringFunction || stages.contains(where: { $0.function != nil }) else { return nil }
         self.stages = stages
+    }
+
+    /// The variables the call reads (`$` included), for the parser's check that each is declared.
+    var variableNames: [String] {
+        stages.flatMap(\.arguments).compactMap { if case .variable(let name, _) = $0 { return name } else { return nil } }
     }
 
     enum Token: Equatable { case word(String), quoted(String), pipe }
@@ -84,6 +86,12 @@ public struct TemplateCall: Sendable, Equatable {
         case .quoted(let text): return .string(text)
         case .word(let word) where word == ".": return .path("")
         case .word(let word) where word.hasPrefix("."): return .path(String(word.dropFirst()))
+        case .word(let word) where word.hasPrefix("$"):
+            let name = word.prefix { $0 != "." }
+            guard name == "$" || name.dropFirst().allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                throw FormatTemplateError("template: bad variable \(word) in {{\(action)}}")
+            }
+            return .variable(String(name), path: String(word.dropFirst(name.count).drop { $0 == "." }))
         case .word(let word):
             if let number = Int(word) { return .number(number) }
             throw FormatTemplateError("template: unsupported argument \(word) in {{\(action)}}")
@@ -91,11 +99,14 @@ public struct TemplateCall: Sendable, Equatable {
         }
     }
 
-    func evaluate(_ fields: [(String, String)], json: JSONObject, dot: JSONValue? = nil) throws(FormatTemplateError) -> JSONValue {
+    func evaluate(_ fields: [(String, String)], json: JSONObject, dot: JSONValue? = nil,
+                  variables: TemplateVariables? = nil) throws(FormatTemplateError) -> JSONValue {
         var piped: JSONValue?
         for stage in stages {
             var values: [JSONValue] = []
-            for argument in stage.arguments { values.append(try TemplateCall.value(argument, fields, json: json, dot: dot)) }
+            for argument in stage.arguments {
+                values.append(try TemplateCall.value(argument, fields, json: json, dot: dot, variables: variables))
+            }
             if let piped { values.append(piped) }
             guard let function = stage.function else {
                 piped = values.first
@@ -107,10 +118,19 @@ public struct TemplateCall: Sendable, Equatable {
     }
 
     static func value(_ argument: Argument, _ fields: [(String, String)], json: JSONObject,
-                      dot: JSONValue? = nil) throws(FormatTemplateError) -> JSONValue {
+                      dot: JSONValue? = nil, variables: TemplateVariables? = nil) throws(FormatTemplateError) -> JSONValue {
         switch argument {
         case .string(let text): return .string(text)
         case .number(let number): return .number(String(number))
+        case .variable(let name, let path):
+            guard let variables else { throw FormatTemplateError("template: undefined variable \"\(name)\"") }
+            let value = try variables.value(of: name)
+            if path.isEmpty { return value }
+            guard case .object(let members) = value else {
+                throw FormatTemplateError("template: can't evaluate field \(path) in \(FormatTemplate.goDefaultText(value))")
+            }
+            // `$.Name` reads the row as `.Name` does at the top: its JSON, then its display values.
+            return try TemplateCall.value(.path(path), name == "$" ? variables.rootFields : [], json: members, variables: variables)
         case .path(let path):
             if path.isEmpty { return dot ?? .object(json) }
             if let value = FormatTemplate.lookup(path, in: json) { return value }

@@ -60,11 +60,34 @@ import Testing
         #expect(try render("{{if .Running}}up{{else}}down{{end}} {{if .Count}}n{{else}}zero{{end}} {{.Name}}") == "up zero web")
         #expect(try render("{{with .Labels}}{{.a}}{{end}}{{with .Env}}x{{else}}-{{end}}") == "1-")
         #expect(try render("{{range .Mounts}}{{if .Type | upper | len}}{{upper .Type}}{{end}}{{end}}") == "VOLUMEBIND")
-        for bad in ["{{range .Mounts}}", "{{end}}", "{{if .Running}}x{{else}}y", "{{range $i, $m := .Mounts}}{{end}}", "{{range}}{{end}}",
+        for bad in ["{{range .Mounts}}", "{{end}}", "{{if .Running}}x{{else}}y", "{{range}}{{end}}",
                     String(repeating: "{{if .Running}}", count: 40) + String(repeating: "{{end}}", count: 40)] {
             #expect(throws: FormatTemplateError.self, "\(bad)") { try FormatTemplate(parsing: bad) }
         }
         #expect(throws: FormatTemplateError.self) { try render("{{range .Running}}x{{end}}") }
+    }
+
+    @Test("variables: range $i, $e and $k, $v, := and =, $ and $.Field, with/if heads, scopes; mistakes named")
+    func variables() throws {
+        guard case .object(let row)? = try? JSONParser.parse(Array(#"{"Mounts":[{"Type":"volume"},{"Type":"bind"}],"Labels":{"b":"2","a":"1"},"Env":[],"Running":true,"Args":["x","y"]}"#.utf8)) else {
+            Issue.record("fixture")
+            return
+        }
+        func render(_ text: String) throws -> String { try FormatTemplate(parsing: text).rendering([("Name", "web")], json: row) }
+        #expect(try render("{{range $i, $m := .Mounts}}{{$i}}:{{$m.Type}} {{end}}") == "0:volume 1:bind ")
+        #expect(try render("{{range $k, $v := .Labels}}{{$k}}={{$v}};{{end}}|{{range $v := .Args}}{{$v}}{{end}}") == "a=1;b=2;|xy")
+        #expect(try render("{{$n := .Name}}{{range .Args}}{{$n}}-{{.}} {{end}}{{range .Args}}{{$.Name}}{{end}}") == "web-x web-y webweb")
+        // `=` changes the variable declared outside the block; the change outlives the block.
+        #expect(try render("{{$last := 0}}{{range .Args}}{{$last = .}}{{end}}{{$last}}") == "y")
+        #expect(try render("{{with $l := .Labels}}{{$l.a}}{{.b}}{{end}} {{if $r := .Running}}{{$r}}{{end}}") == "12 true")
+        // An empty range's else sees the head's variables holding the pipeline's value, as in Go.
+        #expect(try render("{{range $i, $e := .Env}}x{{else}}{{len $i}}{{end}} {{range $k, $v := .Labels}}{{$k | upper}}{{end}}") == "0 AB")
+        #expect(try render(#"{{json $.Args}} {{index $.Labels "a"}} {{$.Running}}"#) == #"["x","y"] 1 true"#)
+        for bad in ["{{$x}}", "{{$x = 1}}", "{{range .Args}}{{$y := .}}{{end}}{{$y}}", "{{range $a, $b = .Args}}{{end}}",
+                    "{{with $a, $b := .Labels}}{{end}}", "{{$ := 1}}x{{$}}", "{{range $a, := .Args}}{{end}}", "{{$x :=}}", "{{$x-y}}"] {
+            #expect(throws: FormatTemplateError.self, "\(bad)") { try FormatTemplate(parsing: bad) }
+        }
+        #expect(throws: FormatTemplateError.self) { try render("{{range $a := .Args}}{{$a.Type}}{{end}}") }
     }
 
     @Test("a table row with more cells than the header is aligned, not a crash")
