@@ -141,7 +141,8 @@ public final class ContainerEngine: Sendable {
         } else if state.startedAt != nil {
             // The monitor is gone without recording an exit (killed, or the machine restarted).
             state.status = .exited
-            state.exitCode = state.exitCode ?? 255
+            state.exitCode = 255
+            state.finishedAt = recordLostExit(record)
         }
         if !state.isRunning { state.pid = nil }
         if state.status == .created, let failure = try? Files.readTrimmed(directory + "/" + ContainerEngine.startErrorFile) {

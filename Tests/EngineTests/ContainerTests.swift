@@ -142,6 +142,35 @@ struct ContainerTests {
         #expect(seen == expected)
     }
 
+    @Test("a container whose monitor was SIGKILLed is ended, shown as Exited (255) with its time and a die event, and starts again")
+    func lostMonitor() throws {
+        let engine = try EngineFixture()
+        defer { let leftovers = (try? engine.tearDown()) ?? ["teardown failed"]; #expect(leftovers.isEmpty, "\(leftovers)") }
+        let run = try engine.runContainer(["-d", "--name", "orphan", EngineFixture.image, "sleep", "300"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let id = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let pid = try engine.run(["inspect", "--format", "{{.State.Pid}}", "orphan"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let monitor = try #require(Int32(try String(contentsOfFile: engine.root + "/containers/\(id)/monitor.pid", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(monitor, SIGKILL) == 0)
+        var gone = false
+        for _ in 0..<100 where !gone {
+            gone = kill(monitor, 0) != 0 || ((try? String(contentsOfFile: "/proc/\(monitor)/stat", encoding: .utf8))?.contains(") Z ") ?? true)
+            if !gone { usleep(20_000) }
+        }
+        #expect(try engine.run(["ps", "-a", "--format", "{{.Status}}"]).stdout.hasPrefix("Exited (255) Less than a second ago"))
+        let state = try engine.run(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}} {{.State.FinishedAt}}", "orphan"]).stdout
+        #expect(state.hasPrefix("exited 255 2"), "\(state)")
+        // Its processes are ended and its runtime state gone: no orphan, and a start works.
+        #expect(!FileManager.default.fileExists(atPath: "/proc/\(pid)/cmdline")
+                || ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").hasPrefix("sleep") == false)
+        #expect(try engine.run(["start", "orphan"]).status == 0)
+        #expect(try engine.run(["inspect", "--format", "{{.State.Status}}", "orphan"]).stdout == "running\n")
+        let events = try engine.run(["events", "--since", "5m", "--until", "0s", "--filter", "event=die", "--format", "{{.Actor.Attributes.exitCode}}"])
+        #expect(events.stdout == "255\n", "\(events.stdout)")
+        #expect(try engine.run(["rm", "-f", "orphan"]).status == 0)
+    }
+
     @Test("a named volume keeps data across containers; bind mounts and tmpfs work", arguments: runtimes)
     func volumes(runtime: String) throws {
         let engine = try EngineFixture(runtime: runtime)
