@@ -238,9 +238,10 @@ extension DockerAPI {
             networks.set(record.config.network, .object(endpoint))
         }
         for network in record.allNetworks {
+            // dockerd releases a stopped container's endpoints: no address, no MAC.
             var endpoint = JSONObject()
-            endpoint.set("IPAddress", .string(network.address ?? ""))
-            endpoint.set("MacAddress", .string(network.mac ?? ""))
+            endpoint.set("IPAddress", .string(state.isRunning ? network.address ?? "" : ""))
+            endpoint.set("MacAddress", .string(state.isRunning ? network.mac ?? "" : ""))
             networks.set(network.name, .object(endpoint))
         }
         var settings = JSONObject()

@@ -49,7 +49,7 @@ public enum ContainerInspection {
         let run = ContainerEngine.runConfig(record.config, over: image ?? ImageConfig.RunConfig())
         let exposed = PortPublishing.exposed(record.config, image: image?.ExposedPorts.map { Array($0.keys) } ?? [])
         object.set("Config", .object(config(record, run: run, exposed: exposed)))
-        object.set("NetworkSettings", .object(networkSettings(record, exposed: exposed, engine: engine)))
+        object.set("NetworkSettings", .object(networkSettings(record, exposed: exposed, engine: engine, attached: state.isRunning)))
         return object
     }
 
@@ -104,15 +104,31 @@ public enum ContainerInspection {
     }
 
     /// `NetworkSettings`, in docker's order: the sandbox, the first network's address at
-    /// the top (as docker keeps for compatibility), one endpoint per network.
-    static func networkSettings(_ record: ContainerRecord, exposed: [String], engine: ContainerEngine) -> JSONObject {
+    /// the top (as docker keeps for compatibility), one endpoint per network. A container
+    /// that is not `attached` (not running) shows what dockerd shows once it has released
+    /// its endpoints: no ports, endpoint IDs, addresses or MACs (the engine keeps them for
+    /// the next start).
+    static func networkSettings(_ record: ContainerRecord, exposed: [String], engine: ContainerEngine,
+                                attached: Bool = true) -> JSONObject {
+        var record = record
+        if !attached {
+            record.ipAddress = nil
+            record.gateway = nil
+            record.macAddress = nil
+            record.connections = record.connections?.map { connection in
+                var released = connection
+                released.ipAddress = nil
+                released.macAddress = nil
+                return released
+            }
+        }
         var network = JSONObject()
         network.set("Bridge", .string(""))
         network.set("SandboxID", .string(record.config.network == "host" ? "" : record.id))
         network.set("HairpinMode", .bool(false))
         network.set("LinkLocalIPv6Address", .string(""))
         network.set("LinkLocalIPv6PrefixLen", .number("0"))
-        network.set("Ports", .object(networkPorts(record, exposed: exposed)))
+        network.set("Ports", .object(attached ? networkPorts(record, exposed: exposed) : JSONObject()))
         network.set("SandboxKey", .string(record.netnsPath ?? ""))
         network.set("SecondaryIPAddresses", .null)
         network.set("SecondaryIPv6Addresses", .null)
@@ -155,7 +171,7 @@ public enum ContainerInspection {
         endpoint.set("Links", .null)
         endpoint.set("Aliases", aliases.map { .array($0.map { .string($0) }) } ?? .null)
         endpoint.set("NetworkID", .string(id))
-        endpoint.set("EndpointID", .string(endpointID(record, network: network)))
+        endpoint.set("EndpointID", .string(address == nil ? "" : endpointID(record, network: network)))
         endpoint.set("Gateway", .string(address == nil ? "" : (gateway ?? "")))
         endpoint.set("IPAddress", .string(address ?? ""))
         endpoint.set("IPPrefixLen", .number(String(prefix)))
