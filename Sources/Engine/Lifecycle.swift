@@ -312,6 +312,7 @@ extension ContainerEngine {
         // The monitor deletes the runtime's state when the container ends; only a
         // container that never ran under a monitor, or lost it, still has some. A
         // monitor that has just announced the exit is deleting it right now.
+        if !monitorFinishing { killOrphanedCreate(record) }
         if !monitorFinishing, Files.exists(runtimeRoot(for: record.runtimePath) + "/" + record.id) {
             _ = try? runtime(record, ["delete", "--force", record.id])
         }

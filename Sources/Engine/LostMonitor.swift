@@ -34,4 +34,32 @@ extension ContainerEngine {
         }
         return finished
     }
+
+    /// A monitor killed while its `runtime create` ran leaves that create running alone: it
+    /// may still make the cgroup, start the container's init (which then waits for a start
+    /// that never comes) and save the state after the container is removed. Before the
+    /// removal looks for runtime state, such a create is killed (any `create` whose last
+    /// argument is the container's ID, which is unique), so what it made is abandoned state
+    /// that `runtime delete --force` clears. Only for containers whose monitor is gone
+    /// without an exit and
+    /// left its pid file: a normal removal never scans /proc.
+    func killOrphanedCreate(_ record: ContainerRecord) {
+        let directory = directory(of: record.id)
+        // A monitor that ended normally removed its pid file; one still running owns the create.
+        guard !Files.exists(directory + "/exit"),
+              let monitor = (try? Files.readTrimmed(directory + "/monitor.pid")).flatMap({ Int32($0) }),
+              !(Glibc.kill(monitor, 0) == 0 && ContainerEngine.isMonitor(monitor)) else { return }
+        guard let entries = try? Files.listDirectory("/proc") else { return }
+        var killed: [Int32] = []
+        for entry in entries {
+            guard let pid = Int32(entry), pid != getpid(),
+                  let command = try? Files.readBytes("/proc/\(entry)/cmdline") else { continue }
+            let arguments = command.split(separator: 0, omittingEmptySubsequences: false).dropLast().map { String(decoding: $0, as: UTF8.self) }
+            if arguments.last == record.id, arguments.contains("create"), Glibc.kill(pid, SIGKILL) == 0 { killed.append(pid) }
+        }
+        // Gone (or a zombie its parent reaps) before the caller looks at what it left.
+        for pid in killed {
+            for _ in 0..<1000 where Processes.isAlive(pid, startTime: nil) { Clock.sleep(milliseconds: 1) }
+        }
+    }
 }
