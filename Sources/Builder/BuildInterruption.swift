@@ -54,7 +54,17 @@ public final class BuildInterruption: Sendable {
         _ = state.withLock { $0.running.removeValue(forKey: id) }
     }
 
+    /// Kills the step's container. A step is recorded just before its `runtime run`, so
+    /// the container may not exist yet: while the kill finds none and the step has not
+    /// ended, it is tried again (5 s at most), or the step would run to its end.
     private func kill(_ step: RunningStep) {
-        _ = try? Spawn.run([step.runtime, "--root", step.runtimeRoot, "kill", step.id, "KILL"])
+        let deadline = Clock.monotonicMilliseconds() + 5000
+        while true {
+            let status = (try? Spawn.run([step.runtime, "--root", step.runtimeRoot, "kill", step.id, "KILL"])) ?? 1
+            if status == 0 { return }
+            let running = state.withLock { $0.running[step.id] != nil }
+            if !running || Clock.monotonicMilliseconds() >= deadline { return }
+            Clock.sleep(milliseconds: 10)
+        }
     }
 }
