@@ -127,8 +127,8 @@ public final class ContainerEngine: Sendable {
             state.finishedAt = parts.count > 1 ? String(parts[1]) : nil
             exited = true
         }
-        let monitor = (try? Files.readTrimmed(directory + "/monitor.pid")).flatMap { Int32($0) }
-        let monitorAlive = monitor.map { Glibc.kill($0, 0) == 0 && ContainerEngine.isMonitor($0) } ?? false
+        let monitor = recordedMonitor(directory)
+        let monitorAlive = monitor.map(ContainerEngine.isLiveMonitor) ?? false
         if monitorAlive {
             state.monitorPID = monitor
             if exited {
@@ -159,6 +159,13 @@ public final class ContainerEngine: Sendable {
         }
         return state
     }
+
+    /// The pid a container's monitor recorded (removed when it ends normally).
+    func recordedMonitor(_ directory: String) -> Int32? {
+        (try? Files.readTrimmed(directory + "/monitor.pid")).flatMap { Int32($0) }
+    }
+
+    static func isLiveMonitor(_ pid: Int32) -> Bool { Glibc.kill(pid, 0) == 0 && isMonitor(pid) }
 
     public static func isMonitor(_ pid: Int32) -> Bool {
         guard let command = try? Files.readBytes("/proc/\(pid)/cmdline") else { return false }

@@ -64,8 +64,12 @@ extension ContainerEngine {
 
     /// docker's network events: the network is the actor; the container an attribute.
     func networkEvent(_ action: String, _ network: NetworkRecord, container: String) {
+        networkEvent(action, EventNetwork(id: network.id, name: network.name, type: network.driver), container: container)
+    }
+
+    func networkEvent(_ action: String, _ network: EventNetwork, container: String) {
         events.record(type: "network", action: action, id: network.id,
-                      attributes: ["container": container, "name": network.name, "type": network.driver])
+                      attributes: ["container": container, "name": network.name, "type": network.type])
     }
 
     /// Writes the container's networks where its monitor reads them; they are returned too.

@@ -104,10 +104,7 @@ extension ContainerEngine {
         // Names first: the container may look its peers up as soon as it runs.
         refreshHosts(network: pending.record.config.network)
         // Recorded first: a short-lived container's `die` may otherwise come before it.
-        for network in pending.eventNetworks {
-            events.record(type: "network", action: "connect", id: network.id,
-                          attributes: ["container": pending.record.id, "name": network.name, "type": network.type])
-        }
+        for network in pending.eventNetworks { networkEvent("connect", network, container: pending.record.id) }
         event("start", pending.record)
         try? Files.writeAll(fd: pending.channel, bytes: Array("start\n".utf8))
         let reply = Files.readLine(fd: pending.channel)
@@ -270,7 +267,7 @@ extension ContainerEngine {
     public func finishRemoval(monitorPID: Int32?) {
         if let pid = monitorPID {
             let deadline = Clock.monotonicMilliseconds() + 5000
-            while Glibc.kill(pid, 0) == 0 && ContainerEngine.isMonitor(pid) && Clock.monotonicMilliseconds() < deadline {
+            while ContainerEngine.isLiveMonitor(pid) && Clock.monotonicMilliseconds() < deadline {
                 Clock.sleep(milliseconds: 1)
             }
         }

@@ -28,10 +28,7 @@ extension ContainerEngine {
             return parts.count > 1 ? String(parts[1]) : finished
         }
         event("die", record, ["exitCode": "255"])
-        for network in eventNetworks(record) {
-            events.record(type: "network", action: "disconnect", id: network.id,
-                          attributes: ["container": record.id, "name": network.name, "type": network.type])
-        }
+        for network in eventNetworks(record) { networkEvent("disconnect", network, container: record.id) }
         return finished
     }
 
@@ -41,14 +38,12 @@ extension ContainerEngine {
     /// removal looks for runtime state, such a create is killed (any `create` whose last
     /// argument is the container's ID, which is unique), so what it made is abandoned state
     /// that `runtime delete --force` clears. Only for containers whose monitor is gone
-    /// without an exit and
-    /// left its pid file: a normal removal never scans /proc.
+    /// without an exit and left its pid file: a normal removal never scans /proc.
     func killOrphanedCreate(_ record: ContainerRecord) {
         let directory = directory(of: record.id)
         // A monitor that ended normally removed its pid file; one still running owns the create.
-        guard !Files.exists(directory + "/exit"),
-              let monitor = (try? Files.readTrimmed(directory + "/monitor.pid")).flatMap({ Int32($0) }),
-              !(Glibc.kill(monitor, 0) == 0 && ContainerEngine.isMonitor(monitor)) else { return }
+        guard !Files.exists(directory + "/exit"), let monitor = recordedMonitor(directory),
+              !ContainerEngine.isLiveMonitor(monitor) else { return }
         guard let entries = try? Files.listDirectory("/proc") else { return }
         var killed: [Int32] = []
         for entry in entries {
