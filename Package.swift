@@ -256,5 +256,7 @@ if Context.environment["CAISSON_FUZZ"] == "1" {
         fuzzTarget("archive", ["Images", "CaissonSys"]),
         fuzzTarget("spdy", ["SPDY"]),
         fuzzTarget("format", ["CLIFormatting", "CaissonJSON"]),
+        fuzzTarget("dockerfile", ["Dockerfile"]),
+        fuzzTarget("versions", ["PackageVersions"]),
     ]
 }

@@ -251,3 +251,17 @@ for i, text in enumerate(["{{.Names}}", "{{.Names}} {{.Ports}} {{.State}}", "tab
                           "{{json .}}", "{{json .Config}}", "{{.Name}} {{.State.Running}} {{.Config.Labels.team}}",
                           "{{json .NetworkSettings.Networks}}", "{{.Action}} {{.Actor.Attributes.name}}", "2024-01-02T03:04:05.5+01:00"]):
     put("format", f"template-{i}.txt", text)
+
+# --- Dockerfiles (the reference examples of Tests/DockerfileTests) ---------------------------
+examples = open("Tests/DockerfileTests/ReferenceExampleTests.swift").read()
+for i, text in enumerate(re.findall(r'#"""\n(.*?)\n"""#', examples, re.S)):
+    put("dockerfile", f"reference-{i}", text + "\n")
+put("dockerfile", "stages", "ARG BASE=scratch\nFROM $BASE AS a\nENV X=1 Y=\"$X b\"\nFROM a AS b\nCOPY --from=a /x /y\n"
+    "RUN --mount=type=cache,target=/c,from=a <<EOF\necho ${X:-none} ${Y#*1}\nEOF\nFROM b\nONBUILD RUN true\n")
+put("dockerfile", "ignore", "# comment\n*.log\n!keep.log\n**/tmp\n../x\n/abs/*?[a-c]\n")
+
+# --- package versions: two or three per input, one per line ----------------------------------
+for i, text in enumerate(["1:2.3-4\n2.3-4~deb12u1\n1:2.3", "1.2.3-r4\n1.2.3_rc1-r0\n1.2.3a", "1.0-1.el9\n1.0~rc1-1\n1.0^2",
+                          "1.0.post1\n1.0a1.dev2\n2!0.1+local.7", "1.2.3-alpha.1+b\n1.2.3\nv1.2.4-0.20230101-abcdef",
+                          "1.0-SNAPSHOT\n1.0.RELEASE\n1-rc-2", "0\n\n1"]):
+    put("versions", f"versions-{i}.txt", text)

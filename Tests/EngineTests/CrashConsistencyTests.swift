@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The reduced crash-consistency run: `scripts/crash-test` SIGKILLs `caisson run`, `create`,
-/// `start`, `rm -f`, `pull`, `push`, a monitor, `caisson-runtime create` and caissond in
+/// `start`, `rm -f`, `pull`, `push`, `build`, a monitor, `caisson-runtime create` and caissond in
 /// the middle of RunPodSandbox, CreateContainer and RemovePodSandbox, at random points,
 /// then checks that nothing leaked (mounts, cgroups, network namespaces, veths, iptables
 /// rules, IPAM leases, state), the stores are whole, and a sentinel container and pod
