@@ -67,11 +67,15 @@ public struct BuildCache: Sendable {
         }
     }
 
-    /// Forgets every entry (`caisson builder prune`); returns how many there were.
-    public func clear() -> Int {
-        let count = load().count
+    /// Forgets every entry (`caisson builder prune`, `POST /build/prune`); returns their
+    /// keys. Under the lock `store` takes, so a step cached meanwhile is not written back.
+    public func clear() -> [String] {
+        let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        if lock >= 0 { _ = flock(lock, LOCK_EX) }
+        defer { if lock >= 0 { close(lock) } }
+        let keys = load().keys.sorted()
         unlink(path)
-        return count
+        return keys
     }
 
     public var count: Int { load().count }

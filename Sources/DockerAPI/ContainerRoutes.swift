@@ -19,7 +19,15 @@ extension DockerAPI {
         router.add(.POST, "/containers/create") { [self] request in
             let config = try ContainerCreateRequest.config(from: request.body)
             let name = request.string("name").flatMap { $0.isEmpty ? nil : $0 }
-            let record = try await blocking { try self.engine.create(config, name: name) }
+            let record = try await blocking { () throws -> ContainerRecord in
+                do throws(EngineError) {
+                    return try self.engine.create(config, name: name)
+                } catch .noSuchNetwork(let network) {
+                    // Not a 404: the docker CLI takes any 404 from create for a missing
+                    // image and goes to pull it (dockerd fails such a container at start).
+                    throw DockerAPIError.badParameter(EngineError.noSuchNetwork(network).description)
+                }
+            }
             var object = JSONObject()
             object.set("Id", .string(record.id))
             object.set("Warnings", .array([]))

@@ -42,6 +42,7 @@ public final class DockerAPI: Sendable {
         addImageRoutes(&router)
         addImagePullRoute(&router)
         addImageBuildRoute(&router)
+        addBuildPruneRoute(&router)
         addImageArchiveRoutes(&router)
         addImagePushRoute(&router)
         addImageHistoryPruneRoutes(&router)

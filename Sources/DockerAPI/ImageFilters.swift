@@ -97,11 +97,25 @@ struct ImageFilters: Sendable {
         return true
     }
 
+    /// The names of an image a listing shows: with `reference` filters, only those that
+    /// match one (dockerd lists `docker images web` with web's tags, not the image's
+    /// other names).
+    func shownNames(_ names: [String]) -> [String] {
+        guard !references.isEmpty else { return names }
+        return names.filter { name in references.contains { ImageFilters.reference(name, matches: $0) } }
+    }
+
     /// docker's `reference` filter: the pattern against the whole name, or (without a tag
     /// in the pattern) against the repository; `*` and `?` never cross a `/`.
     static func reference(_ name: String, matches pattern: String) -> Bool {
         let repository: String
-        if let colon = name.lastIndex(of: ":"), !name[colon...].contains("/") { repository = String(name[..<colon]) } else { repository = name }
+        if let at = name.firstIndex(of: "@") {
+            repository = String(name[..<at])
+        } else if let colon = name.lastIndex(of: ":"), !name[colon...].contains("/") {
+            repository = String(name[..<colon])
+        } else {
+            repository = name
+        }
         return glob(Array(pattern.utf8)[...], Array(name.utf8)[...]) || glob(Array(pattern.utf8)[...], Array(repository.utf8)[...])
     }
 

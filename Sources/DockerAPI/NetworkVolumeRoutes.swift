@@ -7,13 +7,23 @@ import Engine
 /// refused by name rather than ignored.
 extension DockerAPI {
     func addNetworkRoutes(_ router: inout Router) {
-        router.add(.GET, "/networks") { [self] _ in
-            .json(.array(try await blocking { () throws -> [JSONValue] in
+        router.add(.GET, "/networks") { [self] request in
+            let filter = try NetworkFilter(try FilterQuery.values(request.string("filters")))
+            return .json(.array(try await blocking { () throws -> [JSONValue] in
                 _ = try self.engine.network(named: ContainerEngine.defaultNetwork)
-                let made = try self.engine.store.networks().map { (network) throws -> JSONValue in
-                    .object(try self.engine.networkDocument(network))
+                var documents: [JSONValue] = []
+                for network in try self.engine.store.networks() {
+                    let document = try self.engine.networkDocument(network)
+                    let inUse = document["Containers"].map { if case .object(let entries) = $0 { return !entries.keys.isEmpty }; return false } ?? false
+                    guard filter.matches(.init(name: network.name, id: network.id, driver: network.driver, labels: network.labels,
+                                               inUse: inUse)) else { continue }
+                    documents.append(.object(document))
                 }
-                return made + ["host", "none"].map { .object(ContainerEngine.builtinNetworkDocument($0)) }
+                for name in ["host", "none"] where filter.matches(.init(name: name, id: name, driver: name == "none" ? "null" : name,
+                                                                         labels: [:], inUse: false)) {
+                    documents.append(.object(ContainerEngine.builtinNetworkDocument(name)))
+                }
+                return documents
             }))
         }
         router.add(.GET, "/networks/{id}") { [self] request in

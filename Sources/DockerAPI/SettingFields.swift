@@ -39,6 +39,9 @@ extension ContainerSetting {
         case .network: return "HostConfig.NetworkMode"
         case .networkAlias: return "NetworkingConfig.EndpointsConfig.Aliases"
         case .restart: return "HostConfig.RestartPolicy"
+        case .capAdd: return "HostConfig.CapAdd"
+        case .capDrop: return "HostConfig.CapDrop"
+        case .stopSignal: return "StopSignal"
         }
     }
 }

@@ -8,7 +8,8 @@ import CaissonSys
 /// --add-host addresses, sysctls (only those of the container's own namespaces, as
 /// docker allows, and only ones this kernel has), ulimits (not above what this process
 /// may grant), /dev/shm, devices (character or block devices on the host), namespace
-/// modes, log rotation, network aliases, and the resources (`ResourceChecks`).
+/// modes, log rotation, network aliases, capabilities (ones this engine knows), the stop
+/// signal, and the resources (`ResourceChecks`).
 extension ContainerEngine {
     static let ipcSysctls = ["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
                              "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"]
@@ -47,6 +48,15 @@ extension ContainerEngine {
             for alias in aliases where alias.isEmpty || !alias.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_" }) {
                 throw .invalidSetting(.networkAlias, "\"\(alias)\" is not a host name")
             }
+        }
+        for (setting, names) in [(ContainerSetting.capAdd, config.capAdd), (.capDrop, config.capDrop)] {
+            for name in names where !SpecBuilder.allCapabilities.contains(SpecBuilder.capabilityName(name))
+                && SpecBuilder.capabilityName(name) != "ALL" {
+                throw .invalidSetting(setting, "unknown capability: \"\(SpecBuilder.capabilityName(name))\"")
+            }
+        }
+        if let signal = config.stopSignal, !signal.isEmpty, (try? Signals.parse(signal)) == nil {
+            throw .invalidSetting(.stopSignal, "invalid signal: \(signal)")
         }
         try ResourceChecks.check(config)
     }

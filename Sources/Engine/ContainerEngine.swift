@@ -125,6 +125,7 @@ public final class ContainerEngine: Sendable {
             let parts = exit.split(separator: " ")
             state.exitCode = parts.first.flatMap { Int32($0) }
             state.finishedAt = parts.count > 1 ? String(parts[1]) : nil
+            state.oomKilled = parts.count > 2 && parts[2] == "oom"
             exited = true
         }
         let monitor = recordedMonitor(directory)
@@ -208,6 +209,11 @@ public final class ContainerEngine: Sendable {
         }
         var config = config
         try check(config)
+        // dockerd's default: a memory limit without a swap limit allows as much swap again
+        // (memory plus swap twice the memory), where the host accounts swap.
+        if let memory = config.memory, memory > 0, (config.memorySwap ?? 0) == 0, ResourceChecks.swapAccounting {
+            config.memorySwap = memory * 2
+        }
         if config.network != "host", config.network != "none" { _ = try network(named: config.network) }
         try config.healthcheck?.validate()
         if let imageCheck = try? images.config(of: image).config?.Healthcheck {

@@ -18,7 +18,7 @@ public enum ContainerInspection {
         stateObject.set("Running", .bool(state.isRunning))
         stateObject.set("Paused", .bool(state.status == .paused))
         stateObject.set("Restarting", .bool(state.status == .restarting))
-        stateObject.set("OOMKilled", .bool(false))
+        stateObject.set("OOMKilled", .bool(state.oomKilled))
         stateObject.set("Dead", .bool(false))
         stateObject.set("Pid", .number(String(state.pid ?? 0)))
         stateObject.set("ExitCode", .number(String(state.exitCode ?? 0)))
@@ -84,6 +84,7 @@ public enum ContainerInspection {
         for (key, value) in (run.Labels ?? [:]).sorted(by: { $0.key < $1.key }) { labels.set(key, .string(value)) }
         config.set("Labels", .object(labels))
         if let signal = run.StopSignal { config.set("StopSignal", .string(signal)) }
+        if let timeout = record.config.stopTimeout { config.set("StopTimeout", .number(String(timeout))) }
         return config
     }
 

@@ -4,7 +4,7 @@ import ImageSpec
 /// docker's `ps` filters, for `caisson ps --filter` and the API's `GET /containers/json`
 /// alike: every named filter must match, any of its values may (`label` values must all
 /// match). As dockerd takes them:
-/// - `name` and `id` are regular expressions found anywhere in `/NAME` and the full id;
+/// - `name` and `id` are regular expressions found anywhere in `/NAME` (or `NAME`) and the full id;
 /// - `status` (created, restarting, running, removing, paused, exited, dead) shows stopped
 ///   containers without `--all`; `exited=CODE` matches containers that ran and exited so;
 /// - `ancestor` an image by name or id (the container's image); `before` and `since` a
@@ -77,7 +77,8 @@ public struct ContainerListFilter: Sendable {
     private func matches(_ key: String, _ wanted: [String], _ record: ContainerRecord, _ state: ContainerState) -> Bool {
         switch key {
         case "status": return wanted.contains(state.status.rawValue)
-        case "name": return wanted.contains { ContainerListFilter.found($0, in: "/" + record.name) }
+        // dockerd tries `/NAME` and `NAME`, so `^web$` finds web.
+        case "name": return wanted.contains { ContainerListFilter.found($0, in: "/" + record.name) || ContainerListFilter.found($0, in: record.name) }
         case "id": return wanted.contains { ContainerListFilter.found($0, in: record.id) }
         case "health": return wanted.contains(state.health?.status.rawValue ?? "none")
         case "label":

@@ -234,6 +234,8 @@ public struct ContainerState: Sendable, Equatable {
     public var health: HealthState?
     /// Why the last start failed (docker's `State.Error`), for a container left created.
     public var error: String?
+    /// Whether the kernel's OOM killer ended the last run (docker's `State.OOMKilled`).
+    public var oomKilled = false
 
     public var isRunning: Bool { status == .running || status == .paused || status == .restarting }
 }

@@ -7,7 +7,7 @@ public enum ContainerSetting: String, Sendable, CaseIterable {
     case dns, dnsSearch, dnsOption, addHost, sysctl, ulimit, shmSize, groupAdd, device, securityOpt
     case pid, ipc, uts
     case memory, memorySwap, memoryReservation, cpus, cpuShares, cpusetCpus, cpusetMems, cpuPeriod, cpuQuota
-    case pidsLimit, oomScoreAdj, logOpt, network, networkAlias, restart
+    case pidsLimit, oomScoreAdj, logOpt, network, networkAlias, restart, capAdd, capDrop, stopSignal
 
     /// The `caisson run`/`create` flag, as docker spells it.
     public var flag: String {
@@ -46,6 +46,9 @@ public enum ContainerSetting: String, Sendable, CaseIterable {
         case .network: return "--network"
         case .networkAlias: return "--network-alias"
         case .restart: return "--restart"
+        case .capAdd: return "--cap-add"
+        case .capDrop: return "--cap-drop"
+        case .stopSignal: return "--stop-signal"
         }
     }
 }

@@ -42,10 +42,17 @@ public enum StatusText {
 /// The process args of a container's config.json (the command `ps` and `inspect` show),
 /// also kept apart in `process-args.json` beside it when the config is written: a list
 /// of 100 containers would otherwise parse 100 configs, seccomp profiles and all.
+/// `--init`'s wrapper is left out, as dockerd shows the container's own command.
 public enum SpecArgs {
     static let fileName = "process-args.json"
+    static let initPrefix = ["/sbin/caisson-init", "init", "--"]
 
     public static func read(_ engine: ContainerEngine, _ id: String) -> [String] {
+        let args = readWhole(engine, id)
+        return args.starts(with: initPrefix) ? Array(args.dropFirst(initPrefix.count)) : args
+    }
+
+    private static func readWhole(_ engine: ContainerEngine, _ id: String) -> [String] {
         if let bytes = try? Files.readBytes(engine.directory(of: id) + "/" + fileName), let args = strings(bytes) {
             return args
         }

@@ -11,7 +11,10 @@ public struct ProcessTable: Sendable, Equatable {
 
 extension ContainerEngine {
     /// Runs the host's `ps` with `arguments` (docker's default `-ef`) and keeps the rows
-    /// whose PID column names a process of the container (from the runtime's `ps`).
+    /// whose PID column names a process of the container (from the runtime's `ps`). As
+    /// dockerd does, `ps` is asked for those processes by `-q PID,...` (so arguments
+    /// without `-e`, such as `-o pid,args`, still list processes of any user), and run
+    /// again without it when the arguments cannot be combined with `-q`.
     public func top(_ id: String, psArguments: String = "-ef") throws(EngineError) -> ProcessTable {
         let record = try find(id)
         guard state(of: record).isRunning else { throw .notRunning(record.name) }
@@ -24,8 +27,14 @@ extension ContainerEngine {
             throw .invalid("ps is not installed on this host (procps)")
         }
         let arguments = psArguments.split(separator: " ").map(String.init)
-        let result: (status: Int32, output: [UInt8], error: [UInt8])
-        do { result = try Spawn.capture([ps] + arguments) } catch { throw .system(error) }
+        var result: (status: Int32, output: [UInt8], error: [UInt8])
+        let selected = pids.sorted().map(String.init).joined(separator: ",")
+        do {
+            result = try Spawn.capture([ps] + arguments + (selected.isEmpty ? [] : ["-q", selected]))
+            if result.status != 0 { result = try Spawn.capture([ps] + arguments) }
+        } catch {
+            throw .system(error)
+        }
         guard result.status == 0 else {
             throw .invalid("ps \(psArguments): \(String(decoding: result.error, as: UTF8.self).split(separator: "\n").first ?? "exit status \(result.status)")")
         }

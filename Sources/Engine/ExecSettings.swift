@@ -37,7 +37,7 @@ extension ContainerEngine {
         for entry in settings.env {
             let name = entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry
             env.removeAll { $0 == name || $0.hasPrefix(name + "=") }
-            env.append(entry)
+            if entry.contains("=") { env.append(entry) }  // `NAME` alone unsets it, as in dockerd
         }
         process.env = env
         if let directory = settings.workingDir, !directory.isEmpty {

@@ -57,6 +57,7 @@ extension ContainerEngine {
                          "--restart", record.config.restart]
         if record.config.tty { arguments.append("--tty") }
         if record.config.interactive { arguments.append("--stdin") }
+        if let oom = ContainerEngine.oomFile(cgroupsPath: "/caisson/" + record.id) { arguments += ["--oom-file", oom] }
         arguments += ["--events", events.path, "--event-attribute", "image=" + record.config.image,
                       "--event-attribute", "name=" + record.name]
         let joined = writeEventNetworks(record)

@@ -25,6 +25,9 @@ enum ResourceChecks {
         }
         if let reservation = config.memoryReservation {
             guard reservation >= 0 else { throw .invalidSetting(.memoryReservation, "\(reservation) is negative") }
+            if reservation > 0, reservation < 6 * 1024 * 1024 {
+                throw .invalidSetting(.memoryReservation, "\(reservation) bytes is below the minimum of 6 MiB")
+            }
             if let memory = config.memory, reservation > memory {
                 throw .invalidSetting(.memoryReservation, "\(reservation) is above the memory limit \(memory)")
             }

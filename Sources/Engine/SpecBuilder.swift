@@ -71,9 +71,8 @@ public struct SpecBuilder {
                 mounts.append(Mount(destination: request.destination, type: "bind", source: volume.mountpoint,
                                     options: ["rbind"] + (request.readOnly ? ["ro"] : ["rw"])))
             case .tmpfs:
-                let options = request.options.isEmpty ? ["rw", "noexec", "nosuid", "nodev", "size=65536k"] : request.options
                 mounts.append(Mount(destination: request.destination, type: "tmpfs", source: "tmpfs",
-                                    options: ["nosuid", "nodev"] + options.filter { $0 != "nosuid" && $0 != "nodev" }))
+                                    options: TmpfsOptions.merged(request.options)))
             }
         }
 

@@ -1,5 +1,5 @@
 /// docker's volume filters (`volume ls --filter`, and `label` for `volume prune`):
-/// `name` (a part of the name), `label` (KEY or KEY=VALUE, all must match), `label!`
+/// `name` (a regular expression found in the name, as Go's `regexp.MatchString`), `label` (KEY or KEY=VALUE, all must match), `label!`
 /// (none may), `driver` (local), `dangling` (true: no container uses it). Unknown filters
 /// are refused by name.
 public struct VolumeFilter: Sendable {
@@ -26,7 +26,7 @@ public struct VolumeFilter: Sendable {
     public func matches(_ volume: VolumeRecord, inUse: Bool) -> Bool {
         for (key, wanted) in values where !wanted.isEmpty {
             switch key {
-            case "name": if !wanted.contains(where: { volume.name.contains($0) }) { return false }
+            case "name": if !wanted.contains(where: { ContainerListFilter.found($0, in: volume.name) }) { return false }
             case "driver": if !wanted.contains(volume.driver) { return false }
             case "dangling":
                 if !wanted.contains(where: { ["true", "1"].contains($0.lowercased()) == !inUse }) { return false }

@@ -149,10 +149,13 @@ extension ImageService {
         if !env.contains(where: { $0.hasPrefix("PATH=") }) {
             env.insert("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", at: 0)
         }
+        // An entry without `=` (`-e NAME` with NAME unset where the client ran) unsets
+        // NAME, as dockerd's ReplaceOrAppendEnvValues has it: never `NAME` alone in the
+        // process's environment, which the OCI spec refuses.
         for item in overrides.env {
             let key = item.split(separator: "=", maxSplits: 1).first.map(String.init) ?? item
             env.removeAll { $0 == key || $0.hasPrefix(key + "=") }
-            env.append(item)
+            if item.contains("=") { env.append(item) }
         }
         if !env.contains(where: { $0.hasPrefix("HOME=") }) { env.append("HOME=\(user.home ?? "/")") }
         if overrides.terminal, !env.contains(where: { $0.hasPrefix("TERM=") }) { env.append("TERM=xterm") }

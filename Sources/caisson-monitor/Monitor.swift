@@ -244,6 +244,7 @@ final class Monitor {
     private func recordExit(_ code: Int32, oomKilled: Bool = false) {
         try? Files.write(path("exit.tmp"), "\(code) \(Clock.rfc3339Now())\(oomKilled ? " oom" : "")\n")
         rename(path("exit.tmp"), path("exit"))
+        if oomKilled { events.append("oom", []) }  // dockerd's, before the die
         events.append("die", [("exitCode", String(code))])
         events.networks("disconnect")
     }

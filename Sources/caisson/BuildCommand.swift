@@ -319,7 +319,7 @@ struct BuilderPrune: ParsableCommand {
         let engine = try? global.engine()
         let runtime = try? engine?.resolveRuntime("caisson-runtime")
         BuildLeftovers.sweep(images: service, runtime: runtime, runtimeRoot: runtime.flatMap { engine?.runtimeRoot(for: $0) })
-        let removed = BuildCache(root: service.root).clear() + BuildCache.clearMounts(root: service.root)
+        let removed = BuildCache(root: service.root).clear().count + BuildCache.clearMounts(root: service.root)
         let reclaimed = try service.garbageCollect()
         print("Deleted build cache objects: \(removed)")
         print("Total reclaimed space: \(reclaimed) B")

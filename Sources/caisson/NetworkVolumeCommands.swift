@@ -39,12 +39,22 @@ struct NetworkList: ParsableCommand {
     @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(name: .shortAndLong) var quiet = false
     @Option var format: String?
+    @Option(name: .shortAndLong, help: "docker's filters: name=, id=, label=KEY[=VALUE], driver=, type=custom|builtin, scope=, dangling=true|false") var filter: [String] = []
     func run() throws {
         let engine = try global.engine()
+        let networkFilter: NetworkFilter
+        let values = try FilterFlags.values(filter)
+        do { networkFilter = try NetworkFilter(values) } catch { throw CLIError.usage(error.description) }
         _ = try engine.network(named: ContainerEngine.defaultNetwork)
-        let networks = try engine.store.networks()
-        let rows: [[(String, String)]] = [[("ID", "-"), ("Name", "host"), ("Driver", "host"), ("Scope", "local")],
-                                           [("ID", "-"), ("Name", "none"), ("Driver", "null"), ("Scope", "local")]]
+        let containers = try engine.store.containers()
+        let networks = try engine.store.networks().filter { network in
+            networkFilter.matches(.init(name: network.name, id: network.id, driver: network.driver, labels: network.labels,
+                                        inUse: containers.contains { $0.allNetworks.contains { $0.name == network.name && $0.address != nil } }))
+        }
+        let builtins = [("host", "host"), ("none", "null")].filter { name, driver in
+            networkFilter.matches(.init(name: name, id: name, driver: driver, labels: [:], inUse: false))
+        }
+        let rows: [[(String, String)]] = builtins.map { [("ID", "-"), ("Name", $0.0), ("Driver", $0.1), ("Scope", "local")] }
             + networks.map { [("ID", String($0.id.prefix(12))), ("Name", $0.name), ("Driver", $0.driver), ("Scope", "local")] }
         if quiet { for network in networks { print(String(network.id.prefix(12))) }; return }
         if let format {
