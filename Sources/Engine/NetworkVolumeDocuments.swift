@@ -24,11 +24,17 @@ extension ContainerEngine {
         object.set("IPAM", .object(ipam))
         ContainerEngine.setScopeFlags(&object)
         var containers = JSONObject()
+        // The endpoints of running containers, as dockerd's (a stopped one keeps its lease
+        // for its next start, but has no endpoint).
         for record in try store.containers() {
-            guard let address = record.allNetworks.first(where: { $0.name == network.name })?.address else { continue }
+            guard let attachment = record.allNetworks.first(where: { $0.name == network.name }), let address = attachment.address,
+                  state(of: record).isRunning else { continue }
             var entry = JSONObject()
             entry.set("Name", .string(record.name))
+            entry.set("EndpointID", .string(ContainerInspection.endpointID(record, network: network.name)))
+            entry.set("MacAddress", .string(attachment.mac ?? ""))
             entry.set("IPv4Address", .string(address + "/" + String(network.subnet.split(separator: "/").last ?? "24")))
+            entry.set("IPv6Address", .string(""))
             containers.set(record.id, .object(entry))
         }
         object.set("Containers", .object(containers))

@@ -49,7 +49,10 @@ struct NetworkList: ParsableCommand {
         let containers = try engine.store.containers()
         let networks = try engine.store.networks().filter { network in
             networkFilter.matches(.init(name: network.name, id: network.id, driver: network.driver, labels: network.labels,
-                                        inUse: containers.contains { $0.allNetworks.contains { $0.name == network.name && $0.address != nil } }))
+                                        inUse: containers.contains { record in
+                                            record.allNetworks.contains { $0.name == network.name && $0.address != nil }
+                                                && engine.state(of: record).isRunning
+                                        }))
         }
         let builtins = [("host", "host"), ("none", "null")].filter { name, driver in
             networkFilter.matches(.init(name: name, id: name, driver: driver, labels: [:], inUse: false))

@@ -31,6 +31,12 @@ struct DockerListFilterTests {
         #expect(try ls("type=custom") == ["lf-one", "lf-two"])
         #expect(try ls("name=^lf-t") == ["lf-two"])
         #expect(try ls("dangling=true") == ["lf-one"])
+        // The running container's endpoint, as dockerd shows it.
+        let endpoint = try fixture.docker(["network", "inspect", "-f",
+                                           "{{range .Containers}}{{.Name}} {{len .EndpointID}} {{.MacAddress}} {{.IPv4Address}}{{end}}", "lf-two"])
+        let fields = endpoint.stdout.split(separator: " ").map(String.init)
+        #expect(fields.count == 4 && fields[0] == "user" && fields[1] == "64" && fields[2].count == 17 && fields[3].contains("/"),
+                "\(endpoint.stdout) \(endpoint.stderr)")
         #expect(try ls("driver=null") == ["none"])
         let id = try fixture.docker(["network", "inspect", "-f", "{{.Id}}", "lf-one"]).stdout.prefix(10)
         #expect(try ls("id=\(id)") == ["lf-one"])
