@@ -258,5 +258,6 @@ if Context.environment["CAISSON_FUZZ"] == "1" {
         fuzzTarget("format", ["CLIFormatting", "CaissonJSON"]),
         fuzzTarget("dockerfile", ["Dockerfile"]),
         fuzzTarget("versions", ["PackageVersions"]),
+        fuzzTarget("dockerapi", ["DockerAPI", "Engine", "CaissonJSON"]),
     ]
 }

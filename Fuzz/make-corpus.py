@@ -5,7 +5,9 @@ The inputs are the documents the tests use (configs from `caisson-runtime spec`,
 registries.conf and auth files of Tests/ImageTests, the --format strings of
 Tests/EngineTests) and small archives and SPDY frames made here the way the real peers
 make them (tar, gzip, zstd, client-go's header blocks). Files named regression-* are inputs that
-crashed a parser once; they are kept by hand, not written here."""
+crashed a parser once, and captured-* are requests recorded from real clients (the docker
+CLI 28.2 and 20.10 and docker-py creating containers with many flags); both are kept by
+hand, not written here."""
 import gzip, hashlib, io, json, os, re, struct, subprocess, sys, tarfile, zlib
 
 OUT = "Fuzz/corpus"
@@ -265,3 +267,10 @@ for i, text in enumerate(["1:2.3-4\n2.3-4~deb12u1\n1:2.3", "1.2.3-r4\n1.2.3_rc1-
                           "1.0.post1\n1.0a1.dev2\n2!0.1+local.7", "1.2.3-alpha.1+b\n1.2.3\nv1.2.4-0.20230101-abcdef",
                           "1.0-SNAPSHOT\n1.0.RELEASE\n1-rc-2", "0\n\n1"]):
     put("versions", f"versions-{i}.txt", text)
+
+# --- Docker Engine API requests (heads and bodies as the docker CLI sends them) ------------------
+put("dockerapi", "ping.http", "HEAD /_ping HTTP/1.1\r\nHost: api.moby.localhost\r\nUser-Agent: Docker-Client/28.2.2 (linux)\r\n\r\n")
+put("dockerapi", "list.http", "GET /v1.45/containers/json?all=1&limit=5&filters=%7B%22status%22%3A%7B%22exited%22%3Atrue%7D%2C%22label%22%3A%5B%22a%3Db%22%5D%7D HTTP/1.1\r\nHost: d\r\n\r\n")
+put("dockerapi", "chunked.http", "POST /v1.41/containers/create?name=x HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "1a\r\n{\"Image\":\"busybox\",\"Cmd\":[\"t\r\n6\r\nrue\"]}\r\n0\r\n\r\n")
+put("dockerapi", "filters-legacy.http", "GET /containers/json?filters=%7B%22name%22%3A%5B%22web%22%5D%7D&size=true HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")

@@ -108,9 +108,9 @@ final class ConnectionReader {
 }
 
 /// Where a request head ends: the first empty line.
-enum HTTPHeadBoundary {
+package enum HTTPHeadBoundary {
     /// The end of the head (before the blank line) and the start of the body.
-    static func find(in bytes: [UInt8], from start: Int) -> (headEnd: Int, bodyStart: Int)? {
+    package static func find(in bytes: [UInt8], from start: Int) -> (headEnd: Int, bodyStart: Int)? {
         var index = start
         // Skip leading empty lines (RFC 9112 2.2) so they are not taken for the end.
         if index == 0 {

@@ -6,7 +6,7 @@ import Engine
 /// field), and the engine checks them as it checks the CLI's, its `invalidSetting` errors
 /// naming the field through `ContainerSetting.apiField`. A field this API does not carry
 /// out, set to anything but its zero value, is refused by name, never ignored.
-enum ContainerCreateRequest {
+package enum ContainerCreateRequest {
     /// The Config fields read (or, for the attach flags and ArgsEscaped, meaningless here).
     static let configFields: Set<String> = [
         "Hostname", "User", "AttachStdin", "AttachStdout", "AttachStderr", "Tty", "OpenStdin", "StdinOnce", "Env", "Cmd",
@@ -14,7 +14,7 @@ enum ContainerCreateRequest {
         "ExposedPorts", "ArgsEscaped", "Healthcheck", "HostConfig", "NetworkingConfig",
     ]
 
-    static func config(from bytes: [UInt8]) throws(DockerAPIError) -> ContainerConfig {
+    package static func config(from bytes: [UInt8]) throws(DockerAPIError) -> ContainerConfig {
         let body = try JSONBody(parsing: bytes)
         try body.refuseFields(except: configFields)
         guard let image = try body.string("Image"), !image.isEmpty else {

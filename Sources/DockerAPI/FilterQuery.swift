@@ -3,8 +3,8 @@ import CaissonJSON
 /// The `filters` query parameter of the list routes (`{"status":["running"]}`, or the old
 /// form `{"name":{"web":true}}`) as each filter's values; what they mean is the engine's
 /// (`ContainerListFilter`).
-enum FilterQuery {
-    static func values(_ text: String?) throws(DockerAPIError) -> [String: [String]] {
+package enum FilterQuery {
+    package static func values(_ text: String?) throws(DockerAPIError) -> [String: [String]] {
         guard let text, !text.isEmpty else { return [:] }
         guard case .object(let object)? = try? JSONParser.parse(Array(text.utf8)) else {
             throw .badParameter("invalid filters: \(text)")

@@ -4,17 +4,17 @@ import NIOHTTP1
 /// `HTTPRequestHead.parse`. The API server reads requests itself (rather than through
 /// NIO's HTTP pipeline) because attach and exec take the connection over after a
 /// request ("hijack" it): the bytes that follow are the container's stdin, never HTTP.
-struct HTTPRequestHead: Sendable {
-    var method: HTTPMethod
-    var uri: String
-    var version: HTTPVersion
-    var headers: HTTPHeaders
+package struct HTTPRequestHead: Sendable {
+    package var method: HTTPMethod
+    package var uri: String
+    package var version: HTTPVersion
+    package var headers: HTTPHeaders
 
     /// Heads above this are refused (431).
     static let maximumSize = 64 * 1024
 
     /// How the body is delimited.
-    enum BodyFraming: Equatable, Sendable {
+    package enum BodyFraming: Equatable, Sendable {
         case none
         case length(Int)
         case chunked
@@ -22,7 +22,7 @@ struct HTTPRequestHead: Sendable {
 
     /// From the bytes before the blank line (without it). Throws `HTTPParseError` naming
     /// what is wrong.
-    static func parse(_ bytes: ArraySlice<UInt8>) throws(HTTPParseError) -> HTTPRequestHead {
+    package static func parse(_ bytes: ArraySlice<UInt8>) throws(HTTPParseError) -> HTTPRequestHead {
         var lines = bytes.split(separator: 0x0a, omittingEmptySubsequences: false).map { line -> ArraySlice<UInt8> in
             line.last == 0x0d ? line.dropLast() : line
         }
@@ -67,7 +67,7 @@ struct HTTPRequestHead: Sendable {
 
     /// Content-Length or chunked (RFC 9112 6.3: chunked wins; conflicting lengths and
     /// other transfer codings are errors).
-    func bodyFraming() throws(HTTPParseError) -> BodyFraming {
+    package func bodyFraming() throws(HTTPParseError) -> BodyFraming {
         let encodings = headers["Transfer-Encoding"].flatMap { $0.split(separator: ",") }
             .map { $0.trimmingSpaces().lowercased() }.filter { !$0.isEmpty }
         if !encodings.isEmpty {
@@ -98,13 +98,13 @@ struct HTTPRequestHead: Sendable {
 }
 
 /// What is wrong with a request's bytes (answered 400, or 431/505, then the connection closes).
-enum HTTPParseError: Error, Equatable, CustomStringConvertible {
+package enum HTTPParseError: Error, Equatable, CustomStringConvertible {
     case malformed(String)
     case headTooLarge
     case unsupportedVersion(String)
     case bodyTooLarge(Int)
 
-    var description: String {
+    package var description: String {
         switch self {
         case .malformed(let reason): return "malformed HTTP request: \(reason)"
         case .headTooLarge: return "the request's headers are larger than \(HTTPRequestHead.maximumSize) bytes"
