@@ -52,7 +52,7 @@ extension DockerAPI {
         router.add(.GET, "/containers/{id}/export") { [self] request in
             let id = request.parameters["id"] ?? ""
             let record = try await blocking { try self.engine.find(id) }
-            let file = try await spool { fd in try self.engine.archivePath(record, "/", to: fd) }
+            let file = try await spool { fd in try self.engine.archivePath(record, "/", to: fd, export: true) }
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "application/x-tar")
             return APIResponse(status: .ok, headers: headers, body: streaming(file))

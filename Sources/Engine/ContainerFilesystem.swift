@@ -160,13 +160,14 @@ extension ContainerEngine {
     }
 
     /// Writes a tar of `path` (named by its base name) to `fd`; the whole root as "."
-    /// when `path` is "/" (export).
-    public func archivePath(_ record: ContainerRecord, _ path: String, to fd: Int32) throws(ContainerPathError) {
+    /// when `path` is "/", or for `export` as its entries alone (`bin/`, not `./bin/`), as
+    /// dockerd's export has them.
+    public func archivePath(_ record: ContainerRecord, _ path: String, to fd: Int32, export: Bool = false) throws(ContainerPathError) {
         let place = try locate(record, path)
         defer { close(place.root) }
         let start = try openInRoot(place.root, record, place.path)
         defer { close(start) }
-        let name = ContainerEngine.archiveEntryName(path)
+        let name = export && path == "/" ? "" : ContainerEngine.archiveEntryName(path)
         do {
             var writer = TarWriter(FileSink(fd: fd, path: "archive"))
             var archiver = TreeArchiver()

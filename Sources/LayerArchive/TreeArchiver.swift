@@ -12,7 +12,9 @@ public struct TreeArchiver {
 
     public init() {}
 
-    /// Archives what `fd` (an O_PATH descriptor of the start) names, as `name` in the archive.
+    /// Archives what `fd` (an O_PATH descriptor of the start) names, as `name` in the
+    /// archive; an empty `name` for a directory writes only what it holds, each entry
+    /// named from the directory (`bin/`, `bin/sh`, as `docker export` has them).
     public mutating func archive<S: ByteSink>(fd: Int32, name: String, into writer: inout TarWriter<S>) throws(ArchiveError) {
         var info = stat()
         guard fstatat(fd, "", &info, 0x1000 /* AT_EMPTY_PATH */ | AT_SYMLINK_NOFOLLOW) == 0 else {
@@ -28,7 +30,7 @@ public struct TreeArchiver {
         switch info.st_mode & S_IFMT {
         case S_IFDIR:
             entry.kind = .directory
-            try writer.writeHeader(entry)
+            if !name.isEmpty { try writer.writeHeader(entry) }
             let directory = child.isEmpty ? openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
                 : openat(parent, child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             if directory < 0 { throw .system(SysError("open", path: name)) }
@@ -36,7 +38,8 @@ public struct TreeArchiver {
             for childName in try TreeArchiver.names(directory, path: name) {
                 var childInfo = stat()
                 guard fstatat(directory, childName, &childInfo, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-                try archiveEntry(parent: directory, child: childName, info: childInfo, name: name + "/" + childName, into: &writer)
+                try archiveEntry(parent: directory, child: childName, info: childInfo,
+                                 name: name.isEmpty ? childName : name + "/" + childName, into: &writer)
             }
         case S_IFLNK:
             entry.kind = .symbolicLink

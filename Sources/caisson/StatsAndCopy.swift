@@ -264,7 +264,7 @@ struct Export: ParsableCommand {
         }
         do {
             // The engine's export, shared with the Docker API's.
-            try engine.archivePath(record, "/", to: fd)
+            try engine.archivePath(record, "/", to: fd, export: true)
         } catch {
             if let temporary { close(fd); unlink(temporary) }
             throw error

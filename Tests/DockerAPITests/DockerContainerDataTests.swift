@@ -126,11 +126,12 @@ struct DockerContainerDataTests {
         let diff = Self.lines(try fixture.docker(["diff", "box"]).stdout)
         #expect(diff.contains("A /data") && diff.contains("A /data/a.txt") && diff.contains("C /tmp") && diff.contains("A /tmp/link"), "\(diff)")
 
-        // export: the whole filesystem as a tar.
+        // export: the whole filesystem as a tar, its entries named as dockerd's (no "./").
         let export = try Shell.run("/bin/bash", ["-c", Shell.quote(DockerDaemonFixture.dockerCLI) + " export box | tar t"],
                                    environment: fixture.dockerEnvironment)
         let names = Set(Self.lines(export.stdout))
-        #expect(names.contains("./bin/busybox") && names.contains("./data/a.txt"), "\(export.stderr) \(names.count)")
+        #expect(names.contains("bin/busybox") && names.contains("data/a.txt") && names.contains("bin/"), "\(export.stderr) \(names.count)")
+        #expect(!names.contains("./") && !names.contains { $0.hasPrefix("./") }, "\(names.sorted().prefix(5))")
 
         // cp -a (copyUIDGID): what is copied belongs to the container's user.
         #expect(try fixture.docker(["run", "-d", "--name", "owned", "--user", "1234:5678", Self.image, "sleep", "300"]).status == 0)
