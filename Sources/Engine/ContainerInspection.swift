@@ -70,7 +70,7 @@ public enum ContainerInspection {
         config.set("Tty", .bool(record.config.tty))
         config.set("OpenStdin", .bool(record.config.interactive))
         config.set("StdinOnce", .bool(record.config.stdinOnce ?? false))
-        config.set("Env", .array((run.Env ?? []).map { .string($0) }))
+        config.set("Env", (run.Env ?? []).isEmpty ? .null : .array((run.Env ?? []).map { .string($0) }))  // dockerd: null when none
         config.set("Cmd", run.Cmd.map { .array($0.map { .string($0) }) } ?? .null)
         if let check = record.config.healthcheck { config.set("Healthcheck", check.document) }
         config.set("Image", .string(record.config.image))
