@@ -22,6 +22,8 @@ extension DockerAPI {
                                         detachKeys: try request.string("detachKeys").flatMap {
                                             $0.isEmpty ? nil : try DetachKeys(parsing: $0)
                                         } ?? .standard)
+            // dockerd's `attach` event, for every attach (docker run's comes before its start).
+            try await blocking { self.engine.recordContainerEvent("attach", record) }
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: StreamFraming.contentType(tty: record.config.tty, version: request.version))
             return APIResponse(status: .ok, headers: headers, body: .hijack { [self] stream in
