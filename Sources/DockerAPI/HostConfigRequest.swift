@@ -15,7 +15,7 @@ enum HostConfigRequest {
         "GroupAdd", "IpcMode", "OomScoreAdj", "PidMode", "Privileged", "PublishAllPorts", "ReadonlyRootfs", "SecurityOpt",
         "Tmpfs", "UTSMode", "UsernsMode", "ShmSize", "Sysctls", "Runtime", "Isolation", "CpuShares", "Memory", "NanoCpus",
         "CpuPeriod", "CpuQuota", "CpusetCpus", "CpusetMems", "Devices", "MemoryReservation", "MemorySwap",
-        "MemorySwappiness", "Init", "PidsLimit", "Ulimits", "Mounts", "MaskedPaths", "ReadonlyPaths",
+        "MemorySwappiness", "OomKillDisable", "Init", "PidsLimit", "Ulimits", "Mounts", "MaskedPaths", "ReadonlyPaths",
     ]
 
     static func apply(_ host: JSONBody, to config: inout ContainerConfig) throws(DockerAPIError) {
@@ -81,6 +81,9 @@ enum HostConfigRequest {
         }
         if let swap = try host.int64("MemorySwap"), swap != 0 { config.memorySwap = swap }
         if let reservation = try host.int64("MemoryReservation"), reservation != 0 { config.memoryReservation = reservation }
+        // -1 (docker's "not set") or null: the host's swappiness.
+        if let swappiness = try host.int64("MemorySwappiness"), swappiness != -1 { config.memorySwappiness = swappiness }
+        if try host.bool("OomKillDisable") == true { config.oomKillDisable = true }
         if let shares = try host.int64("CpuShares"), shares != 0 { config.cpuShares = shares }
         if let period = try host.int64("CpuPeriod"), period != 0 { config.cpuPeriod = period }
         if let quota = try host.int64("CpuQuota"), quota != 0 { config.cpuQuota = quota }
@@ -95,9 +98,6 @@ enum HostConfigRequest {
 
     /// Values of accepted fields that only their zero (or docker's default) may have.
     static func refuseValues(_ host: JSONBody) throws(DockerAPIError) {
-        if case .number(let text)? = host.object["MemorySwappiness"], Int(text) != -1 {
-            throw .badParameter("invalid field HostConfig.MemorySwappiness: not supported by Caisson's API yet")
-        }
         // What inspect shows (a client that copies a container's HostConfig sends them back):
         // the engine's own lists are taken, others refused.
         for (key, defaults) in [("MaskedPaths", ContainerInspection.maskedPaths), ("ReadonlyPaths", ContainerInspection.readonlyPaths)] {

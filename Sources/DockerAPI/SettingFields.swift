@@ -42,6 +42,8 @@ extension ContainerSetting {
         case .capAdd: return "HostConfig.CapAdd"
         case .capDrop: return "HostConfig.CapDrop"
         case .stopSignal: return "StopSignal"
+        case .memorySwappiness: return "HostConfig.MemorySwappiness"
+        case .oomKillDisable: return "HostConfig.OomKillDisable"
         }
     }
 }

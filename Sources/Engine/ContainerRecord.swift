@@ -157,6 +157,10 @@ public struct ContainerConfig: Codable, Sendable, Equatable {
     /// Memory plus swap in bytes (-1: unlimited swap); the soft limit.
     public var memorySwap: Int64?
     public var memoryReservation: Int64?
+    /// How readily the kernel swaps the container's memory (0-100; nil: the host's).
+    public var memorySwappiness: Int64?
+    /// `--oom-kill-disable`: the OOM killer leaves the container's processes alone (cgroup v1).
+    public var oomKillDisable: Bool?
     public var cpuShares: Int64?
     public var cpusetCpus: String?
     public var cpusetMems: String?

@@ -8,6 +8,7 @@ public enum ContainerSetting: String, Sendable, CaseIterable {
     case pid, ipc, uts
     case memory, memorySwap, memoryReservation, cpus, cpuShares, cpusetCpus, cpusetMems, cpuPeriod, cpuQuota
     case pidsLimit, oomScoreAdj, logOpt, network, networkAlias, restart, capAdd, capDrop, stopSignal
+    case memorySwappiness, oomKillDisable
 
     /// The `caisson run`/`create` flag, as docker spells it.
     public var flag: String {
@@ -49,6 +50,8 @@ public enum ContainerSetting: String, Sendable, CaseIterable {
         case .capAdd: return "--cap-add"
         case .capDrop: return "--cap-drop"
         case .stopSignal: return "--stop-signal"
+        case .memorySwappiness: return "--memory-swappiness"
+        case .oomKillDisable: return "--oom-kill-disable"
         }
     }
 }

@@ -98,8 +98,8 @@ extension ContainerInspection {
         host.set("KernelMemoryTCP", zero)
         host.set("MemoryReservation", number(config.memoryReservation))
         host.set("MemorySwap", number(config.memorySwap))
-        host.set("MemorySwappiness", .null)
-        host.set("OomKillDisable", .bool(false))
+        host.set("MemorySwappiness", number(config.memorySwappiness))
+        host.set("OomKillDisable", .bool(config.oomKillDisable ?? false))
         host.set("PidsLimit", config.pidsLimit.map { .number(String($0)) } ?? .null)
         host.set("Ulimits", .array((config.ulimits ?? []).map { limit in
             var item = JSONObject()

@@ -23,6 +23,12 @@ enum ResourceChecks {
                 throw .invalidSetting(.memorySwap, "this host's memory cgroup has no swap accounting (memory.memsw.limit_in_bytes or memory.swap.max)")
             }
         }
+        if let swappiness = config.memorySwappiness, !(0...100).contains(swappiness) {
+            throw .invalidSetting(.memorySwappiness, "invalid value: \(swappiness), valid memory swappiness range is 0-100")
+        }
+        if config.oomKillDisable == true, !oomKillerSwitch {
+            throw .invalidSetting(.oomKillDisable, "this host's memory cgroup cannot disable the OOM killer (cgroup v2 has no memory.oom_control)")
+        }
         if let reservation = config.memoryReservation {
             guard reservation >= 0 else { throw .invalidSetting(.memoryReservation, "\(reservation) is negative") }
             if reservation > 0, reservation < 6 * 1024 * 1024 {
@@ -76,6 +82,9 @@ enum ResourceChecks {
             || (Files.exists("/sys/fs/cgroup/cgroup.controllers") && Files.exists("/sys/fs/cgroup/init.scope/memory.swap.max"))
             || (!Files.exists("/sys/fs/cgroup/memory") && Files.exists("/sys/fs/cgroup/user.slice/memory.swap.max"))
     }
+
+    /// Whether the memory cgroup can turn the OOM killer off (v1's memory.oom_control).
+    static var oomKillerSwitch: Bool { Files.exists("/sys/fs/cgroup/memory/memory.oom_control") }
 
     /// A cpuset list ("0-2,4") whose members are all in the host's list at `available`.
     static func checkSet(_ text: String, available path: String, what: String, setting: ContainerSetting) throws(EngineError) {

@@ -40,11 +40,14 @@ extension SpecBuilder {
 
     /// Memory, CPU and process limits into the cgroup resources.
     static func applyResources(_ config: ContainerConfig, to resources: inout Resources) {
-        if config.memory != nil || config.memorySwap != nil || config.memoryReservation != nil {
+        if config.memory != nil || config.memorySwap != nil || config.memoryReservation != nil || config.memorySwappiness != nil
+            || config.oomKillDisable == true {
             var memory = resources.memory ?? Resources.Memory()
             memory.limit = config.memory ?? memory.limit
             if let swap = config.memorySwap, swap != 0 { memory.swap = swap }
             memory.reservation = config.memoryReservation ?? memory.reservation
+            if let swappiness = config.memorySwappiness { memory.swappiness = UInt64(swappiness) }
+            if config.oomKillDisable == true { memory.disableOOMKiller = true }
             resources.memory = memory
         }
         var cpu = resources.cpu ?? Resources.CPU()

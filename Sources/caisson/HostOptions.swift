@@ -23,6 +23,8 @@ struct HostOptions: ParsableArguments {
     @Option(help: "UTS namespace to use (host).") var uts: String?
     @Option(name: .customLong("memory-swap"), help: "Memory plus swap limit (-1: unlimited swap).") var memorySwap: String?
     @Option(name: .customLong("memory-reservation"), help: "Memory soft limit.") var memoryReservation: String?
+    @Option(name: .customLong("memory-swappiness"), help: "Tune the container's memory swappiness (0 to 100).") var memorySwappiness: Int64?
+    @Flag(name: .customLong("oom-kill-disable"), help: "Disable the OOM killer for the container (cgroup v1 hosts).") var oomKillDisable = false
     @Option(name: [.customShort("c"), .customLong("cpu-shares")], help: "CPU shares (relative weight).") var cpuShares: Int64?
     @Option(name: .customLong("cpuset-cpus"), help: "CPUs in which to allow execution (0-3, 0,1).") var cpusetCpus: String?
     @Option(name: .customLong("cpuset-mems"), help: "Memory nodes in which to allow execution (0-3, 0,1).") var cpusetMems: String?
@@ -66,6 +68,8 @@ struct HostOptions: ParsableArguments {
             config.memorySwap = memorySwap == "-1" ? -1 : try ContainerOptions.parseSize(memorySwap, flag: "--memory-swap")
         }
         if let memoryReservation { config.memoryReservation = try ContainerOptions.parseSize(memoryReservation, flag: "--memory-reservation") }
+        if let memorySwappiness, memorySwappiness != -1 { config.memorySwappiness = memorySwappiness }
+        if oomKillDisable { config.oomKillDisable = true }
         config.cpuShares = cpuShares
         config.cpusetCpus = cpusetCpus
         config.cpusetMems = cpusetMems

@@ -36,6 +36,23 @@ struct DockerRunDefaultsTests {
         #expect(try fixture.docker(["create", "--name", "limited", "--network", "none", "-m", "64m", Self.image, "true"]).status == 0)
         let memory = try fixture.docker(["inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}", "limited"])
         #expect(memory.stdout == "67108864 134217728\n", "\(memory.stdout)")
+
+        // Swappiness and the OOM killer switch reach the container's memory cgroup (v1).
+        if FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/memory.oom_control") {
+            let tuned = try fixture.docker(["run", "-d", "--name", "tuned", "--network", "none", "-m", "32m", "--memory-swappiness", "7",
+                                            "--oom-kill-disable", Self.image, "sleep", "100"])
+            #expect(tuned.status == 0, "\(tuned.stderr)")
+            let id = tuned.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let cgroup = "/sys/fs/cgroup/memory/caisson/" + id
+            #expect((try? String(contentsOfFile: cgroup + "/memory.swappiness", encoding: .utf8)) == "7\n")
+            #expect((try? String(contentsOfFile: cgroup + "/memory.oom_control", encoding: .utf8))?.contains("oom_kill_disable 1") == true)
+            let shown = try fixture.docker(["inspect", "-f", "{{.HostConfig.MemorySwappiness}} {{.HostConfig.OomKillDisable}}", "tuned"])
+            #expect(shown.stdout == "7 true\n", "\(shown.stdout)")
+        }
+        // (The docker CLI checks the range itself: the API is asked directly.)
+        let wrong = try fixture.request("POST", "/v1.41/containers/create",
+                                        body: #"{"Image":"\#(Self.image)","HostConfig":{"MemorySwappiness":101}}"#)
+        #expect(wrong.status == 400 && wrong.body.contains("HostConfig.MemorySwappiness: invalid value: 101"), "\(wrong.body)")
     }
 
     @Test(.enabled(if: hasDocker), .timeLimit(.minutes(2)))
