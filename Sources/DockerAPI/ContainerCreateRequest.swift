@@ -9,7 +9,7 @@ import Engine
 package enum ContainerCreateRequest {
     /// The Config fields read (or, for the attach flags and ArgsEscaped, meaningless here).
     static let configFields: Set<String> = [
-        "Hostname", "User", "AttachStdin", "AttachStdout", "AttachStderr", "Tty", "OpenStdin", "StdinOnce", "Env", "Cmd",
+        "Hostname", "Domainname", "User", "AttachStdin", "AttachStdout", "AttachStderr", "Tty", "OpenStdin", "StdinOnce", "Env", "Cmd",
         "Image", "Volumes", "WorkingDir", "Entrypoint", "NetworkDisabled", "Labels", "StopSignal", "StopTimeout",
         "ExposedPorts", "ArgsEscaped", "Healthcheck", "HostConfig", "NetworkingConfig",
     ]
@@ -35,6 +35,7 @@ package enum ContainerCreateRequest {
         }
         if let user = try body.string("User"), !user.isEmpty { config.user = user }
         if let hostname = try body.string("Hostname"), !hostname.isEmpty { config.hostname = hostname }
+        if let domain = try body.string("Domainname"), !domain.isEmpty { config.domainname = domain }
         config.labels = try body.stringMap("Labels") ?? [:]
         config.tty = try body.bool("Tty") ?? false
         config.interactive = try body.bool("OpenStdin") ?? false

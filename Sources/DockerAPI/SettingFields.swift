@@ -44,6 +44,7 @@ extension ContainerSetting {
         case .stopSignal: return "StopSignal"
         case .memorySwappiness: return "HostConfig.MemorySwappiness"
         case .oomKillDisable: return "HostConfig.OomKillDisable"
+        case .domainname: return "Domainname"
         }
     }
 }

@@ -55,6 +55,12 @@ extension ContainerEngine {
                 throw .invalidSetting(setting, "unknown capability: \"\(SpecBuilder.capabilityName(name))\"")
             }
         }
+        if let domain = config.domainname, !domain.isEmpty {
+            guard domain.utf8.count <= 64, domain.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }) else {
+                throw .invalidSetting(.domainname, "\"\(domain)\" is not a domain name of at most 64 letters, digits, - and .")
+            }
+            guard config.utsMode != "host" else { throw .invalidSetting(.domainname, "a domain name needs the container's own UTS namespace") }
+        }
         if let signal = config.stopSignal, !signal.isEmpty, (try? Signals.parse(signal)) == nil {
             throw .invalidSetting(.stopSignal, "invalid signal: \(signal)")
         }

@@ -57,7 +57,7 @@ public enum ContainerInspection {
     static func config(_ record: ContainerRecord, run: ImageConfig.RunConfig, exposed: [String]) -> JSONObject {
         var config = JSONObject()
         config.set("Hostname", .string(record.config.hostname ?? ""))
-        config.set("Domainname", .string(""))
+        config.set("Domainname", .string(record.config.domainname ?? ""))
         config.set("User", .string(run.User ?? ""))
         config.set("AttachStdin", .bool(false))
         config.set("AttachStdout", .bool(false))

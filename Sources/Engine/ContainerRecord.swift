@@ -97,6 +97,8 @@ public struct ContainerConfig: Codable, Sendable, Equatable {
     public var user: String?
     public var workingDir: String?
     public var hostname: String?
+    /// The UTS namespace's NIS domain name (`--domainname`, docker's Config.Domainname).
+    public var domainname: String?
     public var tty = false
     public var interactive = false
     /// docker's StdinOnce: the container's stdin closes when the attached client's input

@@ -8,7 +8,7 @@ public enum ContainerSetting: String, Sendable, CaseIterable {
     case pid, ipc, uts
     case memory, memorySwap, memoryReservation, cpus, cpuShares, cpusetCpus, cpusetMems, cpuPeriod, cpuQuota
     case pidsLimit, oomScoreAdj, logOpt, network, networkAlias, restart, capAdd, capDrop, stopSignal
-    case memorySwappiness, oomKillDisable
+    case memorySwappiness, oomKillDisable, domainname
 
     /// The `caisson run`/`create` flag, as docker spells it.
     public var flag: String {
@@ -52,6 +52,7 @@ public enum ContainerSetting: String, Sendable, CaseIterable {
         case .stopSignal: return "--stop-signal"
         case .memorySwappiness: return "--memory-swappiness"
         case .oomKillDisable: return "--oom-kill-disable"
+        case .domainname: return "--domainname"
         }
     }
 }

@@ -37,6 +37,7 @@ public struct SpecBuilder {
         overrides.terminal = config.tty
         overrides.readOnly = config.readOnly
         var spec = try engine.images.makeSpec(image, rootfs: rootfs, overrides: overrides)
+        if let domain = config.domainname, !domain.isEmpty { spec.domainname = domain }
         var process = spec.process ?? Process()
         if config.tty, let size = config.consoleSize, size.count == 2, size[0] > 0, size[1] > 0 {
             process.consoleSize = ConsoleSize(height: UInt(size[0]), width: UInt(size[1]))

@@ -19,6 +19,7 @@ struct ContainerOptions: ParsableArguments {
     @Option(name: .long, help: "Mount a tmpfs: PATH[:OPTIONS].") var tmpfs: [String] = []
     @Option(name: [.long, .customLong("net")], help: "bridge (default), host, none, or a network's name.") var network = "bridge"
     @Option(name: [.customShort("h"), .long], help: "Host name.") var hostname: String?
+    @Option(help: "Container NIS domain name.") var domainname: String?
     @Option(name: [.customShort("m"), .long], help: "Memory limit (e.g. 64m, 1g).") var memory: String?
     @Option(name: .long, help: "CPUs (e.g. 0.5).") var cpus: Double?
     @Option(name: .customLong("pids-limit"), help: "Process limit.") var pidsLimit: Int64?
@@ -72,6 +73,7 @@ struct ContainerOptions: ParsableArguments {
         config.network = network == "default" ? "bridge" : network
         if network == "host", !publish.isEmpty { throw CLIError.usage("published ports are discarded when using host network mode") }
         config.hostname = hostname
+        config.domainname = domainname
         if let memory { config.memory = try ContainerOptions.parseSize(memory, flag: "--memory") }
         if let cpus {
             guard cpus > 0, cpus <= 1024 else { throw CLIError.usage("invalid --cpus \(cpus): must be above 0") }

@@ -87,7 +87,7 @@ struct DockerCLITests {
 
         // What the API does not carry out yet is refused by name, never ignored.
         for (flags, field) in [(["--blkio-weight", "100"], "HostConfig.BlkioWeight"), (["--link", "other:db"], "HostConfig.Links"),
-                               (["--cgroupns", "host"], "HostConfig.CgroupnsMode"), (["--domainname", "example.org"], "Domainname"),
+                               (["--cgroupns", "host"], "HostConfig.CgroupnsMode"), (["--volumes-from", "other"], "HostConfig.VolumesFrom"),
                                (["--log-driver", "syslog"], "HostConfig.LogConfig.Type")] {
             let refused = try fixture.docker(["create", "--network", "none"] + flags + [DockerDaemonFixture.image, "true"])
             #expect(refused.status != 0 && refused.stderr.contains(field), "\(flags): \(refused.stderr)")

@@ -37,6 +37,14 @@ struct DockerRunDefaultsTests {
         let memory = try fixture.docker(["inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}", "limited"])
         #expect(memory.stdout == "67108864 134217728\n", "\(memory.stdout)")
 
+        // --domainname sets the UTS namespace's domain name; inspect shows it.
+        let domain = try fixture.docker(["run", "--name", "named", "--network", "none", "--domainname", "example.org", Self.image,
+                                         "cat", "/proc/sys/kernel/domainname"])
+        #expect(domain.status == 0 && domain.stdout == "example.org\n", "\(domain.stdout) \(domain.stderr)")
+        #expect(try fixture.docker(["inspect", "-f", "{{.Config.Domainname}}", "named"]).stdout == "example.org\n")
+        let badDomain = try fixture.docker(["create", "--network", "none", "--domainname", "not a domain", Self.image, "true"])
+        #expect(badDomain.status != 0 && badDomain.stderr.contains("invalid field Domainname"), "\(badDomain.stderr)")
+
         // Swappiness and the OOM killer switch reach the container's memory cgroup (v1).
         if FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/memory.oom_control") {
             let tuned = try fixture.docker(["run", "-d", "--name", "tuned", "--network", "none", "-m", "32m", "--memory-swappiness", "7",
