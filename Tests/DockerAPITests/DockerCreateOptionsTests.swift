@@ -276,7 +276,7 @@ struct DockerCreateOptionsTests {
             ("{\"Image\":\"local/busybox:1\",\"HostConfig\":{\"Ulimits\":[{\"Name\":\"nofile\",\"Soft\":\"x\"}]}}", "HostConfig.Ulimits[0].Soft"),
             ("{\"Image\":\"local/busybox:1\",\"NetworkingConfig\":{\"EndpointsConfig\":{\"a\":{},\"b\":{}}}}", "NetworkingConfig.EndpointsConfig"),
             ("{\"Image\":\"local/busybox:1\",\"NetworkingConfig\":{\"EndpointsConfig\":{\"bridge\":{\"IPAMConfig\":{\"IPv4Address\":\"10.89.0.9\"}}}}}", "IPAMConfig.IPv4Address"),
-            ("{\"Image\":\"local/busybox:1\",\"Domainname\":\"example.test\"}", "Domainname"),
+            ("{\"Image\":\"local/busybox:1\",\"Domainname\":\"not a domain\"}", "invalid field Domainname"),
             ("{\"Image\":\"local/busybox:1\",\"HostConfig\":{\"Frobnicate\":1}}", "HostConfig.Frobnicate"),
         ]
         for (body, field) in bodies {
