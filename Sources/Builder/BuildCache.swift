@@ -138,3 +138,22 @@ public struct BuildCache: Sendable {
         return entries
     }
 }
+
+extension BuildCache {
+    /// What a prune of the build cache did: the cache keys forgotten, the cache mounts
+    /// removed, and the bytes the store gave back.
+    public struct PruneResult: Sendable {
+        public var keys: [String]
+        public var mounts: Int
+        public var reclaimed: Int64
+    }
+
+    /// `caisson builder prune` and `POST /build/prune`: sweeps what dead builds left,
+    /// forgets every cached step and cache mount, and collects the blobs nothing holds.
+    public static func prune(images: ImageService, runtime: String?, runtimeRoot: String?) throws(ImageError) -> PruneResult {
+        BuildLeftovers.sweep(images: images, runtime: runtime, runtimeRoot: runtimeRoot)
+        let keys = BuildCache(root: images.root).clear()
+        let mounts = clearMounts(root: images.root)
+        return PruneResult(keys: keys, mounts: mounts, reclaimed: try images.garbageCollect())
+    }
+}

@@ -20,15 +20,10 @@ extension DockerAPI {
             let service = engine.images
             let runtime = try? engine.resolveRuntime("caisson-runtime")
             let runtimeRoot = runtime.map { engine.runtimeRoot(for: $0) }
-            let (keys, reclaimed) = try await blocking { () throws -> ([String], Int64) in
-                BuildLeftovers.sweep(images: service, runtime: runtime, runtimeRoot: runtimeRoot)
-                let keys = BuildCache(root: service.root).clear()
-                _ = BuildCache.clearMounts(root: service.root)
-                return (keys, try service.garbageCollect())
-            }
+            let pruned = try await blocking { try BuildCache.prune(images: service, runtime: runtime, runtimeRoot: runtimeRoot) }
             var answer = JSONObject()
-            answer.set("CachesDeleted", keys.isEmpty ? .null : .strings(keys))
-            answer.set("SpaceReclaimed", .int(Int(reclaimed)))
+            answer.set("CachesDeleted", pruned.keys.isEmpty ? .null : .strings(pruned.keys))
+            answer.set("SpaceReclaimed", .int(Int(pruned.reclaimed)))
             return .json(answer)
         }
     }

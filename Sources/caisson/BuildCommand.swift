@@ -318,11 +318,9 @@ struct BuilderPrune: ParsableCommand {
         let service = try global.imageService()
         let engine = try? global.engine()
         let runtime = try? engine?.resolveRuntime("caisson-runtime")
-        BuildLeftovers.sweep(images: service, runtime: runtime, runtimeRoot: runtime.flatMap { engine?.runtimeRoot(for: $0) })
-        let removed = BuildCache(root: service.root).clear().count + BuildCache.clearMounts(root: service.root)
-        let reclaimed = try service.garbageCollect()
-        print("Deleted build cache objects: \(removed)")
-        print("Total reclaimed space: \(reclaimed) B")
+        let pruned = try BuildCache.prune(images: service, runtime: runtime, runtimeRoot: runtime.flatMap { engine?.runtimeRoot(for: $0) })
+        print("Deleted build cache objects: \(pruned.keys.count + pruned.mounts)")
+        print("Total reclaimed space: \(pruned.reclaimed) B")
     }
 }
 
